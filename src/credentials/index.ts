@@ -1,0 +1,201 @@
+import type { Request } from "express";
+import { LogoutError } from "../errors.js";
+import type { CredentialSource, PresentedCredential } from "../types.js";
+
+/**
+ * The longest token any extractor accepts. Anything longer is refused before it is hashed, so a 10 MB header
+ * costs nothing. Session tokens are 43 characters (plus a prefix); JWTs stay far below this.
+ */
+export const MAX_TOKEN_LENGTH = 4096;
+
+/** Printable ASCII without spaces: what a bearer token, cookie value or header token may hold. */
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+
+function usable(value: string | undefined): value is string {
+  return value !== undefined && value.length > 0 && value.length <= MAX_TOKEN_LENGTH && TOKEN_PATTERN.test(value);
+}
+
+/** One header's value; a repeated header (an array, or a comma-joined list) is not a usable token. */
+export function singleHeader(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  if (typeof value !== "string") return undefined;
+  return value;
+}
+
+/** One query parameter as a single string; repeated (`?a=1&a=2`) or nested values are refused. */
+export function singleQuery(req: Request, name: string): string | undefined {
+  const query = req.query as Record<string, unknown> | undefined;
+  if (query === undefined || !Object.hasOwn(query, name)) return undefined;
+  const value = query[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** `Authorization: Bearer <token>`. */
+export function bearerToken(): CredentialSource {
+  return {
+    name: "bearer",
+    read(req) {
+      const header = singleHeader(req, "authorization");
+      if (header === undefined) return undefined;
+      const match = /^Bearer +(\S+) *$/i.exec(header);
+      const token = match?.[1];
+      if (!usable(token)) return { kind: "invalid", source: "bearer", error: new LogoutError("unauthenticated", "malformed Authorization header") };
+      return { kind: "session-token", source: "bearer", token };
+    },
+  };
+}
+
+/** A token in a named header, e.g. `headerToken("x-session-token")`. */
+export function headerToken(name: string): CredentialSource {
+  const header = name.toLowerCase();
+  return {
+    name: `header:${header}`,
+    read(req) {
+      if (req.headers[header] === undefined) return undefined;
+      const token = singleHeader(req, header);
+      if (!usable(token)) return { kind: "invalid", source: `header:${header}`, error: new LogoutError("unauthenticated", `malformed ${header} header`) };
+      return { kind: "session-token", source: `header:${header}`, token };
+    },
+  };
+}
+
+/** A user id and a token in two headers, as Rocket.Chat sends them (`X-User-Id` + `X-Auth-Token`). */
+export function userIdAndToken(userIdHeader = "x-user-id", tokenHeader = "x-auth-token"): CredentialSource {
+  const idName = userIdHeader.toLowerCase();
+  const tokenName = tokenHeader.toLowerCase();
+  return {
+    name: `headers:${idName}+${tokenName}`,
+    read(req) {
+      if (req.headers[idName] === undefined && req.headers[tokenName] === undefined) return undefined;
+      const userId = singleHeader(req, idName);
+      const token = singleHeader(req, tokenName);
+      if (!usable(userId) || !usable(token)) {
+        return { kind: "invalid", source: "user-id+token", error: new LogoutError("unauthenticated", `both ${idName} and ${tokenName} are needed`) };
+      }
+      return { kind: "session-token", source: "user-id+token", token, claimedUserId: userId };
+    },
+  };
+}
+
+export interface CookieTokenOptions {
+  /** Read the cookie from `req.signedCookies` (cookie-parser with a secret). Default `false`. */
+  readonly signed?: boolean;
+}
+
+/**
+ * A token in a cookie. Reads what cookie-parser put on the request; without cookie-parser, parses the
+ * `Cookie` header itself (unsigned cookies only: a signed cookie needs cookie-parser's secret).
+ */
+export function cookieToken(name: string, options: Readonly<CookieTokenOptions> = {}): CredentialSource {
+  const signed = options.signed ?? false;
+  const source = `cookie:${name}`;
+  return {
+    name: source,
+    read(req) {
+      const jar: unknown = signed ? req.signedCookies : req.cookies;
+      let value: unknown;
+      if (typeof jar === "object" && jar !== null) {
+        value = Object.hasOwn(jar, name) ? (jar as Record<string, unknown>)[name] : undefined;
+        // cookie-parser answers `false` for a signed cookie whose signature does not verify.
+        if (value === false) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "cookie signature mismatch") };
+      } else if (!signed) {
+        value = readCookieHeader(singleHeader(req, "cookie"), name);
+      }
+      if (value === undefined) return undefined;
+      if (typeof value !== "string" || !usable(value)) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "malformed session cookie") };
+      return { kind: "session-token", source, token: value };
+    },
+  };
+}
+
+function readCookieHeader(header: string | undefined, name: string): string | undefined {
+  if (header === undefined || header.length > 16_384) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+/** The SOAJS handle: `soajsauth: Basic base64("soajs:" + token)`, as a header or `?soajsauth=`. */
+export function soajsAuth(): CredentialSource {
+  return {
+    name: "soajsauth",
+    read(req) {
+      const value = singleHeader(req, "soajsauth") ?? singleQuery(req, "soajsauth");
+      if (value === undefined) return undefined;
+      const token = decodeSoajsAuth(value);
+      if (token === undefined) return { kind: "invalid", source: "soajsauth", error: new LogoutError("unauthenticated", "malformed soajsauth") };
+      return { kind: "session-token", source: "soajsauth", token };
+    },
+  };
+}
+
+/** `Basic base64("soajs:" + token)` for a token: what SOAJS clients send back as `soajsauth`. */
+export function encodeSoajsAuth(token: string): string {
+  return `Basic ${Buffer.from(`soajs:${token}`, "utf8").toString("base64")}`;
+}
+
+function decodeSoajsAuth(value: string): string | undefined {
+  if (value.length > MAX_TOKEN_LENGTH * 2) return undefined;
+  const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/.exec(value);
+  if (match?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  if (!decoded.startsWith("soajs:")) return undefined;
+  const token = decoded.slice("soajs:".length);
+  return usable(token) ? token : undefined;
+}
+
+export interface ApiKeyOptions {
+  /** Accept `?key=&secret=` (Endor Labs' wire format). Default `true`. */
+  readonly query?: boolean;
+  /** Headers that may carry the pair instead. Default `["x-api-key", "x-api-secret"]`. */
+  readonly headers?: readonly [key: string, secret: string];
+  /** Read it only when this says so (Endor: only when the path's source is `api-key`). Default: always. */
+  readonly when?: (req: Request) => boolean;
+  /** When `when` holds but the pair is incomplete, answer `bad-request` instead of looking further. Default `true`. */
+  readonly required?: boolean;
+}
+
+/**
+ * An API key id and its secret. The secret is only ever hashed and compared in constant time; it never
+ * reaches an event or a log line of the library.
+ */
+export function apiKeyAndSecret(options: Readonly<ApiKeyOptions> = {}): CredentialSource {
+  const fromQuery = options.query ?? true;
+  const [keyHeader, secretHeader] = (options.headers ?? ["x-api-key", "x-api-secret"]).map((h) => h.toLowerCase()) as [string, string];
+  const required = options.required ?? true;
+  const when = options.when;
+  return {
+    name: "api-key",
+    read(req): PresentedCredential | undefined {
+      if (when !== undefined && !when(req)) return undefined;
+      const key = singleHeader(req, keyHeader) ?? (fromQuery ? singleQuery(req, "key") : undefined);
+      const secret = singleHeader(req, secretHeader) ?? (fromQuery ? singleQuery(req, "secret") : undefined);
+      const missing = [key === undefined || key === "" ? "key" : undefined, secret === undefined || secret === "" ? "secret" : undefined].filter(
+        (name) => name !== undefined,
+      );
+      if (missing.length > 0) {
+        if (!required) return undefined;
+        return {
+          kind: "invalid",
+          source: "api-key",
+          error: new LogoutError("bad-request", `missing required parameter: ${missing.join(", ")}`, {
+            reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when authentication_source is api-key`,
+            kind: "invalid-params",
+          }),
+        };
+      }
+      if (!usable(key) || !usable(secret)) return { kind: "invalid", source: "api-key", error: new LogoutError("api-key-invalid", "malformed API key") };
+      return { kind: "api-key", source: "api-key", key, secret };
+    },
+  };
+}

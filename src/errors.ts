@@ -1,0 +1,77 @@
+/** Every outcome that is not a success, by stable code. `docs/errors.md` lists them with their meaning. */
+export type LogoutErrorCode =
+  | "unauthenticated"
+  | "forbidden"
+  | "bad-request"
+  | "not-found"
+  | "totp-required"
+  | "totp-invalid"
+  | "throttled"
+  | "store-unavailable"
+  | "tenant-key-invalid"
+  | "api-key-invalid"
+  | "logout-token-missing"
+  | "logout-token-mismatch"
+  | "return-to-forbidden"
+  | "cannot-end-current-session"
+  | "session-token-invalid";
+
+const defaultStatus: Readonly<Record<LogoutErrorCode, number>> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  "bad-request": 400,
+  "not-found": 404,
+  "totp-required": 400,
+  "totp-invalid": 400,
+  throttled: 429,
+  "store-unavailable": 503,
+  "tenant-key-invalid": 403,
+  "api-key-invalid": 401,
+  "logout-token-missing": 400,
+  "logout-token-mismatch": 403,
+  "return-to-forbidden": 400,
+  "cannot-end-current-session": 400,
+  "session-token-invalid": 403,
+};
+
+/** Extra facts an error carries for its shape to render. Never a secret. */
+export interface LogoutErrorDetails {
+  /** Seconds a client should wait (`Retry-After`), for `throttled` and `store-unavailable`. */
+  readonly retryAfterSeconds?: number;
+  /** For `totp-required`: the second factors the user could use (`[]` when none is enrolled). */
+  readonly availableMethods?: readonly string[];
+  /** For `return-to-forbidden`: the refused URL, as sent (shapes quote it). */
+  readonly returnTo?: string;
+  /** For `bad-request`: what was wrong, in words a client developer can act on. */
+  readonly reason?: string;
+  /** For `bad-request`: a stable sub-kind a shape may map, e.g. `"invalid-params"`. */
+  readonly kind?: string;
+}
+
+/**
+ * The library's one error class, in the `http-errors` convention: a stable `code`, `status` and
+ * `statusCode`, and `expose` (whether the message is safe to show a client). A host's error middleware can
+ * render it; the library's own handlers hand it to the shape instead.
+ */
+export class LogoutError extends Error {
+  override readonly name = "LogoutError";
+  readonly code: LogoutErrorCode;
+  readonly status: number;
+  readonly statusCode: number;
+  readonly expose: boolean;
+  readonly details: LogoutErrorDetails;
+
+  constructor(code: LogoutErrorCode, message?: string, details: LogoutErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message ?? code, options);
+    this.code = code;
+    this.status = defaultStatus[code];
+    this.statusCode = this.status;
+    this.expose = this.status < 500;
+    this.details = details;
+  }
+}
+
+/** Whether a value is a `LogoutError` (also across two copies of the library). */
+export function isLogoutError(value: unknown): value is LogoutError {
+  return value instanceof LogoutError || (value instanceof Error && value.name === "LogoutError" && "code" in value);
+}

@@ -1,0 +1,75 @@
+import type { EpochMs, LogoutTargetKind } from "./types.js";
+
+/**
+ * What each event carries. No event ever carries a secret: no token, no token hash, no TOTP code, no API
+ * secret. Ids are safe to log (a session id cannot be used as a credential).
+ */
+export interface LogoutEventMap {
+  /** One session ended (own logout, admin logout, native logout, browser flow). */
+  "session.ended": {
+    readonly sessionId: string;
+    readonly userId: string;
+    readonly by: string | undefined;
+    readonly target: LogoutTargetKind;
+    readonly at: EpochMs;
+  };
+  /** Several sessions of one user ended (all, all-but-current, an API key's). */
+  "sessions.ended": {
+    readonly userId: string;
+    readonly by: string | undefined;
+    readonly target: LogoutTargetKind;
+    readonly count: number;
+    readonly at: EpochMs;
+  };
+  /** A request was refused; `code` is the `LogoutError` code. */
+  "logout.refused": {
+    readonly code: string;
+    readonly status: number;
+    readonly userId: string | undefined;
+    readonly method: string;
+    readonly path: string;
+    readonly ip: string | undefined;
+    readonly at: EpochMs;
+  };
+  /** A wrong TOTP code; `failures` counts them in the current window. */
+  "totp.failed": { readonly userId: string; readonly failures: number; readonly at: EpochMs };
+  /** A right TOTP code presented a second time in its time step. */
+  "totp.replayed": { readonly userId: string; readonly at: EpochMs };
+  /** A store or host callback failed or timed out; the request got a 503. */
+  "store.error": { readonly operation: string; readonly message: string; readonly at: EpochMs };
+}
+
+export type LogoutEventName = keyof LogoutEventMap;
+type Listener<K extends LogoutEventName> = (event: LogoutEventMap[K]) => void;
+
+/**
+ * A small typed event hub for audit logs and for propagating logouts. Pass one to every factory as
+ * `events`. A listener that throws is isolated: it never changes a response.
+ */
+export class LogoutEvents {
+  readonly #listeners = new Map<LogoutEventName, Set<(event: never) => void>>();
+
+  on<K extends LogoutEventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  emit<K extends LogoutEventName>(name: K, event: LogoutEventMap[K]): void {
+    const set = this.#listeners.get(name);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<K>)(event);
+      } catch {
+        // An audit listener must not turn a finished logout into an error.
+      }
+    }
+  }
+}

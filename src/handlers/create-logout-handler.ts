@@ -1,0 +1,147 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { LogoutError, isLogoutError } from "../errors.js";
+import { problemShape } from "../shapes/problem.js";
+import { guarded } from "../store/guard.js";
+import type { Authentication, EndedOutcome, LogoutTargetKind, SessionRecord } from "../types.js";
+import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
+import { identify, loadUser, precheck, rememberAuthentication, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
+
+/** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
+export type SessionIdFromRequest = (req: Request) => string;
+
+export interface LogoutHandlerOptions extends CommonOptions {
+  /**
+   * Which sessions end. Default `"current"`: the caller's own session.
+   * - `"all"`: every session of the caller's user (and, for JWTs, every token issued before now);
+   * - `"others"`: every session of the caller's user but the current one;
+   * - `"api-key"`: every session minted from the API key the caller presented (or its session came from);
+   * - a function: the id of one session, read from the request (admin flows; gate it with
+   *   `requirePermission` and `requireTotp`).
+   * A caller who presents an API key instead of a session always ends that key's sessions.
+   */
+  readonly target?: "current" | "all" | "others" | "api-key" | SessionIdFromRequest;
+  /** With a function target: only the caller's own sessions may be ended; another's is `not-found`. Default `false`. */
+  readonly ownSessionsOnly?: boolean;
+}
+
+/**
+ * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
+ * slow answers 503 and nothing claims success.
+ */
+export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): RequestHandler {
+  const rt = resolveRuntime("createLogoutHandler", options, problemShape, ["target", "ownSessionsOnly"]);
+  const target = options.target ?? "current";
+  if (typeof target !== "function" && !["current", "all", "others", "api-key"].includes(target)) {
+    throw new TypeError(
+      'express-logout: createLogoutHandler `target` must be "current", "all", "others", "api-key" or a function that reads a session id from the request.',
+    );
+  }
+  const ownSessionsOnly = options.ownSessionsOnly ?? false;
+
+  async function run(req: Request, res: Response): Promise<void> {
+    await precheck(req, rt);
+    let caller;
+    try {
+      caller = await identify(req, rt);
+    } catch (error) {
+      if (rt.shape.anonymousLogout === true && isLogoutError(error) && error.code !== "store-unavailable") caller = undefined;
+      else throw error;
+    }
+    if (caller === undefined) {
+      if (rt.shape.anonymousLogout !== true) throw new LogoutError("unauthenticated", "no credential in the request");
+      answer(req, res, anonymous());
+      return;
+    }
+    if (caller.kind === "api-key") {
+      answer(req, res, await endApiKeySessions(rt, caller.apiKey));
+      return;
+    }
+    const auth = caller.auth;
+    rememberAuthentication(req, auth);
+    const user = auth.user ?? (await loadUser(rt, auth.session.userId));
+    const outcome = await endForSession(req, auth, user);
+    answer(req, res, outcome);
+  }
+
+  async function endForSession(req: Request, auth: Authentication, user: EndedOutcome["user"]): Promise<EndedOutcome> {
+    const { session, principal } = auth;
+    const base = { caller: auth, user, endedAt: Date.now() };
+    if (typeof target === "function") {
+      const id = target(req);
+      const victim = await guarded("getSession", () => rt.store.getSession(id), rt.guard);
+      if (victim === undefined || (ownSessionsOnly && victim.userId !== session.userId)) {
+        throw new LogoutError("not-found", "Session not found");
+      }
+      const live = await endOne(victim, auth);
+      if (!live) throw new LogoutError("not-found", "Session not found");
+      emitEnded(victim, session.userId, "session");
+      return { ...base, target: "session", sessionId: victim.id, count: 1 };
+    }
+    switch (target) {
+      case "current": {
+        const live = await endOne(session, auth);
+        // Lost a race with a concurrent logout of the same session: answer as the later request would.
+        if (!live) return endedAlready();
+        emitEnded(session, session.userId, "current");
+        return { ...base, target: "current", sessionId: session.id, count: 1 };
+      }
+      case "all":
+      case "others": {
+        const except = target === "others" ? session.id : undefined;
+        let count = await guarded("revokeUserSessions", () =>
+          rt.store.revokeUserSessions(session.userId, except === undefined ? {} : { exceptSessionId: except }), rt.guard);
+        if (principal !== undefined) {
+          // A JWT caller: its own token is not a stored session, so it ends through its principal.
+          if (target === "all") count += await guarded("end all tokens", () => principal.endAll?.(rt.store) ?? principal.end(rt.store).then(Number), rt.guard);
+        }
+        rt.events?.emit("sessions.ended", { userId: session.userId, by: session.userId, target, count, at: Date.now() });
+        return { ...base, target, sessionId: undefined, count };
+      }
+      case "api-key": {
+        if (session.apiKeyId === undefined) throw new LogoutError("unauthenticated", "this session was not opened with an API key");
+        const outcome = await endApiKeySessions(rt, { userId: session.userId, apiKeyId: session.apiKeyId });
+        return { ...outcome, caller: auth, user };
+      }
+    }
+  }
+
+  function endedAlready(): EndedOutcome {
+    if (rt.shape.anonymousLogout === true) return anonymous();
+    throw new LogoutError("unauthenticated", "the session had already ended");
+  }
+
+  async function endOne(session: SessionRecord, auth: Authentication): Promise<boolean> {
+    const principal = auth.principal;
+    if (principal !== undefined && principal.session.id === session.id) {
+      return guarded("end token", () => principal.end(rt.store), rt.guard);
+    }
+    return guarded("revokeSession", () => rt.store.revokeSession(session.id), rt.guard);
+  }
+
+  function emitEnded(session: SessionRecord, by: string, kind: LogoutTargetKind): void {
+    rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by, target: kind, at: Date.now() });
+  }
+
+  function answer(req: Request, res: Response, outcome: EndedOutcome): void {
+    sendReply(res, rt.shape.ended(outcome, req));
+  }
+
+  return function logoutHandler(req: Request, res: Response, next: NextFunction): void {
+    settle(req, res, next, rt, run(req, res));
+  };
+}
+
+function anonymous(): EndedOutcome {
+  return { target: "current", caller: undefined, user: undefined, sessionId: undefined, count: 0, endedAt: Date.now() };
+}
+
+async function endApiKeySessions(rt: Runtime, apiKey: ApiKeyCaller): Promise<EndedOutcome> {
+  const count = await guarded(
+    "revokeUserSessions",
+    () => rt.store.revokeUserSessions(apiKey.userId, { apiKeyId: apiKey.apiKeyId }),
+    rt.guard,
+  );
+  const user = await loadUser(rt, apiKey.userId);
+  rt.events?.emit("sessions.ended", { userId: apiKey.userId, by: apiKey.userId, target: "api-key", count, at: Date.now() });
+  return { target: "api-key", caller: undefined, user, sessionId: undefined, count, endedAt: Date.now() };
+}

@@ -1,0 +1,48 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { LogoutError } from "../errors.js";
+import { problemShape } from "../shapes/problem.js";
+import { guarded } from "../store/guard.js";
+import { resolveRuntime, positive, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime.js";
+
+export interface RequireSessionOptions extends CommonOptions {
+  /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
+  readonly loadUser?: boolean;
+  /** Record `lastSeenAt` when it is older than this many ms (one extra store write, at most that often per session). Default: off. */
+  readonly touchEveryMs?: number;
+}
+
+/**
+ * Guards the host's own protected routes: a request whose session has ended (on any instance sharing the
+ * store) is refused in the shape, at once. Later middleware reads the caller with `getAuthentication(req)`.
+ */
+export function requireSession(options: Readonly<RequireSessionOptions>): RequestHandler {
+  const rt = resolveRuntime("requireSession", options, problemShape, ["loadUser", "touchEveryMs"]);
+  const wantsUser = options.loadUser ?? rt.users !== undefined;
+  if (wantsUser && rt.users === undefined) {
+    throw new TypeError("express-logout: requireSession `loadUser: true` needs `users` (a UserDirectory).");
+  }
+  const touchEveryMs = options.touchEveryMs === undefined ? undefined : positive("requireSession", "touchEveryMs", options.touchEveryMs);
+
+  async function run(req: Request, next: NextFunction): Promise<void> {
+    let auth = await authenticate(req, rt);
+    if (wantsUser) {
+      const user = await loadUser(rt, auth.session.userId);
+      if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
+      auth = { ...auth, user };
+    }
+    if (touchEveryMs !== undefined && auth.principal === undefined) {
+      const now = Date.now();
+      const seen = auth.session.lastSeenAt ?? auth.session.createdAt;
+      if (now - seen >= touchEveryMs) {
+        await guarded("touchSession", () => rt.store.touchSession(auth.session.id, now), rt.guard);
+      }
+    }
+    rememberAuthentication(req, auth);
+    next();
+  }
+
+  return function requireSessionMiddleware(req: Request, res: Response, next: NextFunction): void {
+    settle(req, res, next, rt, run(req, next));
+  };
+}

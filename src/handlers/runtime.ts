@@ -1,0 +1,149 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { LogoutError, isLogoutError } from "../errors.js";
+import { constantTimeEqual, hashSecret, verifySecret } from "../secrets.js";
+import { guarded } from "../store/guard.js";
+import type { Authentication, Reply, UserRecord } from "../types.js";
+import type { Runtime } from "./options.js";
+
+/** What earlier middleware of this library found for a request, so later ones do not look again. */
+const found = new WeakMap<Request, Authentication>();
+
+/** The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any. */
+export function getAuthentication(req: Request): Authentication | undefined {
+  return found.get(req);
+}
+
+export function rememberAuthentication(req: Request, auth: Authentication): void {
+  found.set(req, auth);
+}
+
+/** A caller that presented an API key instead of a session. */
+export interface ApiKeyCaller {
+  readonly userId: string;
+  readonly apiKeyId: string;
+}
+
+export type Caller = { readonly kind: "session"; readonly auth: Authentication } | { readonly kind: "api-key"; readonly apiKey: ApiKeyCaller };
+
+/**
+ * Finds who is calling: the first credential source that finds something decides (a malformed credential is
+ * a refusal, never a fall-through to the next source). Answers `undefined` when the request carries none.
+ */
+export async function identify(req: Request, rt: Runtime): Promise<Caller | undefined> {
+  const earlier = found.get(req);
+  if (earlier !== undefined) return { kind: "session", auth: earlier };
+  for (const source of rt.credentials) {
+    const credential = source.read(req);
+    if (credential === undefined) continue;
+    switch (credential.kind) {
+      case "invalid":
+        throw credential.error;
+      case "session-token": {
+        const tokenHash = hashSecret(credential.token);
+        const session = await guarded("findSessionByTokenHash", () => rt.store.findSessionByTokenHash(tokenHash), rt.guard);
+        // The store found it by hash; compare again in constant time so a store that matches loosely cannot
+        // let a near-miss through.
+        if (session === undefined || !constantTimeEqual(session.tokenHash, tokenHash) || session.expiresAt <= Date.now()) {
+          throw new LogoutError("unauthenticated", "no active session for this token");
+        }
+        if (credential.claimedUserId !== undefined && !constantTimeEqual(credential.claimedUserId, session.userId)) {
+          throw new LogoutError("unauthenticated", "the user id does not match the session");
+        }
+        return { kind: "session", auth: { session, credential } };
+      }
+      case "api-key": {
+        const users = rt.users;
+        if (users?.findApiKey === undefined) throw new LogoutError("api-key-invalid", "API keys are not enabled");
+        const record = await guarded("users.findApiKey", () => users.findApiKey?.(credential.key) ?? Promise.resolve(undefined), rt.guard);
+        // Hash and compare even when the key is unknown, so the answer takes the same time either way.
+        const matches = verifySecret(credential.secret, record?.secretHash ?? "");
+        if (record === undefined || !matches) throw new LogoutError("api-key-invalid", "unknown API key or wrong secret");
+        return { kind: "api-key", apiKey: { userId: record.userId, apiKeyId: record.id } };
+      }
+      case "resolved": {
+        const principal = await guarded(`resolve ${credential.source}`, () => credential.resolve(rt.store), rt.guard);
+        if (principal === undefined) throw new LogoutError("unauthenticated", "invalid or ended token");
+        return { kind: "session", auth: { session: principal.session, credential, principal } };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Like `identify`, but a request without a credential is a refusal. Used by every route that needs a session. */
+export async function authenticate(req: Request, rt: Runtime): Promise<Authentication> {
+  const caller = await identify(req, rt);
+  if (caller === undefined) throw new LogoutError("unauthenticated", "no credential in the request");
+  if (caller.kind === "api-key") throw new LogoutError("unauthenticated", "this route needs a session, not an API key");
+  return caller.auth;
+}
+
+/** The caller's user, through the host directory, under the store deadline. */
+export async function loadUser(rt: Runtime, userId: string): Promise<UserRecord | undefined> {
+  const users = rt.users;
+  if (users === undefined) return undefined;
+  return guarded("users.findUser", () => users.findUser(userId), rt.guard);
+}
+
+/** Writes a shape's reply. Every response of the library is private and never cached. */
+export function sendReply(res: Response, reply: Reply): void {
+  if (res.headersSent) return;
+  res.status(reply.status);
+  res.setHeader("Cache-Control", "no-store");
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  if (reply.body === undefined) {
+    res.end();
+    return;
+  }
+  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  if (!res.hasHeader("Content-Type")) res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** Answers a refusal in the shape and tells the audit log. */
+export function refuse(req: Request, res: Response, rt: Runtime, error: LogoutError, userId?: string): void {
+  rt.events?.emit("logout.refused", {
+    code: error.code,
+    status: error.status,
+    userId,
+    method: req.method,
+    path: req.path,
+    ip: req.ip,
+    at: Date.now(),
+  });
+  sendReply(res, rt.shape.error(error, req));
+}
+
+/**
+ * Runs an async step as Express middleware on Express 4 and 5 alike: a `LogoutError` is answered in the
+ * shape; anything else goes to the host's error handler through `next(err)`, exactly once.
+ */
+export function settle(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  rt: Runtime,
+  step: Promise<void>,
+): void {
+  step.then(
+    () => undefined,
+    (error: unknown) => {
+      if (isLogoutError(error)) {
+        refuse(req, res, rt, error, found.get(req)?.session.userId);
+        return;
+      }
+      next(error);
+    },
+  );
+}
+
+export type { RequestHandler };
+
+/** The shape's own gate before authentication (SOAJS's tenant key), under the store deadline. */
+export async function precheck(req: Request, rt: Runtime): Promise<void> {
+  const gate = rt.shape.precheck;
+  if (gate === undefined) return;
+  const refusal = await guarded(`${rt.shape.name} precheck`, () => gate(req, rt.users), rt.guard);
+  if (refusal !== undefined) throw refusal;
+}

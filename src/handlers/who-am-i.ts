@@ -1,0 +1,30 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { LogoutError } from "../errors.js";
+import { problemShape } from "../shapes/problem.js";
+import { resolveRuntime, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime.js";
+
+/**
+ * A who-am-I route in the shape (`GET /v1/auth`, `GET /sessions/whoami`, `GET /api/v1/me`,
+ * `GET /urac/account`): the caller and its user, or the shape's 401 once the session has ended.
+ */
+export function whoAmI(options: Readonly<CommonOptions>): RequestHandler {
+  const rt = resolveRuntime("whoAmI", options, problemShape, []);
+  const maybeRender = rt.shape.whoAmI;
+  if (maybeRender === undefined) throw new TypeError(`express-logout: whoAmI: shape \`${rt.shape.name}\` has no who-am-I answer.`);
+  const render = maybeRender;
+
+  async function run(req: Request, res: Response): Promise<void> {
+    await precheck(req, rt);
+    const auth = await authenticate(req, rt);
+    const user = auth.user ?? (await loadUser(rt, auth.session.userId));
+    if (rt.users !== undefined && user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
+    const withUser = user === undefined ? auth : { ...auth, user };
+    rememberAuthentication(req, withUser);
+    sendReply(res, render(withUser, req));
+  }
+
+  return function whoAmIHandler(req: Request, res: Response, next: NextFunction): void {
+    settle(req, res, next, rt, run(req, res));
+  };
+}

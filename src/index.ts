@@ -1,0 +1,47 @@
+export { LogoutError, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
+export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
+export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
+export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
+export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
+export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
+export {
+  apiKeyAndSecret,
+  bearerToken,
+  cookieToken,
+  encodeSoajsAuth,
+  headerToken,
+  soajsAuth,
+  userIdAndToken,
+  MAX_TOKEN_LENGTH,
+  type ApiKeyOptions,
+  type CookieTokenOptions,
+} from "./credentials/index.js";
+export { shapes } from "./shapes/index.js";
+export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
+export { soajsUser } from "./shapes/soajs.js";
+export type { CommonOptions } from "./handlers/options.js";
+export { getAuthentication } from "./handlers/runtime.js";
+export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
+export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";
+export { whoAmI } from "./handlers/who-am-i.js";
+export type {
+  ApiKeyRecord,
+  Authentication,
+  CredentialSource,
+  EndedOutcome,
+  EpochMs,
+  JwtRevocation,
+  LogoutTargetKind,
+  PresentedCredential,
+  Reply,
+  ResolvedPrincipal,
+  RevokeUserSessionsOptions,
+  SessionListOutcome,
+  SessionRecord,
+  SessionStore,
+  SessionView,
+  Shape,
+  TenantRecord,
+  UserDirectory,
+  UserRecord,
+} from "./types.js";

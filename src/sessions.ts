@@ -1,0 +1,58 @@
+import { randomUUID } from "node:crypto";
+import { assertSessionStore } from "./store/contract.js";
+import { generateToken, hashSecret } from "./secrets.js";
+import type { SessionRecord, SessionStore } from "./types.js";
+
+/** Default session lifetime: 24 hours. */
+export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface IssueSessionOptions {
+  readonly userId: string;
+  /** Lifetime in ms. Default 24 h. */
+  readonly ttlMs?: number;
+  readonly authenticationSource?: string;
+  readonly apiKeyId?: string;
+  readonly tenant?: string;
+  readonly ip?: string;
+  readonly userAgent?: string;
+  /** Prepended to the token, e.g. `"ory_st_"`, so leaked tokens are recognisable by secret scanners. */
+  readonly tokenPrefix?: string;
+}
+
+export interface IssuedSession {
+  /** The bearer token. It exists only here: the store keeps its hash. Hand it to the client once. */
+  readonly token: string;
+  readonly session: SessionRecord;
+}
+
+/**
+ * Opens a session at login: a 256-bit token from the crypto RNG, stored only as its hash. Call it from the
+ * host's own login route, after the host has checked the password.
+ */
+export async function issueSession(store: SessionStore, options: Readonly<IssueSessionOptions>): Promise<IssuedSession> {
+  assertSessionStore(store);
+  if (typeof options.userId !== "string" || options.userId === "") {
+    throw new TypeError("express-logout: issueSession needs a non-empty `userId`.");
+  }
+  const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new TypeError("express-logout: issueSession `ttlMs` must be a positive number of milliseconds.");
+  }
+  const token = generateToken(options.tokenPrefix);
+  const now = Date.now();
+  const session: SessionRecord = {
+    id: randomUUID(),
+    userId: options.userId,
+    tokenHash: hashSecret(token),
+    createdAt: now,
+    expiresAt: now + ttlMs,
+    lastSeenAt: now,
+    ...(options.authenticationSource === undefined ? {} : { authenticationSource: options.authenticationSource }),
+    ...(options.apiKeyId === undefined ? {} : { apiKeyId: options.apiKeyId }),
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+    ...(options.ip === undefined ? {} : { ip: options.ip }),
+    ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent.slice(0, 512) }),
+  };
+  await store.createSession(session);
+  return { token, session };
+}

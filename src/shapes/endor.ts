@@ -1,0 +1,162 @@
+import type { Request } from "express";
+import type { LogoutError } from "../errors.js";
+import { apiKeyAndSecret, bearerToken } from "../credentials/index.js";
+import type { Authentication, EpochMs, Reply, Shape, UserRecord } from "../types.js";
+import { retryAfterHeaders, rfc3339 } from "./common.js";
+
+/** grpc-gateway's mapping from gRPC status codes to HTTP. */
+const grpc = {
+  invalidArgument: { code: 3, http: 400 },
+  deadlineExceeded: { code: 4, http: 504 },
+  notFound: { code: 5, http: 404 },
+  permissionDenied: { code: 7, http: 403 },
+  resourceExhausted: { code: 8, http: 429 },
+  unavailable: { code: 14, http: 503 },
+  unauthenticated: { code: 16, http: 401 },
+} as const;
+
+const HTTP_ERROR_INFO = "type.googleapis.com/internal.endor.ai.rpc.v1.HTTPErrorInfo";
+
+function status(kind: (typeof grpc)[keyof typeof grpc], message: string, withInfo: boolean, headers: Record<string, string> = {}): Reply {
+  return {
+    status: kind.http,
+    headers: { "Content-Type": "application/json", ...headers },
+    body: { code: kind.code, message, details: withInfo ? [{ "@type": HTTP_ERROR_INFO, status_code: kind.http }] : [] },
+  };
+}
+
+/** The `authentication_source` path parameter, when it is a plausible name. */
+function sourceOf(req: Request): string | undefined {
+  const params = req.params as Record<string, string | undefined>;
+  const value = params.authentication_source;
+  return value !== undefined && /^[A-Za-z0-9._@-]{1,64}$/.test(value) ? value : undefined;
+}
+
+/**
+ * Endor Labs' `User` resource, every field present. Times are RFC 3339; `token_hash` is always `""`: the
+ * library never reveals a token or its hash.
+ */
+export function endorUser(user: UserRecord | undefined, userId: string): Record<string, unknown> {
+  const time = (ms: EpochMs | undefined): string | null => (ms === undefined ? null : rfc3339(ms));
+  return {
+    meta: {
+      name: user?.username ?? userId,
+      annotations: {},
+      create_time: time(user?.createdAt),
+      created_by: "",
+      description: "",
+      index_data: { data: [], search_score: 0, tenant: user?.tenant?.code ?? "", will_be_deleted_at: null },
+      kind: "User",
+      parent_kind: "",
+      parent_uuid: "",
+      references: {},
+      tags: [],
+      update_time: time(user?.updatedAt ?? user?.createdAt),
+      updated_by: "",
+      upsert_time: time(user?.updatedAt ?? user?.createdAt),
+      version: "v1",
+    },
+    spec: {
+      email: user?.email ?? "",
+      event_tracking: {},
+      first_name: user?.firstName ?? "",
+      groups: [...(user?.groups ?? [])],
+      last_login_time: time(user?.lastLoginAt),
+      last_name: user?.lastName ?? "",
+      token_hash: "",
+      user_name: user?.username ?? "",
+    },
+    uuid: user?.id ?? userId,
+  };
+}
+
+/** Endor Labs' `AuthenticationResponse`, the body of login, authenticate and logout alike. */
+export function endorAuthenticationResponse(input: {
+  readonly authenticationSource: string;
+  readonly token: string;
+  readonly expirationTime: EpochMs;
+  readonly user: UserRecord | undefined;
+  readonly userId: string;
+}): Record<string, unknown> {
+  return {
+    authentication_source: input.authenticationSource,
+    expiration_time: rfc3339(input.expirationTime),
+    token: input.token,
+    user: endorUser(input.user, input.userId),
+  };
+}
+
+function errorReply(error: LogoutError): Reply {
+  switch (error.code) {
+    case "bad-request":
+    case "return-to-forbidden":
+    case "logout-token-missing":
+    case "cannot-end-current-session":
+      return status(grpc.invalidArgument, error.details.reason ?? error.message, false);
+    case "not-found":
+      return status(grpc.notFound, "session not found", false);
+    case "forbidden":
+    case "logout-token-mismatch":
+    case "session-token-invalid":
+    case "tenant-key-invalid":
+      return status(grpc.permissionDenied, "Unauthorized request for given endpoint", true);
+    case "throttled":
+      return status(grpc.resourceExhausted, "too many attempts", false, retryAfterHeaders(error));
+    case "store-unavailable":
+      return status(grpc.unavailable, "session store unavailable", false, retryAfterHeaders(error));
+    case "api-key-invalid":
+      return status(grpc.unauthenticated, "Invalid API key or secret", true);
+    case "totp-required":
+    case "totp-invalid":
+    case "unauthenticated":
+      return status(grpc.unauthenticated, "Invalid authorization header: Bearer", true);
+  }
+}
+
+/**
+ * Endor Labs, `GET /v1/auth/:authentication_source/logout`: `Authorization: Bearer`, or `key` + `secret`
+ * (query or `X-Api-Key` / `X-Api-Secret`) when the source is `api-key`. Success is an `AuthenticationResponse`
+ * with `token: ""` and `expiration_time` = the moment of logout; errors are `google.rpc.Status` bodies.
+ */
+export const endorShape: Shape = {
+  name: "endor",
+  credentials: [
+    apiKeyAndSecret({ when: (req) => sourceOf(req) === "api-key" }),
+    bearerToken(),
+  ],
+  ended(outcome, req) {
+    const userId = outcome.user?.id ?? outcome.caller?.session.userId ?? "";
+    return {
+      status: 200,
+      headers: { "Content-Type": "application/json" },
+      body: endorAuthenticationResponse({
+        authenticationSource: sourceOf(req) ?? outcome.caller?.session.authenticationSource ?? "",
+        token: "",
+        expirationTime: outcome.endedAt,
+        user: outcome.user,
+        userId,
+      }),
+    };
+  },
+  error(error, req) {
+    // A path whose source is not a plausible name is a bad argument whatever else is wrong.
+    const params = req.params as Record<string, string | undefined>;
+    if (params.authentication_source !== undefined && sourceOf(req) === undefined && error.code !== "store-unavailable") {
+      return status(grpc.invalidArgument, "invalid authentication_source", false);
+    }
+    return errorReply(error);
+  },
+  whoAmI(caller: Authentication, req) {
+    return {
+      status: 200,
+      headers: { "Content-Type": "application/json" },
+      body: endorAuthenticationResponse({
+        authenticationSource: caller.session.authenticationSource ?? sourceOf(req) ?? "",
+        token: "",
+        expirationTime: caller.session.expiresAt,
+        user: caller.user,
+        userId: caller.session.userId,
+      }),
+    };
+  },
+};

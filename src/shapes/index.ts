@@ -1,0 +1,13 @@
+import { endorShape } from "./endor.js";
+import { problemShape } from "./problem.js";
+import { soajsShape } from "./soajs.js";
+
+/** The wire shapes the library ships, one file each. */
+export const shapes = {
+  /** RFC 9457 problem+json; the default. */
+  problem: problemShape,
+  /** Endor Labs, `GET /v1/auth/:authentication_source/logout`. */
+  endor: endorShape,
+  /** SOAJS urac 0.x, `GET /urac/logout`. */
+  soajs: soajsShape,
+} as const;

@@ -1,0 +1,114 @@
+import type { Request } from "express";
+import { LogoutError } from "../errors.js";
+import { cookieToken, encodeSoajsAuth, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
+import type { Authentication, Reply, Shape, UserRecord } from "../types.js";
+import { retryAfterHeaders } from "./common.js";
+
+/** SOAJS error codes and their messages, as the SOAJS core defines them. */
+const soajsErrors = {
+  132: "A valid key is needed to access any API.",
+  151: "You are not authorized to access this API.",
+  161: "You need to be logged in to access this API.",
+  163: "Error in persisting the session",
+  172: "Missing required field: ",
+  404: "Unable to logout the user. User not found.",
+  429: "Too many attempts, try again later.",
+} as const;
+
+/** `{result:false, errors:{codes:[...], details:[...]}}`: codes sorted and unique, as SOAJS builds it. */
+function failure(httpStatus: number, details: readonly { code: number; message: string }[], headers: Record<string, string> = {}): Reply {
+  const codes = [...new Set(details.map((d) => d.code))].sort((a, b) => a - b);
+  return {
+    status: httpStatus,
+    headers,
+    body: { result: false, errors: { codes, details: details.map((d) => ({ code: d.code, message: d.message.trim() })) } },
+  };
+}
+
+/** The user record as SOAJS urac returns it (never a password or secret). */
+export function soajsUser(user: UserRecord, tenantFallback?: { id: string; code: string }): Record<string, unknown> {
+  return {
+    _id: user.id,
+    locked: user.locked ?? false,
+    username: user.username,
+    firstName: user.firstName ?? "",
+    lastName: user.lastName ?? "",
+    email: user.email ?? "",
+    ts: user.createdAt ?? 0,
+    status: user.status ?? "active",
+    profile: user.profile ?? {},
+    groups: [...(user.groups ?? [])],
+    config: user.config ?? {},
+    tenant: user.tenant ?? tenantFallback ?? { id: "", code: "" },
+    groupsConfig: [...(user.groupsConfig ?? [])],
+  };
+}
+
+/** The handle the caller presented, re-encoded as SOAJS clients send it back. */
+function presentedHandle(caller: Authentication | undefined, req: Request): string | undefined {
+  const raw = singleHeader(req, "soajsauth") ?? singleQuery(req, "soajsauth");
+  if (raw !== undefined && /^Basic [A-Za-z0-9+/]+={0,2}$/.test(raw)) return raw;
+  const credential = caller?.credential;
+  return credential?.kind === "session-token" ? encodeSoajsAuth(credential.token) : undefined;
+}
+
+/** The tenant key, from the `key` header or `?key=`. */
+function tenantKey(req: Request): string | undefined {
+  const key = singleHeader(req, "key") ?? singleQuery(req, "key");
+  return key !== undefined && key.length > 0 && key.length <= 512 ? key : undefined;
+}
+
+/**
+ * SOAJS urac 0.x, `GET /urac/logout`: tenant key in `key` (header or query), session in `soajsauth`
+ * (header, query, or the `soajsID` cookie). Success is HTTP 200 `{result:true, data, soajsauth}` where `data`
+ * is the user as it was before the logout, or `true` when nobody was logged in (logout is idempotent).
+ * Gateway errors are HTTP 200 with `result:false`; a store failure is a 503 with code 163.
+ * Needs `users.resolveTenantKey`.
+ */
+export const soajsShape: Shape = {
+  name: "soajs",
+  credentials: [soajsAuth(), cookieToken("soajsID")],
+  needs: ["resolveTenantKey"],
+  anonymousLogout: true,
+  async precheck(req, users) {
+    const key = tenantKey(req);
+    const tenant = key === undefined ? undefined : await users?.resolveTenantKey?.(key);
+    return tenant === undefined ? new LogoutError("tenant-key-invalid", soajsErrors[132]) : undefined;
+  },
+  ended(outcome, req) {
+    const handle = presentedHandle(outcome.caller, req);
+    const data = outcome.user === undefined || outcome.caller === undefined ? true : soajsUser(outcome.user);
+    return { status: 200, body: { result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) } };
+  },
+  error(error) {
+    switch (error.code) {
+      case "tenant-key-invalid":
+        return failure(200, [{ code: 132, message: soajsErrors[132] }]);
+      case "store-unavailable":
+        return failure(503, [{ code: 163, message: soajsErrors[163] }], retryAfterHeaders(error));
+      case "bad-request":
+        return failure(200, [{ code: 172, message: soajsErrors[172] + (error.details.reason ?? error.message) }]);
+      case "not-found":
+        return failure(200, [{ code: 404, message: soajsErrors[404] }]);
+      case "throttled":
+        return failure(429, [{ code: 429, message: soajsErrors[429] }], retryAfterHeaders(error));
+      case "forbidden":
+      case "totp-required":
+      case "totp-invalid":
+      case "logout-token-mismatch":
+      case "session-token-invalid":
+      case "return-to-forbidden":
+      case "cannot-end-current-session":
+      case "logout-token-missing":
+        return failure(403, [{ code: 151, message: soajsErrors[151] }]);
+      case "unauthenticated":
+      case "api-key-invalid":
+        return failure(401, [{ code: 161, message: soajsErrors[161] }]);
+    }
+  },
+  whoAmI(caller, req) {
+    const handle = presentedHandle(caller, req);
+    const data = caller.user === undefined ? { _id: caller.session.userId } : soajsUser(caller.user);
+    return { status: 200, body: { result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) } };
+  },
+};

@@ -1,0 +1,38 @@
+import type { SessionStore } from "../types.js";
+
+/** The methods every `SessionStore` must have, in the order the interface lists them. */
+export const sessionStoreMethods = [
+  "createSession",
+  "getSession",
+  "findSessionByTokenHash",
+  "listSessions",
+  "touchSession",
+  "revokeSession",
+  "revokeUserSessions",
+  "claim",
+  "incrementCounter",
+  "readCounter",
+  "denyJwt",
+  "revokeJwtsIssuedBefore",
+  "jwtRevocation",
+] as const satisfies readonly (keyof SessionStore)[];
+
+/**
+ * Throws a `TypeError` that names every missing method when `store` is not a `SessionStore`. Factories call it
+ * once, at setup, so a wrong store fails at boot instead of on the first logout.
+ */
+export function assertSessionStore(store: unknown, optionName = "store"): asserts store is SessionStore {
+  if (typeof store !== "object" || store === null) {
+    throw new TypeError(
+      `express-logout: \`${optionName}\` is required and must be a SessionStore (for example \`new MemorySessionStore()\`), received ${store === null ? "null" : typeof store}.`,
+    );
+  }
+  const record = store as Record<string, unknown>;
+  const missing = sessionStoreMethods.filter((name) => typeof record[name] !== "function");
+  if (missing.length > 0) {
+    throw new TypeError(
+      `express-logout: \`${optionName}\` is not a SessionStore: it lacks ${missing.map((m) => `\`${m}\``).join(", ")}. ` +
+        "Implement every method of the SessionStore interface, and check it with express-logout/testing.",
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { LogoutError } from "../errors.js";
+import type { LogoutEvents } from "../events.js";
+
+/** Default time a store (or host callback) gets before the request fails closed with a 503. */
+export const DEFAULT_STORE_TIMEOUT_MS = 2_000;
+/** Default `Retry-After` on a 503, in seconds. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+export interface GuardOptions {
+  readonly timeoutMs: number;
+  readonly retryAfterSeconds: number;
+  readonly events: LogoutEvents | undefined;
+}
+
+/**
+ * Runs one store or directory call under a deadline. A throw, a rejection or a timeout becomes a
+ * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open.
+ */
+export async function guarded<T>(operation: string, call: () => Promise<T>, options: GuardOptions): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new LogoutError("store-unavailable", `${operation} did not answer within ${options.timeoutMs} ms`, {
+        retryAfterSeconds: options.retryAfterSeconds,
+      }));
+    }, options.timeoutMs);
+  });
+  // The call may settle after the deadline won; swallow that late rejection so it is never unhandled.
+  const pending = Promise.resolve().then(call);
+  pending.catch(() => undefined);
+  try {
+    return await Promise.race([pending, deadline]);
+  } catch (error) {
+    const failure =
+      error instanceof LogoutError && error.code === "store-unavailable"
+        ? error
+        : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: error });
+    options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
+    throw failure;
+  } finally {
+    clearTimeout(timer);
+  }
+}

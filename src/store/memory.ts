@@ -1,0 +1,199 @@
+import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { ExpiringMap } from "./expiring-map.js";
+
+export interface MemorySessionStoreOptions {
+  /**
+   * How often expired entries are swept, in ms. Reads never return an expired entry whatever this is; the
+   * sweep only frees memory. Default 60 000. The timer is `unref`'d, so it never keeps a process alive.
+   */
+  readonly sweepIntervalMs?: number;
+}
+
+/**
+ * The embedded store: one process, O(1) per operation. Sessions are indexed by id, by token hash and by user;
+ * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
+ * store) as soon as more than one process serves the same users.
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions: ExpiringMap<SessionRecord>;
+  readonly #byTokenHash = new Map<string, string>();
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #markers: ExpiringMap<true>;
+  readonly #counters: ExpiringMap<number>;
+  readonly #deniedJwts: ExpiringMap<true>;
+  readonly #jwtCutoffs: ExpiringMap<EpochMs>;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
+    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
+      throw new TypeError("express-logout: MemorySessionStore `sweepIntervalMs` must be a positive number of milliseconds.");
+    }
+    const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
+    this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
+      this.#unindex(id, session);
+    });
+    this.#markers = new ExpiringMap(bucketMs);
+    this.#counters = new ExpiringMap(bucketMs);
+    this.#deniedJwts = new ExpiringMap(bucketMs);
+    this.#jwtCutoffs = new ExpiringMap(bucketMs);
+    this.#timer = setInterval(() => {
+      this.sweep();
+    }, sweepIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Live sessions held (expired ones not yet swept included). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
+  sweep(now = Date.now()): void {
+    this.#sessions.sweep(now);
+    this.#markers.sweep(now);
+    this.#counters.sweep(now);
+    this.#deniedJwts.sweep(now);
+    this.#jwtCutoffs.sweep(now);
+  }
+
+  /** Stops the sweep timer and forgets everything. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#sessions.clear();
+    this.#byTokenHash.clear();
+    this.#byUser.clear();
+    this.#markers.clear();
+    this.#counters.clear();
+    this.#deniedJwts.clear();
+    this.#jwtCutoffs.clear();
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    if (this.#sessions.get(session.id) !== undefined) {
+      return Promise.reject(new Error(`session id ${session.id} already exists`));
+    }
+    if (this.#byTokenHash.has(session.tokenHash)) {
+      return Promise.reject(new Error("a session with this token hash already exists"));
+    }
+    if (session.expiresAt <= Date.now()) return Promise.resolve();
+    const record = { ...session };
+    this.#sessions.set(session.id, record, session.expiresAt);
+    this.#byTokenHash.set(session.tokenHash, session.id);
+    let ids = this.#byUser.get(session.userId);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#byUser.set(session.userId, ids);
+    }
+    ids.add(session.id);
+    return Promise.resolve();
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return Promise.resolve(this.#sessions.get(id));
+  }
+
+  findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const id = this.#byTokenHash.get(tokenHash);
+    return Promise.resolve(id === undefined ? undefined : this.#sessions.get(id));
+  }
+
+  listSessions(userId: string): Promise<SessionRecord[]> {
+    const ids = this.#byUser.get(userId);
+    if (ids === undefined) return Promise.resolve([]);
+    const now = Date.now();
+    const sessions: SessionRecord[] = [];
+    for (const id of [...ids]) {
+      const session = this.#sessions.get(id, now);
+      if (session !== undefined) sessions.push(session);
+    }
+    sessions.sort((a, b) => a.createdAt - b.createdAt);
+    return Promise.resolve(sessions);
+  }
+
+  touchSession(id: string, at: EpochMs): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (session !== undefined) this.#sessions.update(id, { ...session, lastSeenAt: at });
+    return Promise.resolve();
+  }
+
+  revokeSession(id: string): Promise<boolean> {
+    const live = this.#sessions.get(id) !== undefined;
+    const session = this.#sessions.delete(id);
+    if (session !== undefined) this.#unindex(id, session);
+    return Promise.resolve(live);
+  }
+
+  revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
+    const ids = this.#byUser.get(userId);
+    if (ids === undefined) return Promise.resolve(0);
+    const now = Date.now();
+    let count = 0;
+    for (const id of [...ids]) {
+      if (id === options.exceptSessionId) continue;
+      const session = this.#sessions.get(id, now);
+      if (session === undefined) continue;
+      if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
+      this.#sessions.delete(id);
+      this.#unindex(id, session);
+      count += 1;
+    }
+    return Promise.resolve(count);
+  }
+
+  claim(key: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.#markers.get(key, now) !== undefined) return Promise.resolve(false);
+    this.#markers.set(key, true, now + ttlMs);
+    return Promise.resolve(true);
+  }
+
+  incrementCounter(key: string, windowMs: number): Promise<number> {
+    const now = Date.now();
+    const current = this.#counters.get(key, now);
+    if (current === undefined) {
+      this.#counters.set(key, 1, now + windowMs);
+      return Promise.resolve(1);
+    }
+    this.#counters.update(key, current + 1);
+    return Promise.resolve(current + 1);
+  }
+
+  readCounter(key: string): Promise<number> {
+    return Promise.resolve(this.#counters.get(key) ?? 0);
+  }
+
+  denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void> {
+    if (expiresAt > Date.now()) this.#deniedJwts.set(jwtKey(userId, jti), true, expiresAt);
+    return Promise.resolve();
+  }
+
+  revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void> {
+    const previous = this.#jwtCutoffs.get(userId);
+    const cutoff = previous === undefined ? issuedBefore : Math.max(previous, issuedBefore);
+    const until = Math.max(keepUntil, this.#jwtCutoffs.expiresAt(userId) ?? 0);
+    if (until > Date.now()) this.#jwtCutoffs.set(userId, cutoff, until);
+    return Promise.resolve();
+  }
+
+  jwtRevocation(userId: string, jti: string): Promise<JwtRevocation> {
+    return Promise.resolve({
+      denied: this.#deniedJwts.get(jwtKey(userId, jti)) !== undefined,
+      issuedBefore: this.#jwtCutoffs.get(userId),
+    });
+  }
+
+  #unindex(id: string, session: SessionRecord): void {
+    if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
+    const ids = this.#byUser.get(session.userId);
+    if (ids !== undefined) {
+      ids.delete(id);
+      if (ids.size === 0) this.#byUser.delete(session.userId);
+    }
+  }
+}
+
+function jwtKey(userId: string, jti: string): string {
+  // JSON keeps the pair unambiguous whatever characters either part holds.
+  return JSON.stringify([userId, jti]);
+}

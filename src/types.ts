@@ -1,0 +1,241 @@
+import type { Request } from "express";
+import type { LogoutError } from "./errors.js";
+
+/** Milliseconds since the Unix epoch. */
+export type EpochMs = number;
+
+/**
+ * One login. A store keeps only the hash of the bearer token (`tokenHash`), never the token.
+ */
+export interface SessionRecord {
+  /** Opaque, unguessable id (a UUID by default). Safe to show to the session's owner. */
+  readonly id: string;
+  readonly userId: string;
+  /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
+  readonly tokenHash: string;
+  readonly createdAt: EpochMs;
+  readonly expiresAt: EpochMs;
+  /** When the session was last used, if the host tracks it (see `requireSession({ touchEveryMs })`). */
+  readonly lastSeenAt?: EpochMs;
+  /** How the session was opened, e.g. `"login"`, `"github"`, `"api-key"`. */
+  readonly authenticationSource?: string;
+  /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
+  readonly apiKeyId?: string;
+  readonly tenant?: string;
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+/** Options of `SessionStore.revokeUserSessions`. */
+export interface RevokeUserSessionsOptions {
+  /** Keep this one session (the caller's own) alive. */
+  readonly exceptSessionId?: string;
+  /** Only end the sessions minted from this API key. */
+  readonly apiKeyId?: string;
+}
+
+/** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
+export interface JwtRevocation {
+  readonly denied: boolean;
+  /** Tokens with `iat` (in ms) before this moment are refused; `undefined` when the user has no cut-off. */
+  readonly issuedBefore: EpochMs | undefined;
+}
+
+/**
+ * The one interface every session store implements. Every method is one awaited call; each must be atomic
+ * on its own (two app instances sharing a store must never both win a `claim`). Sessions expire by TTL
+ * (`expiresAt`) without the caller scanning anything. Run `express-logout/testing`'s
+ * `describeSessionStoreConformance` against your own store to prove it behaves like the built-in ones.
+ */
+export interface SessionStore {
+  /** Stores a new session. Its id and token hash must be unique. */
+  createSession(session: SessionRecord): Promise<void>;
+  /** The live session with this id, or `undefined` (unknown, ended or expired). */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** The live session whose token hashes to `tokenHash`, or `undefined`. */
+  findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Every live session of the user, oldest first. */
+  listSessions(userId: string): Promise<SessionRecord[]>;
+  /** Updates `lastSeenAt` of a live session; does nothing for an unknown one. */
+  touchSession(id: string, at: EpochMs): Promise<void>;
+  /** Ends one session. Idempotent: answers whether it was live before the call. */
+  revokeSession(id: string): Promise<boolean>;
+  /** Ends every live session of the user that matches `options`; answers how many ended. */
+  revokeUserSessions(userId: string, options?: RevokeUserSessionsOptions): Promise<number>;
+  /** Sets a one-time marker. Answers `true` to exactly one caller per key until the marker expires. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Adds one to a counter that lives `windowMs` from its first hit; answers the new count. */
+  incrementCounter(key: string, windowMs: number): Promise<number>;
+  /** The counter's current value (0 when absent or expired). */
+  readCounter(key: string): Promise<number>;
+  /** Refuses the JWT with this `jti` until `expiresAt` (its `exp`). */
+  denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void>;
+  /** Refuses every JWT of the user issued before `issuedBefore`; the cut-off is kept until `keepUntil`. */
+  revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void>;
+  /** One round trip: whether this `jti` is denied and the user's cut-off. */
+  jwtRevocation(userId: string, jti: string): Promise<JwtRevocation>;
+}
+
+/** A user as the host knows it. Shapes render it (Endor's `user`, SOAJS's `data`); never put a secret in it. */
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly email?: string;
+  readonly firstName?: string;
+  readonly lastName?: string;
+  readonly groups?: readonly string[];
+  readonly createdAt?: EpochMs;
+  readonly updatedAt?: EpochMs;
+  readonly lastLoginAt?: EpochMs;
+  readonly status?: string;
+  readonly locked?: boolean;
+  readonly tenant?: TenantRecord;
+  readonly profile?: Readonly<Record<string, unknown>>;
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly groupsConfig?: readonly unknown[];
+}
+
+export interface TenantRecord {
+  readonly id: string;
+  readonly code: string;
+}
+
+/** An API key as the host keeps it: the secret only as `hashSecret(secret)`. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly secretHash: string;
+}
+
+/**
+ * The host's callbacks. Only `findUser` is always needed; the others are asked for by the factories and
+ * shapes that use them, with a `TypeError` at factory time when one is missing.
+ */
+export interface UserDirectory {
+  /** The user, or `undefined` when it no longer exists. */
+  findUser(userId: string): Promise<UserRecord | undefined>;
+  /** Whether the user holds the permission now (asked on every request, never cached). */
+  hasPermission?(user: UserRecord, permission: string): Promise<boolean>;
+  /** The user's base32 TOTP secret, or `undefined` when the user has not enrolled. */
+  totpSecret?(user: UserRecord): Promise<string | undefined>;
+  /** The API key with this public key id, or `undefined`. */
+  findApiKey?(key: string): Promise<ApiKeyRecord | undefined>;
+  /** The tenant a SOAJS tenant key belongs to, or `undefined` for an unknown key. */
+  resolveTenantKey?(key: string): Promise<TenantRecord | undefined>;
+}
+
+/** What a credential source found in a request. */
+export type PresentedCredential =
+  | {
+      readonly kind: "session-token";
+      /** Which source found it, e.g. `"bearer"`, `"cookie:sid"`, `"soajsauth"`; for events and shapes. */
+      readonly source: string;
+      readonly token: string;
+      /** A user id the client claims alongside the token (`X-User-Id`); must match the session's. */
+      readonly claimedUserId?: string;
+    }
+  | { readonly kind: "api-key"; readonly source: string; readonly key: string; readonly secret: string }
+  | {
+      readonly kind: "resolved";
+      readonly source: string;
+      /** Resolves the credential to a session-like principal (JWTs do this), or `undefined` when invalid. */
+      resolve(store: SessionStore): Promise<ResolvedPrincipal | undefined>;
+    }
+  | { readonly kind: "invalid"; readonly source: string; readonly error: LogoutError };
+
+/** A principal found by a `resolved` credential (a JWT): logout ends it through `end`. */
+export interface ResolvedPrincipal {
+  readonly session: SessionRecord;
+  /** Ends this credential (denies the JWT's `jti`); answers whether it was live. */
+  end(store: SessionStore): Promise<boolean>;
+  /** Ends every credential of the user of this kind (a JWT cut-off); answers how many it knows of, or 0. */
+  endAll?(store: SessionStore): Promise<number>;
+}
+
+/** Reads one kind of credential from a request, without any I/O. */
+export interface CredentialSource {
+  readonly name: string;
+  read(req: Request): PresentedCredential | undefined;
+}
+
+/** Who made a request, as `requireSession` and the factories found it. */
+export interface Authentication {
+  readonly session: SessionRecord;
+  readonly credential: PresentedCredential;
+  /** The user, when the handler loaded it. */
+  readonly user?: UserRecord;
+  /** Present when the credential was an API key rather than a session. */
+  readonly apiKeyId?: string;
+  /** Present for JWT and other resolved credentials. */
+  readonly principal?: ResolvedPrincipal;
+}
+
+/** Which sessions a logout ends. */
+export type LogoutTargetKind = "current" | "all" | "others" | "session" | "api-key";
+
+/** The success a shape renders. */
+export interface EndedOutcome {
+  readonly target: LogoutTargetKind;
+  /** The caller, or `undefined` for an anonymous logout (SOAJS answers it with `data: true`). */
+  readonly caller: Authentication | undefined;
+  /** The caller's user as it was before the logout. */
+  readonly user: UserRecord | undefined;
+  /** The session a `session` target ended. */
+  readonly sessionId: string | undefined;
+  /** How many sessions ended. */
+  readonly count: number;
+  readonly endedAt: EpochMs;
+}
+
+/** What a shape asks to be written: status, headers and a JSON value or a string body. */
+export interface Reply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A string is sent as is; anything else is sent as JSON. `undefined` sends an empty body. */
+  readonly body?: unknown;
+}
+
+/** A session as the session-management companions show it to its owner: never the token hash. */
+export interface SessionView {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: EpochMs;
+  readonly expiresAt: EpochMs;
+  readonly lastSeenAt: EpochMs | undefined;
+  readonly authenticationSource: string | undefined;
+  readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly current: boolean;
+}
+
+/** A page of the caller's sessions, for the list companions. */
+export interface SessionListOutcome {
+  readonly caller: Authentication;
+  readonly sessions: readonly SessionView[];
+  readonly total: number;
+  readonly offset: number;
+}
+
+/**
+ * How an endpoint speaks on the wire. A handler decides what happened; a shape decides the bytes.
+ * Adding a product means one new file that implements this.
+ */
+export interface Shape {
+  readonly name: string;
+  /** Where this product's clients send their credentials, in the order they are tried. */
+  readonly credentials: readonly CredentialSource[];
+  /** The `UserDirectory` methods this shape calls; a factory refuses a directory without them. */
+  readonly needs?: readonly (keyof UserDirectory)[];
+  /** A gate that runs before authentication (SOAJS's tenant key). */
+  readonly precheck?: (req: Request, users: UserDirectory | undefined) => Promise<LogoutError | undefined>;
+  /** When `true`, a logout with no valid session is a success (SOAJS), not a 401. */
+  readonly anonymousLogout?: boolean;
+  readonly ended: (outcome: EndedOutcome, req: Request) => Reply;
+  readonly error: (error: LogoutError, req: Request) => Reply;
+  /** The caller, for a who-am-I route (`whoAmI`). */
+  readonly whoAmI?: (caller: Authentication, req: Request) => Reply;
+  /** The caller's sessions, for a list companion. */
+  readonly sessionList?: (outcome: SessionListOutcome, req: Request) => Reply;
+  /** One of the caller's sessions, for an info companion. */
+  readonly sessionInfo?: (session: SessionView, req: Request) => Reply;
+}
