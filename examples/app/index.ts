@@ -1,0 +1,43 @@
+import express, { type Express } from "express";
+import cookieParser from "cookie-parser";
+import { LogoutEvents, type SessionStore } from "../../src/index.js";
+import type { ExampleContext } from "./context.js";
+import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
+import { mountEndor } from "./endor.js";
+import { mountSoajs } from "./soajs.js";
+
+export interface ExampleAppOptions {
+  readonly store: SessionStore;
+  readonly publicUrl: string;
+  readonly config?: DemoConfig;
+  readonly returnToAllow?: readonly string[];
+  readonly events?: LogoutEvents;
+}
+
+/** The example app: every product's routes on their seed paths, on one store. */
+export function createExampleApp(options: ExampleAppOptions): { app: Express; ctx: ExampleContext } {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.use(cookieParser());
+  const ctx: ExampleContext = {
+    store: options.store,
+    users: new DemoDirectory(options.config ?? demoConfig()),
+    events: options.events ?? new LogoutEvents(),
+    sessionTtlMs: 24 * 60 * 60 * 1000,
+    publicUrl: options.publicUrl,
+    returnToAllow: options.returnToAllow ?? ["https://app.example.com/"],
+  };
+  mountEndor(app, ctx);
+  mountSoajs(app, ctx);
+  // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace.
+  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" && error.status < 500 ? error.status : 500;
+    res.status(status).type("application/json").send(JSON.stringify({ error: status === 500 ? "internal error" : "bad request" }));
+  });
+  return { app, ctx };
+}

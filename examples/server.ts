@@ -1,0 +1,49 @@
+import type { Server } from "node:http";
+import { MemorySessionStore, type SessionStore } from "../src/index.js";
+import { createExampleApp } from "./app/index.js";
+import { demoConfig } from "./app/demo.js";
+
+const host = process.env.HOST ?? "127.0.0.1";
+const port = Number(process.env.PORT ?? 3000);
+const config = demoConfig();
+
+function openStore(): Promise<{ store: SessionStore; close: () => Promise<void>; label: string }> {
+  const store = new MemorySessionStore();
+  return Promise.resolve({ store, label: "memory (embedded MemorySessionStore)", close: () => { store.close(); return Promise.resolve(); } });
+}
+
+const { store, close, label } = await openStore();
+const server: Server = await new Promise((resolve) => {
+  const s = createExampleApp({
+    store,
+    config,
+    publicUrl: process.env.PUBLIC_URL ?? `http://${host}:${port}`,
+    ...(process.env.RETURN_TO_ALLOW === undefined ? {} : { returnToAllow: process.env.RETURN_TO_ALLOW.split(",").map((v) => v.trim()).filter(Boolean) }),
+  }).app.listen(port, host, () => { resolve(s); });
+});
+const address = server.address();
+const url = typeof address === "object" && address !== null ? `http://${host}:${address.port}` : `http://${host}:${port}`;
+
+console.log(`express-logout example app listening on ${url}
+store: ${label}
+
+demo data:
+  user alice  password ${config.alicePassword}  email ${config.aliceEmail}  (no permissions)
+  user admin  password ${config.adminPassword}  permission logout-device-management  TOTP secret ${config.adminTotpSecret}
+  API key ${config.apiKey}  secret ${config.apiSecret}  (belongs to alice)
+  SOAJS tenant key ${config.tenantKey}  tenant ${config.tenant.id} (${config.tenant.code})
+`);
+
+let closing = false;
+function shutdown(signal: string): void {
+  if (closing) return;
+  closing = true;
+  console.log(`${signal}: closing`);
+  server.close(() => {
+    close().then(() => process.exit(0), () => process.exit(1));
+  });
+  server.closeAllConnections();
+  setTimeout(() => process.exit(1), 5_000).unref();
+}
+process.on("SIGINT", () => { shutdown("SIGINT"); });
+process.on("SIGTERM", () => { shutdown("SIGTERM"); });

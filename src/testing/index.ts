@@ -1,0 +1,236 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { generateToken, hashSecret } from "../secrets.js";
+import { assertSessionStore } from "../store/contract.js";
+import type { SessionRecord, SessionStore } from "../types.js";
+
+export interface ConformanceOptions {
+  /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
+  readonly createStore: () => SessionStore | Promise<SessionStore>;
+  /** Called once after the suite, to close connections. */
+  readonly closeStore?: (store: SessionStore) => void | Promise<void>;
+  /**
+   * Shortest TTL (ms) the store can honour. TTL tests wait about twice this long. Default 50 (Redis millisecond
+   * TTLs and the memory store both honour it).
+   */
+  readonly ttlMs?: number;
+}
+
+/** A fresh, valid session record for `userId`; the token is random and only its hash is kept. */
+export function sampleSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    userId,
+    tokenHash: hashSecret(generateToken()),
+    createdAt: now,
+    expiresAt: now + 60_000,
+    ...overrides,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs the whole `SessionStore` contract under vitest against the stores `createStore` makes. A store that
+ * passes behaves like the built-in ones for every factory of the library.
+ *
+ * ```ts
+ * import { describeSessionStoreConformance } from "express-logout/testing";
+ * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => new PostgresSessionStore(pool) });
+ * ```
+ */
+export function describeSessionStoreConformance(name: string, options: ConformanceOptions): void {
+  const ttlMs = options.ttlMs ?? 50;
+  const opened: SessionStore[] = [];
+  let store: SessionStore;
+  const user = () => `user-${randomUUID()}`;
+
+  describe(`${name} conforms to SessionStore`, () => {
+    beforeEach(async () => {
+      store = await options.createStore();
+      if (!opened.includes(store)) opened.push(store);
+    });
+    afterAll(async () => {
+      for (const s of opened) await options.closeStore?.(s);
+    });
+
+    it("has every method of the interface", () => {
+      expect(() => {
+        assertSessionStore(store);
+      }).not.toThrow();
+    });
+
+    it("answers undefined, [] and false for ids, hashes and users it never saw", async () => {
+      expect(await store.getSession(randomUUID())).toBeUndefined();
+      expect(await store.findSessionByTokenHash(hashSecret(generateToken()))).toBeUndefined();
+      expect(await store.listSessions(user())).toEqual([]);
+      expect(await store.revokeSession(randomUUID())).toBe(false);
+      expect(await store.revokeUserSessions(user())).toBe(0);
+      expect(await store.readCounter(`c-${randomUUID()}`)).toBe(0);
+      expect(await store.jwtRevocation(user(), randomUUID())).toEqual({ denied: false, issuedBefore: undefined });
+    });
+
+    it("returns a created session by id, by token hash and in its user's list, field for field", async () => {
+      const session = sampleSession(user(), { authenticationSource: "login", apiKeyId: "k1", tenant: "t1", ip: "10.0.0.1", userAgent: "UA/1", lastSeenAt: Date.now() });
+      await store.createSession(session);
+      expect(await store.getSession(session.id)).toEqual(session);
+      expect(await store.findSessionByTokenHash(session.tokenHash)).toEqual(session);
+      expect(await store.listSessions(session.userId)).toEqual([session]);
+    });
+
+    it("lists a user's sessions oldest first and never another user's", async () => {
+      const u = user();
+      const now = Date.now();
+      const b = sampleSession(u, { createdAt: now - 1000 });
+      const a = sampleSession(u, { createdAt: now - 2000 });
+      const other = sampleSession(user());
+      await store.createSession(b);
+      await store.createSession(a);
+      await store.createSession(other);
+      expect((await store.listSessions(u)).map((s) => s.id)).toEqual([a.id, b.id]);
+    });
+
+    it("records lastSeenAt with touchSession and ignores unknown ids", async () => {
+      const session = sampleSession(user());
+      await store.createSession(session);
+      const at = Date.now() + 5;
+      await store.touchSession(session.id, at);
+      expect((await store.getSession(session.id))?.lastSeenAt).toBe(at);
+      await expect(store.touchSession(randomUUID(), at)).resolves.toBeUndefined();
+    });
+
+    it("ends one session: gone by id, by hash and from the list; the second revoke answers false", async () => {
+      const u = user();
+      const session = sampleSession(u);
+      const kept = sampleSession(u);
+      await store.createSession(session);
+      await store.createSession(kept);
+      expect(await store.revokeSession(session.id)).toBe(true);
+      expect(await store.getSession(session.id)).toBeUndefined();
+      expect(await store.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+      expect((await store.listSessions(u)).map((s) => s.id)).toEqual([kept.id]);
+      expect(await store.revokeSession(session.id)).toBe(false);
+      expect(await store.getSession(kept.id)).toEqual(kept);
+    });
+
+    it("ends all of a user's sessions and answers how many, leaving other users alone", async () => {
+      const u = user();
+      const mine = [sampleSession(u), sampleSession(u), sampleSession(u)];
+      const theirs = sampleSession(user());
+      for (const s of [...mine, theirs]) await store.createSession(s);
+      expect(await store.revokeUserSessions(u)).toBe(3);
+      expect(await store.listSessions(u)).toEqual([]);
+      for (const s of mine) expect(await store.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+      expect(await store.getSession(theirs.id)).toEqual(theirs);
+      expect(await store.revokeUserSessions(u)).toBe(0);
+    });
+
+    it("ends all but one session with exceptSessionId", async () => {
+      const u = user();
+      const current = sampleSession(u);
+      const others = [sampleSession(u), sampleSession(u)];
+      for (const s of [current, ...others]) await store.createSession(s);
+      expect(await store.revokeUserSessions(u, { exceptSessionId: current.id })).toBe(2);
+      expect((await store.listSessions(u)).map((s) => s.id)).toEqual([current.id]);
+    });
+
+    it("ends only an API key's sessions with apiKeyId", async () => {
+      const u = user();
+      const fromKey = [sampleSession(u, { apiKeyId: "key-a" }), sampleSession(u, { apiKeyId: "key-a" })];
+      const otherKey = sampleSession(u, { apiKeyId: "key-b" });
+      const login = sampleSession(u);
+      for (const s of [...fromKey, otherKey, login]) await store.createSession(s);
+      expect(await store.revokeUserSessions(u, { apiKeyId: "key-a" })).toBe(2);
+      expect((await store.listSessions(u)).map((s) => s.id).sort()).toEqual([otherKey.id, login.id].sort());
+    });
+
+    it("never returns a session past its expiresAt, by any index", async () => {
+      const u = user();
+      const session = sampleSession(u, { expiresAt: Date.now() + ttlMs });
+      await store.createSession(session);
+      expect(await store.getSession(session.id)).toEqual(session);
+      await sleep(ttlMs * 2 + 20);
+      expect(await store.getSession(session.id)).toBeUndefined();
+      expect(await store.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+      expect(await store.listSessions(u)).toEqual([]);
+      expect(await store.revokeSession(session.id)).toBe(false);
+      expect(await store.revokeUserSessions(u)).toBe(0);
+    });
+
+    it("gives a claim to exactly one of many concurrent callers, and again after it expires", async () => {
+      const key = `claim-${randomUUID()}`;
+      const results = await Promise.all(Array.from({ length: 25 }, () => store.claim(key, ttlMs)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.claim(key, ttlMs)).toBe(false);
+      await sleep(ttlMs * 2 + 20);
+      expect(await store.claim(key, ttlMs)).toBe(true);
+    });
+
+    it("counts concurrent increments exactly and resets the counter after its window", async () => {
+      const key = `counter-${randomUUID()}`;
+      const counts = await Promise.all(Array.from({ length: 10 }, () => store.incrementCounter(key, ttlMs * 4)));
+      expect([...counts].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(await store.readCounter(key)).toBe(10);
+      await sleep(ttlMs * 4 + 50);
+      expect(await store.readCounter(key)).toBe(0);
+      expect(await store.incrementCounter(key, ttlMs * 4)).toBe(1);
+    });
+
+    it("denies a JWT id for its user until it expires, and only that one", async () => {
+      const u = user();
+      const jti = randomUUID();
+      await store.denyJwt(u, jti, Date.now() + ttlMs);
+      expect(await store.jwtRevocation(u, jti)).toEqual({ denied: true, issuedBefore: undefined });
+      expect((await store.jwtRevocation(u, randomUUID())).denied).toBe(false);
+      expect((await store.jwtRevocation(user(), jti)).denied).toBe(false);
+      await sleep(ttlMs * 2 + 20);
+      expect((await store.jwtRevocation(u, jti)).denied).toBe(false);
+    });
+
+    it("keeps the latest JWT cut-off of a user and forgets it after keepUntil", async () => {
+      const u = user();
+      const now = Date.now();
+      await store.revokeJwtsIssuedBefore(u, now, now + ttlMs);
+      expect((await store.jwtRevocation(u, randomUUID())).issuedBefore).toBe(now);
+      await store.revokeJwtsIssuedBefore(u, now - 1000, now + ttlMs);
+      expect((await store.jwtRevocation(u, randomUUID())).issuedBefore).toBe(now);
+      expect((await store.jwtRevocation(user(), randomUUID())).issuedBefore).toBeUndefined();
+      await sleep(ttlMs * 2 + 20);
+      expect((await store.jwtRevocation(u, randomUUID())).issuedBefore).toBeUndefined();
+    });
+
+    it("answers concurrent revokes of one session with exactly one true", async () => {
+      const session = sampleSession(user());
+      await store.createSession(session);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.revokeSession(session.id)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it("leaves no session behind when revoke-all races creates for the same user", async () => {
+      const u = user();
+      const created = Array.from({ length: 20 }, () => sampleSession(u));
+      let revoked = 0;
+      await Promise.all([
+        ...created.map((s) => store.createSession(s)),
+        ...Array.from({ length: 5 }, async () => {
+          const n = await store.revokeUserSessions(u);
+          revoked += n;
+        }),
+      ]);
+      const rest = await store.revokeUserSessions(u);
+      revoked += rest;
+      expect(revoked).toBe(created.length);
+      expect(await store.listSessions(u)).toEqual([]);
+      for (const s of created) expect(await store.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+    });
+
+    it("refuses a second session with the same id or token hash", async () => {
+      const session = sampleSession(user());
+      await store.createSession(session);
+      await expect(store.createSession({ ...session, tokenHash: hashSecret(generateToken()) })).rejects.toThrow();
+      await expect(store.createSession({ ...session, id: randomUUID() })).rejects.toThrow();
+      expect(await store.listSessions(session.userId)).toEqual([session]);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import { MemorySessionStore, type SessionRecord, type SessionStore } from "../../src/index.js";
+
+const mutating = new Set<keyof SessionStore>([
+  "createSession",
+  "touchSession",
+  "revokeSession",
+  "revokeUserSessions",
+  "claim",
+  "incrementCounter",
+  "denyJwt",
+  "revokeJwtsIssuedBefore",
+]);
+
+/**
+ * A real MemorySessionStore that records every call that could change it. Rejection tests assert
+ * `store.mutations` is empty: the refusal changed nothing.
+ */
+export class RecordingStore extends MemorySessionStore {
+  readonly mutations: string[] = [];
+  readonly calls: string[] = [];
+
+  constructor() {
+    super({ sweepIntervalMs: 60_000 });
+    for (const name of Object.getOwnPropertyNames(MemorySessionStore.prototype) as (keyof SessionStore)[]) {
+      const original = (MemorySessionStore.prototype as unknown as Record<string, unknown>)[name];
+      if (typeof original !== "function" || name === ("constructor" as keyof SessionStore)) continue;
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        this.calls.push(name);
+        if (mutating.has(name)) this.mutations.push(name);
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    }
+  }
+
+  /** Forgets the calls made so far (setup, logins), so a test sees only its own. */
+  reset(): void {
+    this.mutations.length = 0;
+    this.calls.length = 0;
+  }
+
+  /** Every live session of these users, sorted by id: compare before and after a request. */
+  async snapshot(...userIds: string[]): Promise<SessionRecord[]> {
+    const all = (await Promise.all(userIds.map((u) => this.listSessions(u)))).flat();
+    return all.sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
+/** A store whose every call fails the way a broken backend does: `throw` rejects, `hang` never settles. */
+export function brokenStore(mode: "throw" | "hang", base: SessionStore = new MemorySessionStore()): SessionStore & { failing: boolean } {
+  const wrapper = { failing: true } as SessionStore & { failing: boolean };
+  for (const name of Object.getOwnPropertyNames(MemorySessionStore.prototype)) {
+    if (name === "constructor") continue;
+    const original = (base as unknown as Record<string, unknown>)[name];
+    if (typeof original !== "function") continue;
+    (wrapper as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      if (!wrapper.failing) return (original as (...a: unknown[]) => unknown).apply(base, args);
+      if (mode === "throw") return Promise.reject(new Error("ECONNREFUSED store down"));
+      return new Promise(() => undefined);
+    };
+  }
+  return wrapper;
+}
