@@ -1,5 +1,5 @@
 import type { Request } from "express";
-import type { LogoutError } from "../errors.js";
+import { LogoutError } from "../errors.js";
 import { apiKeyAndSecret, bearerToken } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders, rfc3339 } from "./common.js";
@@ -138,14 +138,13 @@ export const endorShape: Shape = {
       }),
     };
   },
-  error(error, req) {
-    // A path whose source is not a plausible name is a bad argument whatever else is wrong.
+  // A path whose source is not a plausible name is a bad argument, refused before anything is looked up.
+  precheck(req) {
     const params = req.params as Record<string, string | undefined>;
-    if (params.authentication_source !== undefined && sourceOf(req) === undefined && error.code !== "store-unavailable") {
-      return status(grpc.invalidArgument, "invalid authentication_source", false);
-    }
-    return errorReply(error);
+    const invalid = params.authentication_source !== undefined && sourceOf(req) === undefined;
+    return Promise.resolve(invalid ? new LogoutError("bad-request", "invalid authentication_source") : undefined);
   },
+  error: errorReply,
   whoAmI(caller: Authentication, req) {
     return {
       status: 200,
