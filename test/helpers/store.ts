@@ -1,4 +1,9 @@
-import { MemorySessionStore, type SessionRecord, type SessionStore } from "../../src/index.js";
+import { MemorySessionStore, sessionStoreMethods, type SessionRecord, type SessionStore } from "../../src/index.js";
+
+/** The SessionStore methods, as MemorySessionStore implements them. */
+function storeMethodNames(): (keyof SessionStore)[] {
+  return sessionStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+}
 
 const mutating = new Set<keyof SessionStore>([
   "createSession",
@@ -21,9 +26,8 @@ export class RecordingStore extends MemorySessionStore {
 
   constructor() {
     super({ sweepIntervalMs: 60_000 });
-    for (const name of Object.getOwnPropertyNames(MemorySessionStore.prototype) as (keyof SessionStore)[]) {
-      const original = (MemorySessionStore.prototype as unknown as Record<string, unknown>)[name];
-      if (typeof original !== "function" || name === ("constructor" as keyof SessionStore)) continue;
+    for (const name of storeMethodNames()) {
+      const original = Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value as unknown;
       (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
         this.calls.push(name);
         if (mutating.has(name)) this.mutations.push(name);
@@ -48,10 +52,8 @@ export class RecordingStore extends MemorySessionStore {
 /** A store whose every call fails the way a broken backend does: `throw` rejects, `hang` never settles. */
 export function brokenStore(mode: "throw" | "hang", base: SessionStore = new MemorySessionStore()): SessionStore & { failing: boolean } {
   const wrapper = { failing: true } as SessionStore & { failing: boolean };
-  for (const name of Object.getOwnPropertyNames(MemorySessionStore.prototype)) {
-    if (name === "constructor") continue;
+  for (const name of storeMethodNames()) {
     const original = (base as unknown as Record<string, unknown>)[name];
-    if (typeof original !== "function") continue;
     (wrapper as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       if (!wrapper.failing) return (original as (...a: unknown[]) => unknown).apply(base, args);
       if (mode === "throw") return Promise.reject(new Error("ECONNREFUSED store down"));
