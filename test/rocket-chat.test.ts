@@ -289,7 +289,7 @@ describe.each(expressVersions)("Rocket.Chat with a failing store on $name", ({ e
 function withFailing(base: MemorySessionStore, failing: readonly (keyof SessionStore)[]): SessionStore {
   const store = {} as Record<string, unknown>;
   for (const name of sessionStoreMethods) {
-    const method = base[name] as (...args: unknown[]) => unknown;
+    const method = (base as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!;
     store[name] = failing.includes(name) ? () => Promise.reject(new Error("ECONNRESET")) : method.bind(base);
   }
   return store as unknown as SessionStore;
