@@ -30,6 +30,10 @@ export interface RequirePermissionOptions extends CommonOptions {
  */
 export function requirePermission(permission: string | readonly string[], options: Readonly<RequirePermissionOptions>): RequestHandler {
   const factory = "requirePermission";
+  const raw: unknown = permission;
+  if (typeof raw === "object" && raw !== null && "headers" in raw) {
+    throw new TypeError(`express-logout: ${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);
+  }
   const permissions: readonly string[] = typeof permission === "string" ? [permission] : permission;
   if (!Array.isArray(permissions) || permissions.length === 0 || !permissions.every((p) => typeof p === "string" && p !== "")) {
     throw new TypeError(
