@@ -19,11 +19,19 @@ export {
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
+export { bodySessionId, querySessionId, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { getAuthentication } from "./handlers/runtime.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";
 export { whoAmI } from "./handlers/who-am-i.js";
+export { requirePermission, type RequirePermissionOptions } from "./handlers/require-permission.js";
+export {
+  requireTotp,
+  DEFAULT_TOTP_FAILURE_WINDOW_MS,
+  DEFAULT_TOTP_MAX_FAILURES,
+  type RequireTotpOptions,
+} from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";
 export type {
   ApiKeyRecord,

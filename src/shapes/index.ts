@@ -1,5 +1,6 @@
 import { endorShape } from "./endor.js";
 import { problemShape } from "./problem.js";
+import { rocketChatShape } from "./rocket-chat.js";
 import { soajsShape } from "./soajs.js";
 
 /** The wire shapes the library ships, one file each. */
@@ -10,4 +11,6 @@ export const shapes = {
   endor: endorShape,
   /** SOAJS urac 0.x, `GET /urac/logout`. */
   soajs: soajsShape,
+  /** Rocket.Chat, `POST /api/v1/sessions/logout` and its companions (`logout.me`, `list`, `info`, `/api/v1/logout`). */
+  rocketChat: rocketChatShape,
 } as const;
