@@ -1,4 +1,5 @@
 import { endorShape } from "./endor.js";
+import { kratosShape } from "./kratos.js";
 import { problemShape } from "./problem.js";
 import { soajsShape } from "./soajs.js";
 
@@ -10,4 +11,6 @@ export const shapes = {
   endor: endorShape,
   /** SOAJS urac 0.x, `GET /urac/logout`. */
   soajs: soajsShape,
+  /** Ory Kratos: the browser logout flow, native logout, session management and who-am-I. */
+  kratos: kratosShape,
 } as const;
