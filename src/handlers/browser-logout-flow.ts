@@ -220,10 +220,6 @@ function parseSessionId(text: string): string {
 /** Reads a small request body as text, refusing more than `limit` bytes. */
 function readBody(req: Request, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    if (req.readableEnded) {
-      resolve("");
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
@@ -439,9 +435,16 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): 
     if ((contentType.split(";")[0] ?? "").trim().toLowerCase() !== "application/json") {
       throw bad(`HTTP ${req.method} Request used unknown HTTP Header "Content-Type: ${contentType}", only [application/json] are supported.`);
     }
-    // A JSON body parser mounted before this handler has read the body already.
-    if ((req as { _body?: unknown })._body === true) return req.body as unknown;
-    const text = await readBody(req, MAX_NATIVE_BODY_BYTES);
+    // A body parser mounted before this handler may have read the body already (body-parser 1 flags it with
+    // `_body`; body-parser 2 leaves the stream ended): then its result is all there is.
+    let text: string;
+    if ((req as { _body?: unknown })._body === true || req.readableEnded) {
+      const parsed = req.body as unknown;
+      if (typeof parsed !== "string" && !Buffer.isBuffer(parsed)) return parsed;
+      text = parsed.toString();
+    } else {
+      text = await readBody(req, MAX_NATIVE_BODY_BYTES);
+    }
     try {
       return JSON.parse(text) as unknown;
     } catch {
