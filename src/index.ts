@@ -19,7 +19,7 @@ export {
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
-export { KRATOS_SESSION_COOKIE, isJsonRequest, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
+export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
 export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { getAuthentication } from "./handlers/runtime.js";

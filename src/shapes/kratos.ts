@@ -283,11 +283,10 @@ export const kratosShape: Shape = {
     return { status: 200, body: { logout_url: flow.logoutUrl, logout_token: flow.logoutToken } };
   },
   whoAmI(caller: Authentication) {
-    return {
-      status: 200,
-      headers: { "X-Kratos-Authenticated-Identity-Id": caller.user?.id ?? caller.session.userId },
-      body: kratosSession(caller.session, caller.user),
-    };
+    const identityId = caller.user?.id ?? caller.session.userId;
+    // A header value must be plain text; an identity id that is not is left out rather than failing the request.
+    const headers: Record<string, string> = /^[\x20-\x7e]*$/.test(identityId) ? { "X-Kratos-Authenticated-Identity-Id": identityId } : {};
+    return { status: 200, headers, body: kratosSession(caller.session, caller.user) };
   },
   sessionList(outcome) {
     return {
