@@ -69,7 +69,7 @@ function isHostName(host: string): boolean {
  * http(s), userinfo, a query or fragment, or a path that is not canonical.
  */
 export function compileReturnToPolicy(options: Readonly<ReturnToPolicyOptions>): ReturnToPolicy {
-  const base = parseAbsolute(options.base, "the base URL");
+  const base = parseAbsolute(options.base, "the base URL (`publicUrl`)");
   const baseRule: AllowRule = { protocol: base.protocol, host: base.hostname, wildcard: false, port: base.port || defaultPort(base.protocol), path: "", source: base.origin };
   const allow = options.allow ?? [];
   if (!Array.isArray(allow)) throw new TypeError("express-logout: `returnTo.allow` must be an array of URLs, such as [\"https://app.example.com/\"].");
