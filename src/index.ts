@@ -1,4 +1,4 @@
-export { LogoutError, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
+export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
@@ -20,6 +20,8 @@ export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
 export { bodySessionId, querySessionId, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
+export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
+export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { getAuthentication } from "./handlers/runtime.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
@@ -33,6 +35,13 @@ export {
   type RequireTotpOptions,
 } from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";
+export {
+  browserLogoutFlow,
+  type BrowserLogoutFlow,
+  type BrowserLogoutFlowOptions,
+  type ReturnToOptions,
+  type SessionCookieOptions,
+} from "./handlers/browser-logout-flow.js";
 export type {
   ApiKeyRecord,
   Authentication,
@@ -41,6 +50,7 @@ export type {
   EpochMs,
   JwtRevocation,
   LogoutTargetKind,
+  LogoutUrlOutcome,
   PresentedCredential,
   Reply,
   ResolvedPrincipal,

@@ -5,6 +5,7 @@ import type { ExampleContext } from "./context.js";
 import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
+import { mountKratos } from "./kratos.js";
 import { mountSoajs } from "./soajs.js";
 
 export interface ExampleAppOptions {
@@ -32,6 +33,7 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   mountEndor(app, ctx);
   mountSoajs(app, ctx);
   mountRocketChat(app, ctx);
+  mountKratos(app, ctx);
   // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) {

@@ -1,4 +1,5 @@
 import { endorShape } from "./endor.js";
+import { kratosShape } from "./kratos.js";
 import { problemShape } from "./problem.js";
 import { rocketChatShape } from "./rocket-chat.js";
 import { soajsShape } from "./soajs.js";
@@ -13,4 +14,6 @@ export const shapes = {
   soajs: soajsShape,
   /** Rocket.Chat, `POST /api/v1/sessions/logout` and its companions (`logout.me`, `list`, `info`, `/api/v1/logout`). */
   rocketChat: rocketChatShape,
+  /** Ory Kratos: the browser logout flow, native logout, session management and who-am-I. */
+  kratos: kratosShape,
 } as const;
