@@ -15,15 +15,19 @@ describe.skipIf(!redis)("two example-app processes sharing one Redis", () => {
   let a: ExampleAppProcess;
   let b: ExampleAppProcess;
   let client: RedisV5Client;
+  const apps: ExampleAppProcess[] = [];
 
   beforeAll(async () => {
     client = await connectRedisV5(REDIS_URL);
     const env = { REDIS_URL, REDIS_PREFIX: prefix };
-    [a, b] = await Promise.all([startExampleApp({ env }), startExampleApp({ env })]);
+    const started = await Promise.allSettled([startExampleApp({ env }), startExampleApp({ env })]);
+    for (const s of started) if (s.status === "fulfilled") apps.push(s.value);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
+    [a, b] = apps as [ExampleAppProcess, ExampleAppProcess];
   });
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all(apps.map((app) => app.stop()));
     await deleteKeys(client, prefix);
     await client.close();
   });
