@@ -342,6 +342,26 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       expect((await store.jwtRevocation(u, randomUUID())).issuedBefore).toBe(now + 1);
     });
 
+    it("refuses another user's session with an id or token hash that is still live, and allows it once that one ended", async () => {
+      const first = sampleSession(user());
+      const second = user();
+      await store.createSession(first);
+      await expect(store.createSession(sampleSession(second, { id: first.id }))).rejects.toThrow();
+      await expect(store.createSession(sampleSession(second, { tokenHash: first.tokenHash }))).rejects.toThrow();
+      expect(await store.getSession(first.id)).toEqual(first);
+      expect(await store.findSessionByTokenHash(first.tokenHash)).toEqual(first);
+      expect(await store.listSessions(second)).toEqual([]);
+
+      expect(await store.revokeSession(first.id)).toBe(true);
+      const reused = sampleSession(second, { id: first.id, tokenHash: first.tokenHash });
+      await store.createSession(reused);
+      expect(await store.getSession(first.id)).toEqual(reused);
+      expect(await store.findSessionByTokenHash(first.tokenHash)).toEqual(reused);
+      expect(await store.listSessions(first.userId)).toEqual([]);
+      expect(await store.revokeSession(first.id)).toBe(true);
+      expect(await store.getSession(first.id)).toBeUndefined();
+    });
+
     it.skipIf(options.sharedBackend !== true)("shows every change made through one instance to another at once", async () => {
       const other = await options.createStore();
       if (!opened.includes(other)) opened.push(other);
@@ -361,6 +381,14 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       for (const s of again) expect(await store.findSessionByTokenHash(s.tokenHash)).toEqual(s);
       expect(await store.revokeUserSessions(u)).toBe(2);
       for (const s of again) expect(await other.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+
+      // An id reused by another user after its session ended: the other instance, which knew the old owner, finds the new one.
+      const reused = sampleSession(user(), { id: session.id, tokenHash: session.tokenHash });
+      await store.createSession(reused);
+      expect(await other.getSession(session.id)).toEqual(reused);
+      expect(await other.findSessionByTokenHash(session.tokenHash)).toEqual(reused);
+      expect(await other.revokeSession(session.id)).toBe(true);
+      expect(await store.getSession(session.id)).toBeUndefined();
 
       const key = `claim-${randomUUID()}`;
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).claim(key, 60_000)));
