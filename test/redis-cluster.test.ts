@@ -1,3 +1,4 @@
+import { Cluster } from "ioredis";
 import { createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../src/index.js";
@@ -68,5 +69,32 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
     expect(await b.revokeSession(session.id)).toBe(true);
     expect(await a.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
     expect(await a.listSessions("cross-node-user")).toEqual([]);
+  });
+
+  it("works through an ioredis Cluster client too, which finds each command's keys itself", async () => {
+    const io = new Cluster(cluster.rootNodes.map((n) => ({ host: "127.0.0.1", port: Number(new URL(n.url).port) })), {
+      enableOfflineQueue: false,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
+    io.on("error", () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      io.once("ready", resolve);
+      io.once("error", reject);
+    });
+    try {
+      const viaIo = new RedisSessionStore({ sendCommand: (args) => io.call(args[0]!, ...args.slice(1)), prefix });
+      const viaV5 = open();
+      const user = "ioredis-cluster-user";
+      const sessions = [sampleSession(user), sampleSession(user)];
+      for (const s of sessions) await viaIo.createSession(s);
+      expect(await viaV5.findSessionByTokenHash(sessions[0]!.tokenHash)).toEqual(sessions[0]);
+      expect(await viaIo.findSessionByTokenHash(sessions[1]!.tokenHash)).toEqual(sessions[1]);
+      expect(await viaIo.revokeSession(sessions[0]!.id)).toBe(true);
+      expect(await viaIo.jwtRevocation(user, "j")).toEqual({ denied: false, issuedBefore: undefined });
+      expect(await viaIo.revokeUserSessions(user)).toBe(1);
+      expect(await viaV5.listSessions(user)).toEqual([]);
+    } finally {
+      io.disconnect();
+    }
   });
 });

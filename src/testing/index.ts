@@ -38,12 +38,17 @@ export function sampleSession(userId: string, overrides: Partial<SessionRecord> 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs the whole `SessionStore` contract under vitest against the stores `createStore` makes. A store that
- * passes behaves like the built-in ones for every factory of the library.
+ * Runs the whole `SessionStore` contract under vitest against the stores `createStore` makes: lookups of unknown
+ * ids, create/get/list field for field, token lookup, touch, revoke one (idempotent), revoke all, all but one
+ * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, claims won by exactly one of
+ * many concurrent callers, exact counters, the JWT deny-list and cut-off, and the races (revoke against revoke,
+ * revoke-all against logins of the same user, touch against revoke). With `sharedBackend`, also that a change
+ * through one instance is seen by another at once. A store that passes behaves like the built-in ones for every
+ * factory of the library. docs/custom-store.md walks through writing one.
  *
  * ```ts
  * import { describeSessionStoreConformance } from "express-logout/testing";
- * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => new PostgresSessionStore(pool) });
+ * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => new PostgresSessionStore(pool), sharedBackend: true });
  * ```
  */
 export function describeSessionStoreConformance(name: string, options: ConformanceOptions): void {
