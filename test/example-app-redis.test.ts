@@ -1,3 +1,4 @@
+import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExampleApp, type ExampleAppProcess } from "./helpers/app-process.js";
 import { connectRedisV5, deleteKeys, scanKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
@@ -85,6 +86,47 @@ describe.skipIf(!redis)("two example-app processes sharing one Redis", () => {
     const logout = await json(await fetch(`${b.url}/urac/logout`, { headers: { key: "demo-tenant-key", soajsauth } }));
     expect(logout.result).toBe(true);
     expect((await account(a)).result).toBe(false);
+  });
+
+  async function rocketChatLogin(app: ExampleAppProcess, user: string, password: string) {
+    const res = await fetch(`${app.url}/api/v1/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user, password }),
+    });
+    expect(res.status).toBe(200);
+    const data = (await json(res)).data as { userId: string; authToken: string };
+    return { "x-user-id": data.userId, "x-auth-token": data.authToken };
+  }
+
+  it("accepts a TOTP code on one instance and refuses the same code on the other (single use across instances)", async () => {
+    const alice1 = await rocketChatLogin(a, "alice", "alice-password");
+    const alice2 = await rocketChatLogin(b, "alice", "alice-password");
+    const list = await json(await fetch(`${a.url}/api/v1/sessions/list`, { headers: alice1 }));
+    const ids = (list.sessions as { sessionId: string }[]).map((s) => s.sessionId);
+    const admin = await rocketChatLogin(a, "admin", "admin-password");
+    const adminOnB = await rocketChatLogin(b, "admin", "admin-password");
+    const code = await generate({ secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" });
+    const endOn = (app: ExampleAppProcess, headers: Record<string, string>, sessionId: string) =>
+      fetch(`${app.url}/api/v1/sessions/logout`, {
+        method: "POST",
+        headers: { ...headers, "x-2fa-code": code, "content-type": "application/json" },
+        body: JSON.stringify({ sessionId }),
+      });
+    const me = (app: ExampleAppProcess, headers: Record<string, string>) => fetch(`${app.url}/api/v1/me`, { headers }).then((r) => r.status);
+    const [first, second] = ids;
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    const accepted = await endOn(a, admin, first!);
+    expect(accepted.status).toBe(200);
+    const replayed = await endOn(b, adminOnB, second!);
+    expect(replayed.status).toBe(400);
+    expect((await json(replayed)).errorType).toBe("totp-invalid");
+    // Exactly one of alice's two sessions ended: the one the accepted code was for; the replay ended nothing.
+    const statuses = [await me(b, alice1), await me(a, alice2)].sort();
+    expect(statuses).toEqual([200, 401]);
+    const alive = statuses[0] === 200 && (await me(a, alice1)) === 200 ? alice1 : alice2;
+    const remaining = await json(await fetch(`${b.url}/api/v1/sessions/list`, { headers: alive }));
+    expect((remaining.sessions as { sessionId: string }[]).map((s) => s.sessionId)).toEqual([second]);
   });
 
   it("writes only keys under its prefix, each with a TTL", async () => {
