@@ -22,7 +22,8 @@ export class RecordingStore extends MemorySessionStore {
   constructor() {
     super({ sweepIntervalMs: 60_000 });
     for (const name of Object.getOwnPropertyNames(MemorySessionStore.prototype) as (keyof SessionStore)[]) {
-      const original = (MemorySessionStore.prototype as unknown as Record<string, unknown>)[name];
+      // Read descriptors, not values: reading an accessor (`size`) on the prototype would run it on the prototype.
+      const original: unknown = Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value;
       if (typeof original !== "function" || name === ("constructor" as keyof SessionStore)) continue;
       (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
         this.calls.push(name);
