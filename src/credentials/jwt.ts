@@ -263,6 +263,19 @@ function keptKey(userId: string, cutoff: EpochMs, denyKey: string): string {
   return `jwt-kept:${JSON.stringify([userId, cutoff, denyKey])}`;
 }
 
+/**
+ * A logout-everywhere cut-off taken now: every token issued up to and including this millisecond is refused
+ * (a token issued in the same millisecond cannot be ordered, so it counts as older). See docs/jwt.md.
+ */
+function cutoffNow(): EpochMs {
+  return Date.now() + 1;
+}
+
+/** How long a cut-off must be kept: until every token issued before it has expired, tolerance included. */
+function cutoffKeptUntil(cutoff: EpochMs, maxLifetimeMs: number, toleranceSeconds: number): EpochMs {
+  return cutoff + maxLifetimeMs + Math.ceil(toleranceSeconds * 1000);
+}
+
 function deniedUntil(claims: Pick<JwtClaims, "exp">, toleranceSeconds: number): EpochMs {
   // A token is accepted up to `exp + clockTolerance`: the denial must last as long.
   return Math.ceil((claims.exp + toleranceSeconds) * 1000);
@@ -458,11 +471,9 @@ export function jwtBearer(options: Readonly<JwtBearerOptions>): JwtCredentialSou
     return Object.freeze({ ...payload }) as JwtClaims;
   }
 
-  async function cutOff(store: SessionStore, userId: string): Promise<EpochMs> {
-    // Every token issued up to and including this millisecond is refused (see docs/jwt.md on granularity).
-    const cutoff = Date.now() + 1;
-    await store.revokeJwtsIssuedBefore(userId, cutoff, cutoff + maxLifetimeMs + Math.ceil(tolerance * 1000));
-    return cutoff;
+  async function cutOff(store: SessionStore, userId: string): Promise<void> {
+    const cutoff = cutoffNow();
+    await store.revokeJwtsIssuedBefore(userId, cutoff, cutoffKeptUntil(cutoff, maxLifetimeMs, tolerance));
   }
 
   function principalOf(claims: JwtClaims, denyKey: string): JwtPrincipal {
@@ -489,9 +500,9 @@ export function jwtBearer(options: Readonly<JwtBearerOptions>): JwtCredentialSou
       async endOthers(store) {
         // Mark this token as kept for the new cut-off first, so it never sees a moment of refusal. The marker is
         // bound to the cut-off's exact value: a later logout-everywhere moves the cut-off and voids it.
-        const cutoff = Date.now() + 1;
+        const cutoff = cutoffNow();
         await store.incrementCounter(keptKey(claims.sub, cutoff, denyKey), Math.max(1, until - Date.now()));
-        await store.revokeJwtsIssuedBefore(claims.sub, cutoff, cutoff + maxLifetimeMs + Math.ceil(tolerance * 1000));
+        await store.revokeJwtsIssuedBefore(claims.sub, cutoff, cutoffKeptUntil(cutoff, maxLifetimeMs, tolerance));
         return 0;
       },
     };
@@ -588,8 +599,8 @@ export async function revokeUserJwts(store: SessionStore, userId: string, option
   const tolerance = checkTolerance("revokeUserJwts", options.clockToleranceSeconds);
   const maxLifetimeMs = checkLifetime("revokeUserJwts", options.maxTokenLifetimeMs);
   if (!isClaimString(userId)) throw new TypeError("express-logout: revokeUserJwts needs the user id (a token's `sub`).");
-  const cutoff = Date.now() + 1;
-  await store.revokeJwtsIssuedBefore(userId, cutoff, cutoff + maxLifetimeMs + Math.ceil(tolerance * 1000));
+  const cutoff = cutoffNow();
+  await store.revokeJwtsIssuedBefore(userId, cutoff, cutoffKeptUntil(cutoff, maxLifetimeMs, tolerance));
 }
 
 export interface IssueJwtOptions {
