@@ -174,23 +174,38 @@ function toKeyObject(material: unknown, family: Family, role: "verify" | "sign")
   }
   if (role === "verify") {
     // createPublicKey would quietly derive the public half of a private key; a verifier has no business holding one.
-    try {
-      createPrivateKey(material);
+    if (parseAsymmetric(material, "private") !== undefined) {
       return { problem: "is a private key; a verifier needs only the public key (keep the private key where tokens are issued)" };
-    } catch {
-      // Not a private key: go on.
     }
+    const key = parseAsymmetric(material, "public");
+    return key === undefined ? { problem: "is not a public key (PEM, DER or a KeyObject)" } : { key };
+  }
+  const key = parseAsymmetric(material, "private");
+  return key === undefined ? { problem: "is not a private key (PEM, DER or a KeyObject)" } : { key };
+}
+
+/** A PEM string or Buffer, or a DER Buffer in any of the usual encodings, as a KeyObject; `undefined` if none fits. */
+function parseAsymmetric(material: string | Buffer, kind: "public" | "private"): KeyObject | undefined {
+  const attempts: (() => KeyObject)[] = [];
+  if (kind === "public") {
+    attempts.push(() => createPublicKey(material));
+    if (Buffer.isBuffer(material)) {
+      for (const type of ["spki", "pkcs1"] as const) attempts.push(() => createPublicKey({ key: material, format: "der", type }));
+    }
+  } else {
+    attempts.push(() => createPrivateKey(material));
+    if (Buffer.isBuffer(material)) {
+      for (const type of ["pkcs8", "pkcs1", "sec1"] as const) attempts.push(() => createPrivateKey({ key: material, format: "der", type }));
+    }
+  }
+  for (const attempt of attempts) {
     try {
-      return { key: createPublicKey(material) };
+      return attempt();
     } catch {
-      return { problem: "is not a public key (PEM, DER or a KeyObject)" };
+      // Not this encoding: try the next.
     }
   }
-  try {
-    return { key: createPrivateKey(material) };
-  } catch {
-    return { problem: "is not a private key (PEM, DER or a KeyObject)" };
-  }
+  return undefined;
 }
 
 /** Why `key` cannot serve `alg`, or `undefined` when it can. */

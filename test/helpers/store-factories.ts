@@ -19,7 +19,7 @@ export const storeFactories: StoreFactory[] = [
     followsFakeTimers: true,
     create: () => new MemorySessionStore({ sweepIntervalMs: 1_000 }),
     close: (store) => {
-      (store as MemorySessionStore).close();
+      if (store instanceof MemorySessionStore) store.close();
     },
   },
 ];
