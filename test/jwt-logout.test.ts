@@ -77,6 +77,33 @@ describe.each(storeFactories)("JWT logout on $name", (factory) => {
       expect((await request(app).post("/logout").set("Authorization", bearer(laptop))).status).toBe(401);
     });
 
+    it("answers exactly one of many concurrent logouts of the same token with success", async () => {
+      const events = new LogoutEvents();
+      const ended: string[] = [];
+      events.on("session.ended", (event) => ended.push(event.sessionId));
+      const app = express();
+      app.post("/logout", createLogoutHandler({ store, events, credentials: credentialsWithJwt(shapes.problem, hsVerifier()) }));
+      const { token, claims } = issue(`alice-${randomUUID()}`);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => request(app).post("/logout").set("Authorization", bearer(token))));
+      expect(answers.map((res) => res.status).sort()).toEqual([200, 401, 401, 401, 401, 401, 401, 401]);
+      expect(ended).toEqual([claims.jti]);
+    });
+
+    it("reports ended to exactly one of two logouts that both resolved the token before either ended it", async () => {
+      const jwt = hsVerifier();
+      const { token } = issue(`alice-${randomUUID()}`);
+      const read = () => {
+        const credential = jwt.read({ headers: { authorization: bearer(token) } } as never);
+        if (credential?.kind !== "resolved") throw new Error("expected a JWT credential");
+        return credential.resolve(store);
+      };
+      const [first, second] = await Promise.all([read(), read()]);
+      if (first === undefined || second === undefined) throw new Error("both must resolve before the logout");
+      const results = await Promise.all([first.end(store), second.end(store)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await read()).toBeUndefined();
+    });
+
     it("refuses a copy of the logged-out token signed again with the same jti: the deny-list is by jti, not by bytes", async () => {
       const app = mountApp(express, store, hsVerifier());
       const { token, claims } = issue(`alice-${randomUUID()}`);

@@ -6,7 +6,7 @@ import { closest } from "../handlers/options.js";
 import { getAuthentication } from "../handlers/runtime.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { CredentialSource, EpochMs, PresentedCredential, ResolvedPrincipal, SessionRecord, SessionStore, Shape } from "../types.js";
-import { bearerToken, cookieToken } from "./index.js";
+import { MAX_TOKEN_LENGTH, bearerToken, cookieToken } from "./index.js";
 
 /** The signature algorithms jsonwebtoken 9 implements. `none` is not one of them here, on purpose. */
 export type JwtAlgorithm =
@@ -273,6 +273,11 @@ export function jwtDenyKey(claims: Pick<JwtClaims, "jti" | "iss">): string {
   return JSON.stringify([claims.iss ?? null, claims.jti]);
 }
 
+/** The one-time marker of the logout that ended a token. */
+function endedKey(userId: string, denyKey: string): string {
+  return `jwt-ended:${JSON.stringify([userId, denyKey])}`;
+}
+
 /** The marker that keeps one token alive across its own "log out my other devices" cut-off. */
 function keptKey(userId: string, cutoff: EpochMs, denyKey: string): string {
   return `jwt-kept:${JSON.stringify([userId, cutoff, denyKey])}`;
@@ -453,7 +458,7 @@ export function jwtBearer(options: Readonly<JwtBearerOptions>): JwtCredentialSou
   }
 
   function verify(token: string): JwtClaims | undefined {
-    if (typeof token !== "string" || !COMPACT_JWS.test(token) || !canonical(token)) return undefined;
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token) || !canonical(token)) return undefined;
     const header = decodeHeader(token.slice(0, token.indexOf(".")));
     if (header === undefined) return undefined;
     const alg = header.alg;
@@ -504,9 +509,10 @@ export function jwtBearer(options: Readonly<JwtBearerOptions>): JwtCredentialSou
       session,
       claims,
       async end(store) {
+        // Deny first: whatever happens next, the token is ended. Then a one-time marker tells concurrent logouts
+        // of the same token apart, so exactly one reports that it ended it (as `revokeSession` does).
         await store.denyJwt(claims.sub, denyKey, until);
-        // It was live when it resolved, a moment ago.
-        return true;
+        return store.claim(endedKey(claims.sub, denyKey), Math.max(1, until - Date.now()));
       },
       async endAll(store) {
         await cutOff(store, claims.sub);
