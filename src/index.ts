@@ -17,6 +17,28 @@ export {
   type ApiKeyOptions,
   type CookieTokenOptions,
 } from "./credentials/index.js";
+export {
+  credentialsWithJwt,
+  getJwtClaims,
+  issueJwt,
+  jwtBearer,
+  revokeJwt,
+  revokeUserJwts,
+  DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_JWT_LIFETIME_MS,
+  type IssueJwtOptions,
+  type IssuedJwt,
+  type JwtAlgorithm,
+  type JwtBearerOptions,
+  type JwtClaims,
+  type JwtCredentialSource,
+  type JwtKeyMaterial,
+  type JwtKeyRequest,
+  type JwtKeyResolver,
+  type JwtLocation,
+  type JwtPrincipal,
+  type JwtRevocationOptions,
+} from "./credentials/jwt.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";

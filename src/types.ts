@@ -150,6 +150,8 @@ export interface ResolvedPrincipal {
   end(store: SessionStore): Promise<boolean>;
   /** Ends every credential of the user of this kind (a JWT cut-off); answers how many it knows of, or 0. */
   endAll?(store: SessionStore): Promise<number>;
+  /** Ends every credential of the user of this kind but this one (logout of the other devices); answers how many it knows of, or 0. */
+  endOthers?(store: SessionStore): Promise<number>;
 }
 
 /** Reads one kind of credential from a request, without any I/O. */
