@@ -6,6 +6,7 @@ import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
 import { mountKratos } from "./kratos.js";
+import { mountPage } from "./page.js";
 import { mountSoajs } from "./soajs.js";
 
 export interface ExampleAppOptions {
@@ -33,7 +34,7 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   mountEndor(app, ctx);
   mountSoajs(app, ctx);
   mountRocketChat(app, ctx);
-  mountKratos(app, ctx);
+  mountPage(app, ctx, mountKratos(app, ctx));
   // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) {
