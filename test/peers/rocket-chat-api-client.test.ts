@@ -1,30 +1,25 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { RestClient } from "@rocket.chat/api-client";
 import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemorySessionStore } from "../../src/index.js";
-import { createExampleApp } from "../../examples/app/index.js";
 import { demoConfig } from "../../examples/app/demo.js";
+import { startExampleApp, type ExampleAppProcess } from "../helpers/app-process.js";
 
-/** Rocket.Chat's own REST client, unchanged, against the example app: login, 2FA challenge, device logout. */
-describe("@rocket.chat/api-client against the example app", () => {
+/**
+ * Rocket.Chat's own REST client, unchanged, against the example app running as its own process (what
+ * `npm start` runs): login, 2FA challenge, device logout.
+ */
+describe("@rocket.chat/api-client against the example app process", () => {
   const config = demoConfig({});
-  const store = new MemorySessionStore();
-  let server: Server;
+  let app: ExampleAppProcess;
   let baseUrl: string;
 
   beforeAll(async () => {
-    const { app } = createExampleApp({ store, config, publicUrl: "http://127.0.0.1" });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => { resolve(s); });
-    });
-    baseUrl = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    app = await startExampleApp();
+    baseUrl = app.url;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    store.close();
+    await app.stop();
   });
 
   async function login(user: string, password: string): Promise<RestClient> {
