@@ -67,7 +67,9 @@ function tenantKey(req: Request): string | undefined {
  */
 export const soajsShape: Shape = {
   name: "soajs",
-  credentials: [soajsAuth(), cookieToken("soajsID")],
+  // The soajsID cookie ends a session on a plain GET with no token of its own: a page of another site must not
+  // be able to make a browser send it (Fetch Metadata); the headers and the query need the token itself.
+  credentials: [soajsAuth(), cookieToken("soajsID", { crossSite: "refuse" })],
   needs: ["resolveTenantKey"],
   anonymousLogout: true,
   async precheck(req, users) {
