@@ -88,11 +88,15 @@ export async function authenticate(req: Request, rt: Runtime): Promise<Authentic
   return caller.auth;
 }
 
-/** The caller's user, through the host directory, under the store deadline. */
+/**
+ * The caller's user, through the host directory, under the store deadline. Anything but an object is "no such
+ * user": a directory backed by a database often answers `null` for a deleted one, and that must not pass.
+ */
 export async function loadUser(rt: Runtime, userId: string): Promise<UserRecord | undefined> {
   const users = rt.users;
   if (users === undefined) return undefined;
-  return guarded("users.findUser", () => users.findUser(userId), rt.guard);
+  const user: unknown = await guarded("users.findUser", () => users.findUser(userId), rt.guard);
+  return typeof user === "object" && user !== null ? (user as UserRecord) : undefined;
 }
 
 /** Writes a shape's reply. Every response of the library is private and never cached. */

@@ -74,8 +74,9 @@ export const soajsShape: Shape = {
   anonymousLogout: true,
   async precheck(req, users) {
     const key = tenantKey(req);
-    const tenant = key === undefined ? undefined : await users?.resolveTenantKey?.(key);
-    return tenant === undefined ? new LogoutError("tenant-key-invalid", soajsErrors[132]) : undefined;
+    const tenant: unknown = key === undefined ? undefined : await users?.resolveTenantKey?.(key);
+    // Only a tenant record opens the gate: `null` (a database's "not found") or `false` is an unknown key.
+    return typeof tenant === "object" && tenant !== null ? undefined : new LogoutError("tenant-key-invalid", soajsErrors[132]);
   },
   ended(outcome, req) {
     const handle = presentedHandle(outcome.caller, req);
