@@ -281,3 +281,19 @@ describe("G71: events tell the operator, never the client", () => {
     expect(res.text).not.toMatch(/ECONNREFUSED|revokeSession/);
   });
 });
+
+describe("G71: the example app's logins fail closed too", () => {
+  it.each([
+    ["/v1/auth/login", { username: "alice", password: demo.alicePassword }],
+    ["/api/v1/login", { user: "alice", password: demo.alicePassword }],
+    ["/self-service/login", { username: "alice", password: demo.alicePassword }],
+  ] as const)("POST %s while the store fails is a 503 with Retry-After, and no session opens", async (path, body) => {
+    const { h, store } = faultyHarness();
+    store.fail("throw", "createSession");
+    const res = await request(h.app).post(path).send(body);
+    store.heal();
+    expect([res.status, res.headers["retry-after"]]).toEqual([503, "5"]);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect(await h.base.snapshot("alice")).toEqual([]);
+  });
+});
