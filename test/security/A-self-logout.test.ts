@@ -340,6 +340,57 @@ describe("A8: a cookie and a header naming different sessions: the one that auth
   });
 });
 
+describe("A9: a session id of another user on the routes that end one named session is a no-op", () => {
+  it("Kratos DELETE /sessions/:id: a silent 204, and the other user's session lives", async () => {
+    const caller = await h.login("alice");
+    const victim = await h.login("admin");
+    const before = await everyone();
+    h.base.reset();
+    const res = await request(h.app).delete(`/sessions/${victim.session.id}`).set(credentials.kratosCookie(caller.token));
+    expect(res.status).toBe(204);
+    expect(h.base.mutations).toEqual([]);
+    expect(await everyone()).toEqual(before);
+  });
+
+  it("Rocket.Chat logout.me: 404 Session not found, and the other user's session lives", async () => {
+    const caller = await h.login("alice");
+    const victim = await h.login("admin");
+    const before = await everyone();
+    h.base.reset();
+    const res = await request(h.app).post("/api/v1/sessions/logout.me").set(credentials.rocketChat("alice", caller.token)).send({ sessionId: victim.session.id });
+    expect([res.status, res.text]).toEqual([404, '{"success":false,"error":"Session not found"}']);
+    expect(h.base.mutations).toEqual([]);
+    expect(await everyone()).toEqual(before);
+  });
+});
+
+describe("A10: ending the current session through the route for other sessions", () => {
+  it("is a 400 cannot revoke current session, and nothing changes", async () => {
+    const caller = await h.login("alice");
+    const before = await everyone();
+    h.base.reset();
+    const res = await request(h.app).delete(`/sessions/${caller.session.id.toUpperCase()}`).set(credentials.kratosCookie(caller.token));
+    expect(res.status).toBe(400);
+    expect(h.base.mutations).toEqual([]);
+    expect(await everyone()).toEqual(before);
+  });
+});
+
+describe("A11: ending all other sessions", () => {
+  it("answers the count, refuses every other session at once, keeps the current one and every other user's", async () => {
+    const caller = await h.login("alice");
+    const others = [await h.login("alice"), await h.login("alice")];
+    const admin = await h.login("admin");
+    const count = (await h.base.snapshot("alice")).length - 1;
+    const res = await request(h.app).delete("/sessions").set(credentials.kratosCookie(caller.token));
+    expect([res.status, res.text]).toEqual([200, `{"count":${String(count)}}`]);
+    expect(await h.base.snapshot("alice")).toEqual([caller.session]);
+    for (const other of others) expect((await request(h.app).get("/sessions/whoami").set(credentials.kratosCookie(other.token))).status).toBe(401);
+    expect((await request(h.app).get("/sessions/whoami").set(credentials.kratosCookie(caller.token))).status).toBe(200);
+    expect(await h.base.getSession(admin.session.id)).toEqual(admin.session);
+  });
+});
+
 describe("A13: the wrong method on a POST or DELETE logout route never reaches the handler", () => {
   const routes = [
     ["/api/v1/logout", "POST"],
