@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Express, Request, Response } from "express";
-import { KRATOS_SESSION_COOKIE, hashSecret, type BrowserLogoutFlow, type SessionRecord, type UserRecord } from "../../src/index.js";
+import { KRATOS_SESSION_COOKIE, LogoutError, hashSecret, isLogoutError, type BrowserLogoutFlow, type SessionRecord, type UserRecord } from "../../src/index.js";
 import { route, type ExampleContext } from "./context.js";
 
 /** How often visiting the page records "last seen" for the session: at most once a minute. */
@@ -111,6 +111,13 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
 /** `GET /`: who is signed in, a login form, the user's sessions with buttons to end them, and "Log out". */
 export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow): void {
   app.get("/", route(async (req: Request, res: Response) => {
+    await renderPage(req, res).catch((error: unknown) => {
+      // The page reads the store directly: a store that fails is a 503 (the app's error handler), never a 500.
+      throw isLogoutError(error) ? error : new LogoutError("store-unavailable", "the session store failed", { retryAfterSeconds: 5 }, { cause: error });
+    });
+  }));
+
+  async function renderPage(req: Request, res: Response): Promise<void> {
     const nonce = randomBytes(16).toString("base64");
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Content-Security-Policy", `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
@@ -124,5 +131,5 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
     }
     const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
     res.send(sessionsPage(nonce, user, session, sessions, flow.logoutUrl(session.id)));
-  }));
+  }
 }

@@ -9,7 +9,7 @@ import type { Authentication, CredentialSource, EndedOutcome, EpochMs, SessionRe
 import { createLogoutHandler } from "./create-logout-handler.js";
 import { listSessions } from "./list-sessions.js";
 import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { authenticate, rememberAuthentication, sendReply, settle } from "./runtime.js";
+import { authenticate, liveSessionFor, rememberAuthentication, sendReply, settle } from "./runtime.js";
 
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
 export interface SessionCookieOptions {
@@ -464,8 +464,8 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): 
     const invalid = () => new LogoutError("session-token-invalid", "unknown or malformed session token");
     if (token === "" || token.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) throw invalid();
     const tokenHash = hashSecret(token);
-    const session = await guarded("findSessionByTokenHash", () => rt.store.findSessionByTokenHash(tokenHash), rt.guard);
-    if (session !== undefined && constantTimeEqual(session.tokenHash, tokenHash) && session.expiresAt > Date.now()) {
+    const session = await liveSessionFor(rt, tokenHash);
+    if (session !== undefined) {
       if (await revoke(session)) emitEnded(session, session.userId, "current");
       sendReply(res, shape.ended(ended("current", undefined, session.id, 1), req));
       return;

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ScureBase32Plugin, verify } from "otplib";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
-import { guarded } from "../store/guard.js";
+import { guarded, malformedAnswer } from "../store/guard.js";
 import type { Authentication, UserDirectory, UserRecord } from "../types.js";
 import { positive, resolveRuntime, type CommonOptions } from "./options.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime.js";
@@ -160,6 +160,9 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
       guarded("incrementCounter", () => rt.store.incrementCounter(attemptsKey, counterTtl), rt.guard),
       guarded("readCounter", () => rt.store.readCounter(passesKey), rt.guard),
     ]);
+    // A counter store that answers anything but a count cannot throttle: fail closed, never guess unlimited.
+    if (!isCount(attempts)) throw malformedAnswer("incrementCounter", rt.guard);
+    if (!isCount(passes)) throw malformedAnswer("readCounter", rt.guard);
     const failures = attempts - passes;
     if (failures > maxFailures) {
       throw new LogoutError("throttled", "too many wrong TOTP codes", { retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - now) / 1000)) });
@@ -182,7 +185,9 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
     const step = result.timeStep;
     // A step can be accepted until the server's clock passes `step + window`; keep its marker one step longer.
     const ttlOf = (s: number) => (s + window + 2) * periodMs - now;
-    const first = await guarded("claim", () => rt.store.claim(keyFor("step", userId, step), ttlOf(step)), rt.guard);
+    const first: unknown = await guarded("claim", () => rt.store.claim(keyFor("step", userId, step), ttlOf(step)), rt.guard);
+    // Only a literal `true` is a first use: a store answering `1` or `"OK"` for every claim would let a code be replayed.
+    if (typeof first !== "boolean") throw malformedAnswer("claim", rt.guard);
     if (!first) {
       rt.events?.emit("totp.replayed", { userId, at: Date.now() });
       throw failed(userId, failures, "TOTP code already used");
@@ -202,6 +207,11 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
   return function requireTotpMiddleware(req: Request, res: Response, next: NextFunction): void {
     settle(req, res, next, rt, run(req, next));
   };
+}
+
+/** A counter's value as the store contract promises it: a whole number, never negative. */
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
 function headerName(factory: string, option: string, value: unknown): string {
