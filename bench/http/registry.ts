@@ -1,0 +1,160 @@
+import express, { type Express, type Request, type RequestHandler, type Response } from "express";
+import { BenchDirectory } from "./directory.js";
+import { expressSessionPeer } from "./peers/express-session.js";
+import { endorLogoutPipeline } from "./pipelines/endor.js";
+import { requireSessionPipeline } from "./pipelines/require-session.js";
+import { soajsLogoutPipeline } from "./pipelines/soajs.js";
+import { BENCH_USERS, benchUserId } from "./sessions.js";
+import { memoryStore } from "./stores/memory.js";
+import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, StoreEntry } from "./types.js";
+
+/*
+ * The benchmark's tables. Each addition is one entry here (and the file it imports):
+ *
+ * - stores: `RedisSessionStore` (src/store/redis.ts) joins as
+ *     { id: "redis", needsRedis: true, open: (ctx) => a RedisSessionStore on a redis v5 client,
+ *       `sendCommand: (args) => client.sendCommand(args)`, prefix `${ctx.redisPrefix}lib:` }
+ *   and every pipeline below then also runs on Redis, compared with the peer.
+ * - pipelines, as their factories land:
+ *     Kratos perform logout (`shapes.kratos` + `browserLogoutFlow`, `GET /self-service/logout?token=`), each
+ *       request a fresh session and its logout token;
+ *     Rocket.Chat `POST /api/v1/sessions/logout` (`requirePermission` + `requireTotp` + `createLogoutHandler`
+ *       with `shapes.rocketChat`), each request a fresh target session and a fresh admin with a valid code;
+ *     `requireSession` with the `jwtBearer` credential (JWT verify + deny-list).
+ * Until then those rows are absent from the results: nothing is estimated.
+ */
+
+/** What the design benchmarks but this branch cannot run yet: listed in the results, never estimated. Drop a line when its entry lands. */
+export const pending: readonly { readonly what: string; readonly why: string }[] = [
+  { what: "every pipeline on RedisSessionStore (vs express-session + connect-redis), and Redis round trips per store operation", why: "RedisSessionStore is not on this branch yet" },
+  { what: "Kratos perform logout, GET /self-service/logout?token=", why: "shapes.kratos and browserLogoutFlow are not on this branch yet" },
+  { what: "Rocket.Chat POST /api/v1/sessions/logout (permission + TOTP + end session)", why: "shapes.rocketChat, requirePermission and requireTotp are not on this branch yet" },
+  { what: "requireSession with the jwtBearer credential", why: "jwtBearer and issueJwt are not on this branch yet (the JWT primitive measures jsonwebtoken + the store directly)" },
+];
+
+/** Where sessions live. */
+export const stores: readonly StoreEntry[] = [memoryStore];
+
+/** The library's routes. Each brings its own ceiling. */
+export const pipelines: readonly Pipeline[] = [requireSessionPipeline, endorLogoutPipeline, soajsLogoutPipeline];
+
+/** What a user would pick instead. */
+export const peers: readonly PeerEntry[] = [expressSessionPeer];
+
+/** Every express app of the benchmark starts the same: no `X-Powered-By`, no ETag (the library's replies have none). */
+export function benchApp(): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  return app;
+}
+
+/** How many `{{n}}` placeholders a template uses. */
+export function placeholderCount(template: RequestTemplate): number {
+  const text = [template.path, template.body ?? "", ...Object.values(template.headers)].join("\n");
+  let count = 0;
+  for (const match of text.matchAll(/\{\{(\d+)\}\}/g)) count = Math.max(count, Number(match[1]) + 1);
+  return count;
+}
+
+function mount(app: Express, pipeline: Pipeline, handlers: RequestHandler[]): void {
+  const chain = [...(pipeline.host?.() ?? []), ...handlers];
+  if (pipeline.method === "GET") app.get(pipeline.route, ...chain);
+  else app.post(pipeline.route, ...chain);
+}
+
+/** A bare Express route at the pipeline's path answering the pipeline's success, with no library code. */
+function ceilingScenario(pipeline: Pipeline): Scenario {
+  const id = `ceiling/${pipeline.id}`;
+  return {
+    id,
+    title: `ceiling: bare Express 5 route, ${pipeline.title} body`,
+    group: "ceiling",
+    kind: pipeline.kind,
+    store: "none",
+    needsRedis: false,
+    ceilingId: id,
+    pipelineId: pipeline.id,
+    start() {
+      const app = benchApp();
+      const { status, body } = pipeline.success;
+      const answer =
+        pipeline.ceilingHandler ??
+        function ceilingRoute(_req: Request, res: Response): void {
+          if (body === undefined) res.status(status).end();
+          else res.status(status).json(body);
+        };
+      mount(app, pipeline, [answer]);
+      // Same request bytes as the library's run (the values are not looked at): the client does the same work.
+      const row = Array.from({ length: placeholderCount(pipeline.template) }, () => "x".repeat(43));
+      const running: RunningApp = {
+        app,
+        template: pipeline.template,
+        success: pipeline.success,
+        feed: () => Promise.resolve({ rows: [row], cycle: true }),
+        close: () => Promise.resolve(),
+      };
+      return Promise.resolve(running);
+    },
+  };
+}
+
+function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
+  return {
+    id: `${pipeline.id}/${storeEntry.id}`,
+    title: pipeline.title,
+    group: "library",
+    kind: pipeline.kind,
+    store: storeEntry.id,
+    needsRedis: storeEntry.needsRedis,
+    ceilingId: `ceiling/${pipeline.id}`,
+    pipelineId: pipeline.id,
+    async start(ctx) {
+      const opened = await storeEntry.open(ctx);
+      const users = new BenchDirectory();
+      for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
+      const env = { store: opened.store, users };
+      const app = benchApp();
+      mount(app, pipeline, await pipeline.handlers(env));
+      return {
+        app,
+        template: pipeline.template,
+        success: pipeline.success,
+        feed: (n) => pipeline.feed(env, n),
+        ...(opened.liveSessions === undefined ? {} : { liveSessions: opened.liveSessions }),
+        close: opened.close,
+      };
+    },
+  };
+}
+
+function peerScenario(peer: PeerEntry): Scenario {
+  return {
+    id: `peer/${peer.id}`,
+    title: peer.title,
+    group: "peer",
+    kind: "logout",
+    store: peer.needsRedis ? "redis" : "memory",
+    needsRedis: peer.needsRedis,
+    ceilingId: `ceiling/${peer.sameRouteAs}`,
+    pipelineId: peer.sameRouteAs,
+    start: (ctx) => peer.start(ctx),
+  };
+}
+
+/** Every timed HTTP run, in the order they run: each pipeline's ceiling, then the pipeline on each store; then the peers. */
+export function scenarios(): Scenario[] {
+  const all: Scenario[] = [];
+  for (const pipeline of pipelines) {
+    all.push(ceilingScenario(pipeline));
+    for (const storeEntry of stores) all.push(libraryScenario(pipeline, storeEntry));
+  }
+  for (const peer of peers) all.push(peerScenario(peer));
+  return all;
+}
+
+export function findScenario(id: string): Scenario {
+  const found = scenarios().find((s) => s.id === id);
+  if (found === undefined) throw new Error(`unknown benchmark scenario ${id}; known: ${scenarios().map((s) => s.id).join(", ")}`);
+  return found;
+}

@@ -1,0 +1,131 @@
+import type { Express, RequestHandler } from "express";
+import type { SessionStore } from "../../src/index.js";
+import type { BenchDirectory } from "./directory.js";
+
+/**
+ * One request as the load generator sends it. Any string may hold `{{0}}`, `{{1}}`, ...: each request fills
+ * them from its own row of values (a fresh token, a TOTP code, a session id).
+ */
+export interface RequestTemplate {
+  readonly method: "GET" | "POST";
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** The values for a run: one row per request, used once (`cycle: false`) or round-robin (`cycle: true`). */
+export interface Feed {
+  readonly rows: readonly (readonly string[])[];
+  readonly cycle: boolean;
+}
+
+/** What a route answers when it succeeds, for the checks and for the ceiling route that mimics it. */
+export interface SuccessReply {
+  readonly status: number;
+  /** Sent as JSON by the ceiling route; `undefined` sends an empty body. */
+  readonly body?: unknown;
+}
+
+/** A store as a scenario opened it, in the server process. */
+export interface OpenedStore {
+  readonly store: SessionStore;
+  /** Live sessions now (to check that logouts really ended sessions), when the store can tell cheaply. */
+  readonly liveSessions?: () => Promise<number>;
+  readonly close: () => Promise<void>;
+}
+
+/** What a scenario's server process shares with its parts. */
+export interface ServerContext {
+  /** Key prefix of this benchmark run in Redis; everything under it is deleted at the end. */
+  readonly redisPrefix: string;
+  readonly redisUrl: string;
+}
+
+/**
+ * A store the library runs on. Adding a store (e.g. `RedisSessionStore`) is one entry in `stores` of
+ * `registry.ts`: every pipeline then runs on it too.
+ */
+export interface StoreEntry {
+  readonly id: string;
+  readonly title: string;
+  /** Needs the Redis server of `BENCH_REDIS_URL`; skipped (and said so) when it is not reachable. */
+  readonly needsRedis: boolean;
+  open(ctx: ServerContext): Promise<OpenedStore>;
+}
+
+/** What a pipeline's handlers use, in the server process. */
+export interface PipelineEnv {
+  readonly store: SessionStore;
+  readonly users: BenchDirectory;
+}
+
+/**
+ * One library route: the middleware chain a host mounts, the requests that exercise it, and the fresh state
+ * each request needs. Adding a product's pipeline is one entry in `pipelines` of `registry.ts`; its ceiling
+ * (a bare Express route at the same path answering the same body) comes with it.
+ */
+export interface Pipeline {
+  readonly id: string;
+  readonly title: string;
+  /** `logout` pipelines end a session per request, so every request gets its own fresh one. */
+  readonly kind: "guard" | "logout";
+  readonly method: "GET" | "POST";
+  /** Express route path, e.g. `/v1/auth/:authentication_source/logout`. */
+  readonly route: string;
+  readonly template: RequestTemplate;
+  /** The success every request must get. The ceiling route answers exactly this. */
+  readonly success: SuccessReply;
+  /** Host middleware mounted before the library's and before the ceiling's handler alike (body parsers). */
+  readonly host?: () => RequestHandler[];
+  /**
+   * What the ceiling mounts instead of the library: host code only. Default: answer \`success\` as JSON. A guard
+   * pipeline passes the host's own protected route, which its library chain ends in too.
+   */
+  readonly ceilingHandler?: RequestHandler;
+  /** The library's handlers on this route, built once (factory time), in the server process. */
+  handlers(env: PipelineEnv): RequestHandler[] | Promise<RequestHandler[]>;
+  /** Values for `n` requests. A logout pipeline creates `n` fresh sessions (and users, codes) here, untimed. */
+  feed(env: PipelineEnv, n: number): Promise<Feed>;
+}
+
+/**
+ * The library's competitor: what a user would pick instead. Compared with the library's logout pipelines on
+ * the same store backend.
+ */
+export interface PeerEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly needsRedis: boolean;
+  /** The pipeline whose route shape and body the peer serves (its ceiling is the peer's ceiling). */
+  readonly sameRouteAs: string;
+  start(ctx: ServerContext): Promise<RunningApp>;
+}
+
+/** A scenario's app in the server process. */
+export interface RunningApp {
+  readonly app: Express;
+  readonly template: RequestTemplate;
+  readonly success: SuccessReply;
+  feed(n: number): Promise<Feed>;
+  liveSessions?(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ScenarioGroup = "ceiling" | "library" | "peer";
+
+/** One timed HTTP run: a ceiling, a pipeline on a store, or a peer. Built from the tables of `registry.ts`. */
+export interface Scenario {
+  /** e.g. `ceiling/endor-logout`, `endor-logout/memory`, `peer/express-session`. */
+  readonly id: string;
+  readonly title: string;
+  readonly group: ScenarioGroup;
+  readonly kind: "guard" | "logout";
+  /** `none` for a ceiling. */
+  readonly store: string;
+  readonly needsRedis: boolean;
+  /** The ceiling scenario this one is compared with (itself for a ceiling). */
+  readonly ceilingId: string;
+  /** The pipeline it exercises (for a peer: the pipeline whose route it copies). */
+  readonly pipelineId: string;
+  start(ctx: ServerContext): Promise<RunningApp>;
+}

@@ -1,0 +1,332 @@
+/**
+ * The pure part of the benchmark: result types, ratios, targets and the Markdown table. No I/O here, so
+ * test/bench-harness.test.ts can check it without running anything.
+ */
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly date: string;
+}
+
+export interface RunSettings {
+  readonly connections: number;
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+}
+
+export interface HttpRow {
+  readonly id: string;
+  readonly title: string;
+  readonly group: "ceiling" | "library" | "peer";
+  readonly kind: "guard" | "logout";
+  readonly store: string;
+  readonly pipelineId: string;
+  readonly ceilingId: string;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Requests answered with the expected status in the timed phase. */
+  readonly ok: number;
+  readonly unexpected: number;
+  readonly errors: number;
+  readonly durationSeconds: number;
+  /** Server event-loop utilization in the timed phase (1 = saturated, as intended). */
+  readonly serverElu: number;
+  /** Load generator CPU in the timed phase (near 1 would mean the client, not the server, was the limit). */
+  readonly clientCpu: number;
+  /** Sessions the timed phase ended (logout rows), from the store's own count. */
+  readonly sessionsEnded: number | undefined;
+  /** Fresh sessions created for the timed phase (logout rows). */
+  readonly sessionsPrepared: number | undefined;
+  readonly valid: boolean;
+  readonly note?: string;
+}
+
+export interface ScalingPoint {
+  readonly sessions: number;
+  readonly nsPerOp: number;
+}
+
+export interface StoreOperation {
+  readonly id: string;
+  readonly title: string;
+  readonly points: readonly ScalingPoint[];
+}
+
+export interface RevokeUserPoint {
+  readonly sessions: number;
+  readonly k: number;
+  readonly microseconds: number;
+}
+
+export interface HeapPoint {
+  readonly id: string;
+  readonly title: string;
+  readonly sessions: number;
+  readonly sessionsPerUser: number;
+  readonly bytesPerSession: number;
+}
+
+export interface StoreScaling {
+  readonly store: string;
+  /** The operation whose 1 M / 10 k ratio is the target (the logout hot path). */
+  readonly targetOperation: string;
+  readonly operations: readonly StoreOperation[];
+  readonly revokeUser: readonly RevokeUserPoint[];
+  readonly heap: readonly HeapPoint[];
+  /** The heap point the target is checked on. */
+  readonly targetHeap: string;
+}
+
+export interface PrimitiveRow {
+  readonly id: string;
+  readonly title: string;
+  readonly microsecondsPerCall: number;
+  readonly note?: string;
+}
+
+export interface BenchResults {
+  readonly machine: MachineInfo;
+  readonly settings: RunSettings;
+  readonly http: readonly HttpRow[];
+  readonly store: StoreScaling | undefined;
+  readonly primitives: readonly PrimitiveRow[];
+  /** Scenarios that exist in the design but could not run here, with the reason. */
+  readonly notRun: readonly { readonly what: string; readonly why: string }[];
+  readonly totalSeconds: number;
+}
+
+export type TargetStatus = "pass" | "fail" | "not run";
+
+export interface TargetResult {
+  readonly target: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly status: TargetStatus;
+}
+
+/** The goals (not tests) the issue sets. */
+export const TARGETS = {
+  /** requireSession and every logout pipeline on the memory store, against their ceiling's req/s. */
+  minShareOfCeiling: 0.8,
+  /** Memory store per-operation time at 1 M sessions against 10 k. */
+  maxScalingRatio: 1.3,
+  /** Heap per session at 1 M sessions. */
+  maxBytesPerSession: 512,
+} as const;
+
+/** The q-quantile (0..1) of ascending values, nearest-rank; 0 for none. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
+
+/** a / b, or undefined when either is missing or b is not positive. */
+export function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a)) return undefined;
+  return a / b;
+}
+
+/** The peer a library row on `store` is compared with: a valid peer row on the same store backend. */
+export function peerFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
+  if (row.group === "ceiling" || row.store === "memory" || row.store === "none") return undefined;
+  return rows.find((r) => r.group === "peer" && r.store === row.store && r.valid);
+}
+
+export function ceilingFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
+  return rows.find((r) => r.id === row.ceilingId && r.valid);
+}
+
+export interface RatioRow {
+  readonly row: HttpRow;
+  readonly vsCeiling: number | undefined;
+  readonly vsPeer: number | undefined;
+}
+
+export function withRatios(rows: readonly HttpRow[]): RatioRow[] {
+  return rows.map((row) => ({
+    row,
+    vsCeiling: row.valid ? ratio(row.requestsPerSecond, ceilingFor(rows, row)?.requestsPerSecond) : undefined,
+    vsPeer: row.valid ? ratio(row.requestsPerSecond, peerFor(rows, row)?.requestsPerSecond) : undefined,
+  }));
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(0)} %`;
+}
+
+/** Evaluates every target against the results; a target with nothing to measure is "not run", never a pass. */
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  const out: TargetResult[] = [];
+  const rows = results.http;
+
+  const memoryRows = rows.filter((r) => r.group === "library" && r.store === "memory");
+  for (const row of memoryRows) {
+    const ceiling = ceilingFor(rows, row);
+    const share = row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined;
+    out.push({
+      target: `${row.title} (memory) vs its ceiling`,
+      goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`,
+      measured: share === undefined ? (row.valid ? "no valid ceiling run" : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`) : pct(share),
+      status: share === undefined ? "not run" : share >= TARGETS.minShareOfCeiling ? "pass" : "fail",
+    });
+  }
+  if (memoryRows.length === 0) {
+    out.push({ target: "library pipelines (memory) vs ceiling", goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`, measured: "no run", status: "not run" });
+  }
+
+  const sharedRows = rows.filter((r) => r.group === "library" && r.kind === "logout" && r.store !== "memory");
+  for (const row of sharedRows) {
+    const peer = peerFor(rows, row);
+    if (!row.valid || peer === undefined) {
+      out.push({ target: `${row.title} (${row.store}) vs peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
+      continue;
+    }
+    const faster = row.requestsPerSecond >= peer.requestsPerSecond;
+    const tail = row.p99Ms <= peer.p99Ms;
+    out.push({
+      target: `${row.title} (${row.store}) vs ${peer.title}`,
+      goal: "req/s ≥ peer, p99 ≤ peer",
+      measured: `${fmtRate(row.requestsPerSecond)} vs ${fmtRate(peer.requestsPerSecond)} req/s; p99 ${fmtMs(row.p99Ms)} vs ${fmtMs(peer.p99Ms)} ms`,
+      status: faster && tail ? "pass" : "fail",
+    });
+  }
+  if (sharedRows.length === 0) {
+    out.push({
+      target: "logout on Redis vs express-session + connect-redis",
+      goal: "req/s ≥ peer, p99 ≤ peer",
+      measured: "no Redis store on this branch yet",
+      status: "not run",
+    });
+  }
+
+  const store = results.store;
+  const op = store?.operations.find((o) => o.id === store.targetOperation);
+  const small = op?.points.find((p) => p.sessions === 10_000);
+  const large = op?.points.find((p) => p.sessions === 1_000_000);
+  const scaling = ratio(large?.nsPerOp, small?.nsPerOp);
+  out.push({
+    target: `memory store: ${op?.title ?? "per-operation time"} at 1 M vs 10 k sessions`,
+    goal: `≤ ${TARGETS.maxScalingRatio.toFixed(1)}×`,
+    measured: scaling === undefined || small === undefined || large === undefined ? "no run" : `${fmtNs(large.nsPerOp)} vs ${fmtNs(small.nsPerOp)} = ${scaling.toFixed(2)}×`,
+    status: scaling === undefined ? "not run" : scaling <= TARGETS.maxScalingRatio ? "pass" : "fail",
+  });
+
+  const heap = store?.heap.find((h) => h.id === store.targetHeap);
+  out.push({
+    target: `memory store: heap per session at 1 M${heap === undefined ? "" : ` (${heap.title})`}`,
+    goal: `≤ ${TARGETS.maxBytesPerSession} bytes`,
+    measured: heap === undefined ? "no run" : `${heap.bytesPerSession.toFixed(0)} bytes`,
+    status: heap === undefined ? "not run" : heap.bytesPerSession <= TARGETS.maxBytesPerSession ? "pass" : "fail",
+  });
+  return out;
+}
+
+export function fmtRate(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+export function fmtMs(value: number): string {
+  return value < 10 ? value.toFixed(2) : value.toFixed(1);
+}
+
+export function fmtNs(value: number): string {
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} µs` : `${Math.round(value)} ns`;
+}
+
+function fmtRatio(value: number | undefined): string {
+  return value === undefined ? "" : `${value.toFixed(2)}×`;
+}
+
+function fmtCount(n: number): string {
+  return n >= 1_000_000 ? `${n / 1_000_000} M` : n >= 1_000 ? `${n / 1_000} k` : String(n);
+}
+
+const statusMark: Readonly<Record<TargetStatus, string>> = { pass: "PASS", fail: "FAIL", "not run": "not run" };
+
+/** The Markdown report: machine, HTTP table with ratios, store scaling, primitives, targets. */
+export function renderMarkdown(results: BenchResults, targets: readonly TargetResult[] = evaluateTargets(results)): string {
+  const m = results.machine;
+  const s = results.settings;
+  const lines: string[] = [];
+  lines.push("# express-logout benchmark results", "");
+  lines.push(`Produced by \`npm run bench\` on ${m.date}. Method: [docs/benchmarks.md](../docs/benchmarks.md).`, "");
+  lines.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory, ${m.platform}`);
+  lines.push(`- Node ${m.node}; Express 5; load generator autocannon in the parent process, server in a child process`);
+  lines.push(`- ${s.connections} connections, pipelining 1, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per scenario; whole run ${Math.round(results.totalSeconds)} s`, "");
+
+  lines.push("## HTTP throughput and latency", "");
+  lines.push("| scenario | store | req/s | p50 ms | p99 ms | × ceiling | × peer | server busy |");
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const { row, vsCeiling, vsPeer } of withRatios(results.http)) {
+    const name = row.valid ? row.title : `${row.title} (invalid run${row.note === undefined ? "" : `: ${row.note}`})`;
+    lines.push(
+      `| ${name} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p50Ms)} | ${fmtMs(row.p99Ms)} | ${row.group === "ceiling" ? "1.00×" : fmtRatio(vsCeiling)} | ${row.group === "peer" ? "1.00×" : fmtRatio(vsPeer)} | ${pct(row.serverElu)} |`,
+    );
+  }
+  lines.push("");
+  lines.push("Each ceiling is a bare Express 5 route at the same path answering the same status and JSON body with no library code; × ceiling compares a row with its own ceiling. × peer compares a row with express-session + connect-redis on the same Redis. Server busy is the server's event-loop utilization during the measured phase.", "");
+
+  if (results.store !== undefined) {
+    const st = results.store;
+    lines.push(`## Store scaling (${st.store})`, "");
+    const sizes = [...new Set(st.operations.flatMap((o) => o.points.map((p) => p.sessions)))].sort((a, b) => a - b);
+    lines.push(`| operation | ${sizes.map((n) => `${fmtCount(n)} sessions`).join(" | ")} | ${fmtCount(sizes.at(-1) ?? 0)} / ${fmtCount(sizes[0] ?? 0)} |`);
+    lines.push(`| --- | ${sizes.map(() => "---:").join(" | ")} | ---: |`);
+    for (const o of st.operations) {
+      const cells = sizes.map((n) => {
+        const p = o.points.find((q) => q.sessions === n);
+        return p === undefined ? "" : `${fmtNs(p.nsPerOp)} (${fmtRate(1e9 / p.nsPerOp)} ops/s)`;
+      });
+      const first = o.points.find((p) => p.sessions === sizes[0]);
+      const last = o.points.find((p) => p.sessions === sizes.at(-1));
+      lines.push(`| ${o.title} | ${cells.join(" | ")} | ${fmtRatio(ratio(last?.nsPerOp, first?.nsPerOp))} |`);
+    }
+    lines.push("");
+    const ks = [...new Set(st.revokeUser.map((p) => p.k))].sort((a, b) => a - b);
+    const ns = [...new Set(st.revokeUser.map((p) => p.sessions))].sort((a, b) => a - b);
+    if (ks.length > 0) {
+      lines.push("Ending all sessions of one user (`revokeUserSessions`), µs per call:", "");
+      lines.push(`| k sessions of the user | ${ns.map((n) => `N = ${fmtCount(n)}`).join(" | ")} |`);
+      lines.push(`| ---: | ${ns.map(() => "---:").join(" | ")} |`);
+      for (const k of ks) {
+        lines.push(`| ${k} | ${ns.map((n) => { const p = st.revokeUser.find((q) => q.k === k && q.sessions === n); return p === undefined ? "" : p.microseconds.toFixed(1); }).join(" | ")} |`);
+      }
+      lines.push("");
+    }
+    if (st.heap.length > 0) {
+      lines.push("| heap per session | sessions | sessions per user | bytes per session |");
+      lines.push("| --- | ---: | ---: | ---: |");
+      for (const h of st.heap) lines.push(`| ${h.title} | ${fmtCount(h.sessions)} | ${h.sessionsPerUser} | ${h.bytesPerSession.toFixed(0)} |`);
+      lines.push("");
+    }
+  }
+
+  if (results.primitives.length > 0) {
+    lines.push("## Primitives", "");
+    lines.push("| primitive | µs per call | calls/s |");
+    lines.push("| --- | ---: | ---: |");
+    for (const p of results.primitives) {
+      lines.push(`| ${p.title}${p.note === undefined ? "" : ` (${p.note})`} | ${p.microsecondsPerCall.toFixed(2)} | ${fmtRate(1e6 / p.microsecondsPerCall)} |`);
+    }
+    lines.push("");
+  }
+
+  lines.push("## Targets (goals, not tests)", "");
+  lines.push("| target | goal | measured | result |");
+  lines.push("| --- | --- | --- | --- |");
+  for (const t of targets) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${statusMark[t.status]} |`);
+  lines.push("");
+
+  if (results.notRun.length > 0) {
+    lines.push("## Not measured in this run", "");
+    for (const n of results.notRun) lines.push(`- ${n.what}: ${n.why}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}

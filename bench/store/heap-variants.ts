@@ -1,0 +1,16 @@
+/** The heap measurements of bench/store/memory-heap.ts, each run in its own fresh process. */
+export interface HeapVariant {
+  readonly title: string;
+  readonly perUser: number;
+  /** Give every session its own ip and User-Agent strings, as a login from a browser does. */
+  readonly clientDetails: boolean;
+}
+
+export const heapVariants: Readonly<Record<string, HeapVariant>> = {
+  "login-4-per-user": { title: "login sessions, 4 per user", perUser: 4, clientDetails: false },
+  "login-1-per-user": { title: "login sessions, 1 per user", perUser: 1, clientDetails: false },
+  "login-ip-ua": { title: "login sessions with ip and a 110-character User-Agent, 4 per user", perUser: 4, clientDetails: true },
+};
+
+/** The variant the heap target is checked on: the store's own cost per login session. */
+export const TARGET_HEAP_VARIANT = "login-4-per-user";

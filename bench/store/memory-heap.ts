@@ -1,0 +1,47 @@
+/**
+ * Heap bytes per session of `MemorySessionStore` at 1 M live sessions, in a fresh process:
+ * `node --expose-gc --import tsx bench/store/memory-heap.ts <variant>`. Prints one JSON `HeapPoint`.
+ *
+ * Sessions are opened with `issueSession`, exactly as a login does; the benchmark keeps no token, so what the
+ * heap grows by is the store's records, strings and indexes. Each user id is a fresh string per login, as it
+ * would be when read from a database or a request.
+ */
+import { issueSession, MemorySessionStore } from "../../src/index.js";
+import type { HeapPoint } from "../lib/report.js";
+import { log, requireGc } from "../lib/timing.js";
+import { heapVariants } from "./heap-variants.js";
+
+const SESSIONS = Number(process.env.BENCH_HEAP_SESSIONS ?? 1_000_000);
+const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+/** A flat copy of a string, as the HTTP parser hands header values over (not a rope of two parts). */
+function flat(text: string): string {
+  return Buffer.from(text, "latin1").toString("latin1");
+}
+
+const id = process.argv[2] ?? "login-4-per-user";
+const variant = heapVariants[id];
+if (variant === undefined) throw new Error(`unknown heap variant ${id}`);
+
+const gc = requireGc();
+function settledHeap(): number {
+  for (let i = 0; i < 4; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const before = settledHeap();
+const store = new MemorySessionStore();
+for (let i = 0; i < SESSIONS; i++) {
+  const userId = `user-${String(Math.floor(i / variant.perUser)).padStart(7, "0")}`;
+  await issueSession(store, {
+    userId,
+    authenticationSource: "login",
+    ...(variant.clientDetails ? { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, userAgent: flat(`${USER_AGENT.slice(0, 100)}${String(i).padStart(10, "0")}`) } : {}),
+  });
+  if (i % 250_000 === 249_999) log(`heap ${id}: ${i + 1} sessions`);
+}
+const after = settledHeap();
+if (store.size !== SESSIONS) throw new Error(`expected ${SESSIONS} live sessions, the store holds ${store.size}`);
+const point: HeapPoint = { id, title: variant.title, sessions: SESSIONS, sessionsPerUser: variant.perUser, bytesPerSession: (after - before) / SESSIONS };
+store.close();
+process.stdout.write(`${JSON.stringify(point)}\n`);

@@ -1,0 +1,134 @@
+/**
+ * `MemorySessionStore` per-operation time at 10 k and at 1 M live sessions, and the cost of ending all sessions
+ * of one user with k sessions at both sizes: `node --expose-gc --import tsx bench/store/memory-ops.ts`.
+ * Prints one JSON `{ operations, revokeUser }`.
+ *
+ * Keys are drawn at random (a fixed seed), so at 1 M sessions most lookups miss the CPU caches, as real
+ * traffic does; a flat ratio therefore shows O(1) work, not a warm cache.
+ */
+import { randomUUID } from "node:crypto";
+import { generateToken, hashSecret, issueSession, MemorySessionStore, type SessionRecord } from "../../src/index.js";
+import type { RevokeUserPoint, StoreOperation } from "../lib/report.js";
+import { log, median, randomIndexes, requireGc } from "../lib/timing.js";
+
+const SIZES = [10_000, 1_000_000];
+const ITERATIONS = 200_000;
+const ROUNDS = 5;
+const SESSIONS_PER_USER = 4;
+const REVOKE_KS = [1, 10, 100, 1000];
+
+const gc = requireGc();
+
+function record(userId: string, now: number): SessionRecord {
+  const token = generateToken();
+  return { id: randomUUID(), userId, tokenHash: hashSecret(token), createdAt: now, expiresAt: now + 86_400_000, lastSeenAt: now, authenticationSource: "login" };
+}
+
+interface Live {
+  readonly store: MemorySessionStore;
+  readonly ids: string[];
+  readonly hashes: string[];
+}
+
+async function fill(size: number): Promise<Live> {
+  const store = new MemorySessionStore();
+  const ids = new Array<string>(size);
+  const hashes = new Array<string>(size);
+  for (let i = 0; i < size; i++) {
+    const { session } = await issueSession(store, { userId: `user-${Math.floor(i / SESSIONS_PER_USER)}`, authenticationSource: "login" });
+    ids[i] = session.id;
+    hashes[i] = session.tokenHash;
+  }
+  return { store, ids, hashes };
+}
+
+type Op = { id: string; title: string; prepare?: () => SessionRecord[]; run: (live: Live, picks: Uint32Array, fresh: SessionRecord[]) => Promise<void> };
+
+const operations: Op[] = [
+  {
+    id: "logout-login",
+    title: "logout + login: findSessionByTokenHash, revokeSession, createSession",
+    prepare: () => {
+      const now = Date.now();
+      return Array.from({ length: ITERATIONS }, (_, i) => record(`fresh-${i % 50_000}`, now));
+    },
+    async run({ store, ids, hashes }, picks, fresh) {
+      for (let i = 0; i < ITERATIONS; i++) {
+        const j = picks[i]!;
+        const found = await store.findSessionByTokenHash(hashes[j]!);
+        if (found === undefined) throw new Error("lost a live session");
+        await store.revokeSession(found.id);
+        const next = fresh[i]!;
+        await store.createSession(next);
+        ids[j] = next.id;
+        hashes[j] = next.tokenHash;
+      }
+    },
+  },
+  {
+    id: "find-by-token-hash",
+    title: "findSessionByTokenHash (requireSession's lookup)",
+    async run({ store, hashes }, picks) {
+      for (let i = 0; i < ITERATIONS; i++) if ((await store.findSessionByTokenHash(hashes[picks[i]!]!)) === undefined) throw new Error("miss");
+    },
+  },
+  {
+    id: "get-session",
+    title: "getSession",
+    async run({ store, ids }, picks) {
+      for (let i = 0; i < ITERATIONS; i++) if ((await store.getSession(ids[picks[i]!]!)) === undefined) throw new Error("miss");
+    },
+  },
+  {
+    id: "touch-session",
+    title: "touchSession",
+    async run({ store, ids }, picks) {
+      const now = Date.now();
+      for (let i = 0; i < ITERATIONS; i++) await store.touchSession(ids[picks[i]!]!, now + i);
+    },
+  },
+];
+
+const results = new Map<string, { id: string; title: string; points: { sessions: number; nsPerOp: number }[] }>();
+const revokeUser: RevokeUserPoint[] = [];
+
+for (const size of SIZES) {
+  log(`store ops: filling ${size} sessions`);
+  const live = await fill(size);
+  for (const op of operations) {
+    const samples: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const picks = randomIndexes(ITERATIONS, size, 0x9e3779b9 + round);
+      const fresh = op.prepare?.() ?? [];
+      gc();
+      const t0 = process.hrtime.bigint();
+      await op.run(live, picks, fresh);
+      samples.push(Number(process.hrtime.bigint() - t0) / ITERATIONS);
+    }
+    if (live.store.size !== size) throw new Error(`${op.id} changed the number of live sessions`);
+    const entry = results.get(op.id) ?? { id: op.id, title: op.title, points: [] };
+    entry.points.push({ sessions: size, nsPerOp: median(samples) });
+    results.set(op.id, entry);
+    log(`store ops: ${op.id} at ${size}: ${median(samples).toFixed(0)} ns/op`);
+  }
+  for (const k of REVOKE_KS) {
+    const reps = k <= 10 ? 400 : k <= 100 ? 100 : 20;
+    const now = Date.now();
+    const times: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      const userId = `victim-${k}-${rep}`;
+      for (let s = 0; s < k; s++) await live.store.createSession(record(userId, now));
+      if (rep % 50 === 0) gc();
+      const t0 = process.hrtime.bigint();
+      const ended = await live.store.revokeUserSessions(userId);
+      times.push(Number(process.hrtime.bigint() - t0) / 1000);
+      if (ended !== k) throw new Error(`revokeUserSessions ended ${ended} of ${k}`);
+    }
+    revokeUser.push({ sessions: size, k, microseconds: median(times) });
+    log(`store ops: revokeUserSessions k=${k} at ${size}: ${median(times).toFixed(1)} µs`);
+  }
+  live.store.close();
+}
+
+const operationsOut: StoreOperation[] = [...results.values()];
+process.stdout.write(`${JSON.stringify({ operations: operationsOut, revokeUser })}\n`);
