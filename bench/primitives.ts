@@ -94,7 +94,7 @@ const primitives: readonly Primitive[] = [
   {
     id: "jwt-hs256-deny-list",
     title: "JWT verification with the deny-list, HS256",
-    note: "jsonwebtoken verify + MemorySessionStore.jwtRevocation called directly: the jwtBearer credential is not on this branch",
+    note: "jsonwebtoken verify + MemorySessionStore.jwtRevocation, the two steps jwtBearer takes",
     setup: () => jwtPrimitive("HS256"),
   },
   {
