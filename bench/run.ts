@@ -14,7 +14,7 @@
  * (default 10), BENCH_ONLY (comma-separated scenario ids or prefixes; skips store and primitives unless named),
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_OUT (directory for the results, default bench/).
  */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedis, deletePrefix, redisAvailable } from "./http/redis.js";
@@ -109,6 +109,7 @@ if (runPrimitives) {
 const results: BenchResults = { machine, settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000 };
 const targets = evaluateTargets(results);
 const markdown = renderMarkdown(results, targets);
+await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "results.json"), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
 await writeFile(join(outDir, "results.md"), markdown);
 say("");

@@ -2,17 +2,26 @@ import type { Server } from "node:http";
 import { MemorySessionStore, type SessionStore } from "../src/index.js";
 import { createExampleApp } from "./app/index.js";
 import { demoConfig } from "./app/demo.js";
+import { openRedisStore } from "./app/redis.js";
 
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 3000);
 const config = demoConfig();
 
-function openStore(): Promise<{ store: SessionStore; close: () => Promise<void>; label: string }> {
+/** RedisSessionStore when REDIS_URL is set (key prefix REDIS_PREFIX), else the embedded memory store. */
+async function openStore(): Promise<{ store: SessionStore; close: () => Promise<void>; label: string }> {
+  const redisUrl = process.env.REDIS_URL;
+  if (redisUrl !== undefined && redisUrl !== "") {
+    return openRedisStore(redisUrl, process.env.REDIS_PREFIX ?? "express-logout:example:");
+  }
   const store = new MemorySessionStore();
-  return Promise.resolve({ store, label: "memory (embedded MemorySessionStore)", close: () => { store.close(); return Promise.resolve(); } });
+  return { store, label: "memory (embedded MemorySessionStore)", close: () => { store.close(); return Promise.resolve(); } };
 }
 
-const { store, close, label } = await openStore();
+const { store, close, label } = await openStore().catch((error: unknown) => {
+  console.error(`could not open the session store: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
 const server: Server = await new Promise((resolve) => {
   const s = createExampleApp({
     store,

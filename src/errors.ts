@@ -44,9 +44,17 @@ export interface LogoutErrorDetails {
   readonly returnTo?: string;
   /** For `bad-request`: what was wrong, in words a client developer can act on. */
   readonly reason?: string;
-  /** For `bad-request`: a stable sub-kind a shape may map, e.g. `"invalid-params"`. */
+  /** A stable sub-kind a shape may map, e.g. `"invalid-params"`; see `errorKinds` for the library's own. */
   readonly kind?: string;
 }
+
+/** The `details.kind` values the library's handlers set, for shapes that answer them differently. */
+export const errorKinds = {
+  /** An `unauthenticated` refusal of the browser logout flow's own routes (Kratos: `session_inactive`). */
+  logoutFlow: "logout-flow",
+  /** A `bad-request` for a session id that is not a UUID (`details.reason` says why). */
+  invalidSessionId: "invalid-session-id",
+} as const;
 
 /**
  * The library's one error class, in the `http-errors` convention: a stable `code`, `status` and

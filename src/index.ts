@@ -1,8 +1,9 @@
-export { LogoutError, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
+export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
+export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
 export {
   apiKeyAndSecret,
@@ -16,15 +17,54 @@ export {
   type ApiKeyOptions,
   type CookieTokenOptions,
 } from "./credentials/index.js";
+export {
+  credentialsWithJwt,
+  getJwtClaims,
+  issueJwt,
+  jwtBearer,
+  revokeJwt,
+  revokeUserJwts,
+  DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_JWT_LIFETIME_MS,
+  type IssueJwtOptions,
+  type IssuedJwt,
+  type JwtAlgorithm,
+  type JwtBearerOptions,
+  type JwtClaims,
+  type JwtCredentialSource,
+  type JwtKeyMaterial,
+  type JwtKeyRequest,
+  type JwtKeyResolver,
+  type JwtLocation,
+  type JwtPrincipal,
+  type JwtRevocationOptions,
+} from "./credentials/jwt.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
+export { bodySessionId, querySessionId, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
+export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
+export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { getAuthentication } from "./handlers/runtime.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";
 export { whoAmI } from "./handlers/who-am-i.js";
+export { requirePermission, type RequirePermissionOptions } from "./handlers/require-permission.js";
+export {
+  requireTotp,
+  DEFAULT_TOTP_FAILURE_WINDOW_MS,
+  DEFAULT_TOTP_MAX_FAILURES,
+  type RequireTotpOptions,
+} from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";
+export {
+  browserLogoutFlow,
+  type BrowserLogoutFlow,
+  type BrowserLogoutFlowOptions,
+  type ReturnToOptions,
+  type SessionCookieOptions,
+} from "./handlers/browser-logout-flow.js";
 export type {
   ApiKeyRecord,
   Authentication,
@@ -33,6 +73,7 @@ export type {
   EpochMs,
   JwtRevocation,
   LogoutTargetKind,
+  LogoutUrlOutcome,
   PresentedCredential,
   Reply,
   ResolvedPrincipal,

@@ -150,6 +150,8 @@ export interface ResolvedPrincipal {
   end(store: SessionStore): Promise<boolean>;
   /** Ends every credential of the user of this kind (a JWT cut-off); answers how many it knows of, or 0. */
   endAll?(store: SessionStore): Promise<number>;
+  /** Ends every credential of the user of this kind but this one (logout of the other devices); answers how many it knows of, or 0. */
+  endOthers?(store: SessionStore): Promise<number>;
 }
 
 /** Reads one kind of credential from a request, without any I/O. */
@@ -185,6 +187,20 @@ export interface EndedOutcome {
   /** How many sessions ended. */
   readonly count: number;
   readonly endedAt: EpochMs;
+  /**
+   * Where a browser goes next, set by the browser logout flow (the validated `return_to`, or its default). A
+   * shape sends browsers there and answers API clients without a redirect.
+   */
+  readonly redirectTo?: string;
+}
+
+/** What the browser logout flow hands its shape when it issues a logout URL. */
+export interface LogoutUrlOutcome {
+  readonly caller: Authentication;
+  /** The URL a browser opens to log out: the flow's logout route, `return_to` (if any) and the token. */
+  readonly logoutUrl: string;
+  /** The token alone, bound to the caller's session, for clients that call the logout route themselves. */
+  readonly logoutToken: string;
 }
 
 /** What a shape asks to be written: status, headers and a JSON value or a string body. */
@@ -238,4 +254,11 @@ export interface Shape {
   readonly sessionList?: (outcome: SessionListOutcome, req: Request) => Reply;
   /** One of the caller's sessions, for an info companion. */
   readonly sessionInfo?: (session: SessionView, req: Request) => Reply;
+  /** The logout URL and token of the browser logout flow (`browserLogoutFlow`). */
+  readonly logoutUrl?: (outcome: LogoutUrlOutcome, req: Request) => Reply;
+  /**
+   * For browser flows with an error page: the redirect that sends a browser there with this error, or
+   * `undefined` to answer with `error` instead (an API client, or an error a page cannot handle).
+   */
+  readonly errorRedirect?: (error: LogoutError, req: Request, errorPageUrl: string) => Reply | undefined;
 }

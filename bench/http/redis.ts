@@ -33,7 +33,7 @@ export async function deletePrefix(client: BenchRedisClient, prefix: string, max
   for (let round = 0; round < maxRounds; round++) {
     const reply = await client.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 });
     if (reply.keys.length > 0) deleted += await client.unlink(reply.keys);
-    cursor = String(reply.cursor);
+    cursor = reply.cursor;
     if (cursor === "0") break;
   }
   return deleted;
@@ -46,7 +46,7 @@ export async function countPrefix(client: BenchRedisClient, prefix: string, maxR
   for (let round = 0; round < maxRounds; round++) {
     const reply = await client.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 });
     count += reply.keys.length;
-    cursor = String(reply.cursor);
+    cursor = reply.cursor;
     if (cursor === "0") break;
   }
   return count;

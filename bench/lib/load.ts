@@ -109,7 +109,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
       (error: unknown, result) => {
         if (error !== null && error !== undefined) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
           return;
         }
         const cpu = process.cpuUsage(cpuBefore);

@@ -68,7 +68,8 @@ export async function startServerProcess(scenarioId: string, redisPrefix: string
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3_000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    // The child may have exited while we waited: check again (the compiler cannot see the event in between).
+    if ((child.exitCode as number | null) === null && (child.signalCode as NodeJS.Signals | null) === null) child.kill("SIGKILL");
   }
 
   let ready;

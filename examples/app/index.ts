@@ -1,9 +1,12 @@
 import express, { type Express } from "express";
 import cookieParser from "cookie-parser";
-import { LogoutEvents, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, isLogoutError, type SessionStore } from "../../src/index.js";
 import type { ExampleContext } from "./context.js";
 import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
+import { mountRocketChat } from "./rocket-chat.js";
+import { mountKratos } from "./kratos.js";
+import { mountPage } from "./page.js";
 import { mountSoajs } from "./soajs.js";
 
 export interface ExampleAppOptions {
@@ -30,10 +33,17 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   };
   mountEndor(app, ctx);
   mountSoajs(app, ctx);
-  // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace.
+  mountRocketChat(app, ctx);
+  mountPage(app, ctx, mountKratos(app, ctx));
+  // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace; a store that fails
+  // during a login is a 503 with Retry-After, as the library answers it.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) {
       next(error);
+      return;
+    }
+    if (isLogoutError(error) && error.code === "store-unavailable") {
+      res.status(503).set({ "Retry-After": String(error.details.retryAfterSeconds ?? 5), "Cache-Control": "no-store" }).type("application/json").send(JSON.stringify({ error: "service unavailable" }));
       return;
     }
     const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" && error.status < 500 ? error.status : 500;

@@ -80,30 +80,64 @@ export function userIdAndToken(userIdHeader = "x-user-id", tokenHeader = "x-auth
 export interface CookieTokenOptions {
   /** Read the cookie from `req.signedCookies` (cookie-parser with a secret). Default `false`. */
   readonly signed?: boolean;
+  /**
+   * What to do when the browser marks the request `Sec-Fetch-Site: cross-site`, that is, a page of another site
+   * made it send the cookie (cross-site request forgery):
+   * - `"refuse-unsafe"` (default): refuse the cookie (`forbidden`, a 403) on every method but GET, HEAD and
+   *   OPTIONS. Cross-site GETs still pass, so a logout URL that carries its own token (the browser logout flow)
+   *   works from another site.
+   * - `"refuse"`: refuse it on every method, for routes that end a session on a GET without a token of their own
+   *   (SOAJS' `GET /urac/logout`).
+   * - `"allow"`: never refuse (a front end on another site that calls with credentials through CORS).
+   * Browsers that send no Fetch Metadata are left to the cookie's `SameSite` attribute.
+   */
+  readonly crossSite?: "refuse-unsafe" | "refuse" | "allow";
 }
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * A token in a cookie. Reads what cookie-parser put on the request; without cookie-parser, parses the
- * `Cookie` header itself (unsigned cookies only: a signed cookie needs cookie-parser's secret).
+ * `Cookie` header itself (unsigned cookies only: a signed cookie needs cookie-parser's secret). A cookie a page
+ * of another site made the browser send is refused as `crossSite` says.
  */
 export function cookieToken(name: string, options: Readonly<CookieTokenOptions> = {}): CredentialSource {
   const signed = options.signed ?? false;
+  const crossSite: unknown = options.crossSite ?? "refuse-unsafe";
+  if (crossSite !== "refuse-unsafe" && crossSite !== "refuse" && crossSite !== "allow") {
+    throw new TypeError('express-logout: cookieToken `crossSite` must be "refuse-unsafe", "refuse" or "allow".');
+  }
   const source = `cookie:${name}`;
+
+  /** Whether a page of another site made the browser send this request, on a method `crossSite` refuses. */
+  function forged(req: Request): boolean {
+    if (crossSite === "allow" || req.headers["sec-fetch-site"] !== "cross-site") return false;
+    return crossSite === "refuse" || !SAFE_METHODS.has(req.method);
+  }
+
+  function readCookie(req: Request): PresentedCredential | undefined {
+    const jar: unknown = signed ? req.signedCookies : req.cookies;
+    let value: unknown;
+    if (typeof jar === "object" && jar !== null) {
+      value = Object.hasOwn(jar, name) ? (jar as Record<string, unknown>)[name] : undefined;
+      // cookie-parser answers `false` for a signed cookie whose signature does not verify.
+      if (value === false) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "cookie signature mismatch") };
+    } else if (!signed) {
+      value = readCookieHeader(singleHeader(req, "cookie"), name);
+    }
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || !usable(value)) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "malformed session cookie") };
+    return { kind: "session-token", source, token: value };
+  }
+
   return {
     name: source,
     read(req) {
-      const jar: unknown = signed ? req.signedCookies : req.cookies;
-      let value: unknown;
-      if (typeof jar === "object" && jar !== null) {
-        value = Object.hasOwn(jar, name) ? (jar as Record<string, unknown>)[name] : undefined;
-        // cookie-parser answers `false` for a signed cookie whose signature does not verify.
-        if (value === false) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "cookie signature mismatch") };
-      } else if (!signed) {
-        value = readCookieHeader(singleHeader(req, "cookie"), name);
+      const found = readCookie(req);
+      if (found !== undefined && forged(req)) {
+        return { kind: "invalid", source, error: new LogoutError("forbidden", "a page of another site sent the session cookie") };
       }
-      if (value === undefined) return undefined;
-      if (typeof value !== "string" || !usable(value)) return { kind: "invalid", source, error: new LogoutError("unauthenticated", "malformed session cookie") };
-      return { kind: "session-token", source, token: value };
+      return found;
     },
   };
 }

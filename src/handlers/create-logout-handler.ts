@@ -93,6 +93,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
         if (principal !== undefined) {
           // A JWT caller: its own token is not a stored session, so it ends through its principal.
           if (target === "all") count += await guarded("end all tokens", () => principal.endAll?.(rt.store) ?? principal.end(rt.store).then(Number), rt.guard);
+          else if (principal.endOthers !== undefined) count += await guarded("end other tokens", () => principal.endOthers?.(rt.store) ?? Promise.resolve(0), rt.guard);
         }
         rt.events?.emit("sessions.ended", { userId: session.userId, by: session.userId, target, count, at: Date.now() });
         return { ...base, target, sessionId: undefined, count };

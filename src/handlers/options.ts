@@ -105,7 +105,7 @@ function looksLikeRequest(value: unknown): boolean {
 }
 
 /** The known name within edit distance 2 of `name`, for "Did you mean" hints. */
-function closest(name: string, known: readonly string[]): string | undefined {
+export function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of known) {

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError, isLogoutError } from "../errors.js";
 import { constantTimeEqual, hashSecret, verifySecret } from "../secrets.js";
-import { guarded } from "../store/guard.js";
-import type { Authentication, Reply, UserRecord } from "../types.js";
+import { isSessionRecord } from "../store/contract.js";
+import { guarded, malformedAnswer } from "../store/guard.js";
+import type { Authentication, Reply, SessionRecord, UserRecord } from "../types.js";
 import type { Runtime } from "./options.js";
 
 /** What earlier middleware of this library found for a request, so later ones do not look again. */
@@ -39,13 +40,8 @@ export async function identify(req: Request, rt: Runtime): Promise<Caller | unde
       case "invalid":
         throw credential.error;
       case "session-token": {
-        const tokenHash = hashSecret(credential.token);
-        const session = await guarded("findSessionByTokenHash", () => rt.store.findSessionByTokenHash(tokenHash), rt.guard);
-        // The store found it by hash; compare again in constant time so a store that matches loosely cannot
-        // let a near-miss through.
-        if (session === undefined || !constantTimeEqual(session.tokenHash, tokenHash) || session.expiresAt <= Date.now()) {
-          throw new LogoutError("unauthenticated", "no active session for this token");
-        }
+        const session = await liveSessionFor(rt, hashSecret(credential.token));
+        if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token");
         if (credential.claimedUserId !== undefined && !constantTimeEqual(credential.claimedUserId, session.userId)) {
           throw new LogoutError("unauthenticated", "the user id does not match the session");
         }
@@ -70,6 +66,20 @@ export async function identify(req: Request, rt: Runtime): Promise<Caller | unde
   return undefined;
 }
 
+/**
+ * The live session whose token hashes to `tokenHash`, or `undefined`. The store found it by hash; the hash is
+ * compared again in constant time so a store that matches loosely cannot let a near-miss through, and an
+ * expired one is refused whatever the store says. An answer that is not a session record at all (a corrupted
+ * row) is a broken store: a 503, never a session.
+ */
+export async function liveSessionFor(rt: Runtime, tokenHash: string): Promise<SessionRecord | undefined> {
+  const answer: unknown = await guarded("findSessionByTokenHash", () => rt.store.findSessionByTokenHash(tokenHash), rt.guard);
+  if (answer === undefined || answer === null) return undefined;
+  if (!isSessionRecord(answer)) throw malformedAnswer("findSessionByTokenHash", rt.guard);
+  if (!constantTimeEqual(answer.tokenHash, tokenHash) || answer.expiresAt <= Date.now()) return undefined;
+  return answer;
+}
+
 /** Like `identify`, but a request without a credential is a refusal. Used by every route that needs a session. */
 export async function authenticate(req: Request, rt: Runtime): Promise<Authentication> {
   const caller = await identify(req, rt);
@@ -78,11 +88,15 @@ export async function authenticate(req: Request, rt: Runtime): Promise<Authentic
   return caller.auth;
 }
 
-/** The caller's user, through the host directory, under the store deadline. */
+/**
+ * The caller's user, through the host directory, under the store deadline. Anything but an object is "no such
+ * user": a directory backed by a database often answers `null` for a deleted one, and that must not pass.
+ */
 export async function loadUser(rt: Runtime, userId: string): Promise<UserRecord | undefined> {
   const users = rt.users;
   if (users === undefined) return undefined;
-  return guarded("users.findUser", () => users.findUser(userId), rt.guard);
+  const user: unknown = await guarded("users.findUser", () => users.findUser(userId), rt.guard);
+  return typeof user === "object" && user !== null ? (user as UserRecord) : undefined;
 }
 
 /** Writes a shape's reply. Every response of the library is private and never cached. */

@@ -1,5 +1,7 @@
 import { endorShape } from "./endor.js";
+import { kratosShape } from "./kratos.js";
 import { problemShape } from "./problem.js";
+import { rocketChatShape } from "./rocket-chat.js";
 import { soajsShape } from "./soajs.js";
 
 /** The wire shapes the library ships, one file each. */
@@ -10,4 +12,8 @@ export const shapes = {
   endor: endorShape,
   /** SOAJS urac 0.x, `GET /urac/logout`. */
   soajs: soajsShape,
+  /** Rocket.Chat, `POST /api/v1/sessions/logout` and its companions (`logout.me`, `list`, `info`, `/api/v1/logout`). */
+  rocketChat: rocketChatShape,
+  /** Ory Kratos: the browser logout flow, native logout, session management and who-am-I. */
+  kratos: kratosShape,
 } as const;

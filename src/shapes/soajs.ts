@@ -67,13 +67,16 @@ function tenantKey(req: Request): string | undefined {
  */
 export const soajsShape: Shape = {
   name: "soajs",
-  credentials: [soajsAuth(), cookieToken("soajsID")],
+  // The soajsID cookie ends a session on a plain GET with no token of its own: a page of another site must not
+  // be able to make a browser send it (Fetch Metadata); the headers and the query need the token itself.
+  credentials: [soajsAuth(), cookieToken("soajsID", { crossSite: "refuse" })],
   needs: ["resolveTenantKey"],
   anonymousLogout: true,
   async precheck(req, users) {
     const key = tenantKey(req);
-    const tenant = key === undefined ? undefined : await users?.resolveTenantKey?.(key);
-    return tenant === undefined ? new LogoutError("tenant-key-invalid", soajsErrors[132]) : undefined;
+    const tenant: unknown = key === undefined ? undefined : await users?.resolveTenantKey?.(key);
+    // Only a tenant record opens the gate: `null` (a database's "not found") or `false` is an unknown key.
+    return typeof tenant === "object" && tenant !== null ? undefined : new LogoutError("tenant-key-invalid", soajsErrors[132]);
   },
   ended(outcome, req) {
     const handle = presentedHandle(outcome.caller, req);

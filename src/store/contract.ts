@@ -1,4 +1,4 @@
-import type { SessionStore } from "../types.js";
+import type { SessionRecord, SessionStore } from "../types.js";
 
 /** The methods every `SessionStore` must have, in the order the interface lists them. */
 export const sessionStoreMethods = [
@@ -35,4 +35,20 @@ export function assertSessionStore(store: unknown, optionName = "store"): assert
         "Implement every method of the SessionStore interface, and check it with express-logout/testing.",
     );
   }
+}
+
+/**
+ * Whether a store's answer is a well-formed `SessionRecord`: non-empty string ids and token hash, finite times.
+ * A record that is not (a corrupted row, a half-written key) must never be taken for a session.
+ */
+export function isSessionRecord(value: unknown): value is SessionRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Partial<Record<keyof SessionRecord, unknown>>;
+  return (
+    typeof s.id === "string" && s.id !== "" &&
+    typeof s.userId === "string" && s.userId !== "" &&
+    typeof s.tokenHash === "string" && s.tokenHash !== "" &&
+    typeof s.createdAt === "number" && Number.isFinite(s.createdAt) &&
+    typeof s.expiresAt === "number" && Number.isFinite(s.expiresAt)
+  );
 }

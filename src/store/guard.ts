@@ -41,3 +41,13 @@ export async function guarded<T>(operation: string, call: () => Promise<T>, opti
     clearTimeout(timer);
   }
 }
+
+/**
+ * A store (or host) call that answered a value of the wrong type: a broken backend. It fails closed like any
+ * store error (a 503, and a `store.error` event so an operator hears of it), never as a pass.
+ */
+export function malformedAnswer(operation: string, options: GuardOptions): LogoutError {
+  const failure = new LogoutError("store-unavailable", `${operation} answered a malformed value`, { retryAfterSeconds: options.retryAfterSeconds });
+  options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
+  return failure;
+}

@@ -14,6 +14,12 @@ export interface ConformanceOptions {
    * TTLs and the memory store both honour it).
    */
   readonly ttlMs?: number;
+  /**
+   * Set it when every `createStore()` call opens another instance over the same backend (a Redis or SQL
+   * store): the kit then also checks that what one instance changes, another sees at once (a logout through
+   * one app instance is refused by the next), with each instance's own caches warmed first. Default `false`.
+   */
+  readonly sharedBackend?: boolean;
 }
 
 /** A fresh, valid session record for `userId`; the token is random and only its hash is kept. */
@@ -32,12 +38,17 @@ export function sampleSession(userId: string, overrides: Partial<SessionRecord> 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs the whole `SessionStore` contract under vitest against the stores `createStore` makes. A store that
- * passes behaves like the built-in ones for every factory of the library.
+ * Runs the whole `SessionStore` contract under vitest against the stores `createStore` makes: lookups of unknown
+ * ids, create/get/list field for field, token lookup, touch, revoke one (idempotent), revoke all, all but one
+ * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, claims won by exactly one of
+ * many concurrent callers, exact counters, the JWT deny-list and cut-off, and the races (revoke against revoke,
+ * revoke-all against logins of the same user, touch against revoke). With `sharedBackend`, also that a change
+ * through one instance is seen by another at once. A store that passes behaves like the built-in ones for every
+ * factory of the library. docs/custom-store.md walks through writing one.
  *
  * ```ts
  * import { describeSessionStoreConformance } from "express-logout/testing";
- * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => new PostgresSessionStore(pool) });
+ * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => new PostgresSessionStore(pool), sharedBackend: true });
  * ```
  */
 export function describeSessionStoreConformance(name: string, options: ConformanceOptions): void {
@@ -223,6 +234,170 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       expect(revoked).toBe(created.length);
       expect(await store.listSessions(u)).toEqual([]);
       for (const s of created) expect(await store.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+    });
+
+    it("keeps apart users and sessions whose ids differ only in characters a key layout must escape", async () => {
+      const odd = ["a:b", "a%3ab", "a%3Ab", "{a}", "a}", "{a", "a", "", "%", "a b", "ü", "\u{1F600}", "a\\b", "a*b?[c]"];
+      const suffix = randomUUID();
+      const sessions = odd.map((name) => sampleSession(`${name}${name === "" ? "" : suffix}`, { id: `${name}:${randomUUID()}` }));
+      // The empty user id is shared between runs of a suite: end what an earlier run may have left.
+      await store.revokeUserSessions("");
+      for (const s of sessions) await store.createSession(s);
+      for (const s of sessions) {
+        expect(await store.listSessions(s.userId)).toEqual([s]);
+        expect(await store.getSession(s.id)).toEqual(s);
+        expect(await store.findSessionByTokenHash(s.tokenHash)).toEqual(s);
+      }
+      const [first, ...rest] = sessions;
+      expect(await store.revokeUserSessions(first?.userId ?? "")).toBe(1);
+      for (const s of rest) expect(await store.getSession(s.id)).toEqual(s);
+      for (const s of rest) expect(await store.revokeSession(s.id)).toBe(true);
+    });
+
+    it("stores every one of many concurrent logins of one user", async () => {
+      const u = user();
+      const created = Array.from({ length: 20 }, (_, i) => sampleSession(u, { createdAt: Date.now() - 1000 + i }));
+      await Promise.all(created.map((s) => store.createSession(s)));
+      expect((await store.listSessions(u)).map((s) => s.id)).toEqual(created.map((s) => s.id));
+      for (const s of created) expect((await store.findSessionByTokenHash(s.tokenHash))?.id).toBe(s.id);
+    });
+
+    it("never stores a session whose expiresAt has already passed", async () => {
+      const u = user();
+      const stale = sampleSession(u, { expiresAt: Date.now() - 1 });
+      await store.createSession(stale);
+      expect(await store.getSession(stale.id)).toBeUndefined();
+      expect(await store.findSessionByTokenHash(stale.tokenHash)).toBeUndefined();
+      expect(await store.listSessions(u)).toEqual([]);
+    });
+
+    it("expires each session on its own schedule and counts only live ones", async () => {
+      const u = user();
+      const short = sampleSession(u, { expiresAt: Date.now() + ttlMs });
+      const long = sampleSession(u);
+      await store.createSession(short);
+      await store.createSession(long);
+      await sleep(ttlMs * 2 + 20);
+      expect((await store.listSessions(u)).map((s) => s.id)).toEqual([long.id]);
+      expect(await store.findSessionByTokenHash(long.tokenHash)).toEqual(long);
+      expect(await store.revokeUserSessions(u)).toBe(1);
+    });
+
+    it("ends all but one session of an API key with exceptSessionId and apiKeyId together", async () => {
+      const u = user();
+      const current = sampleSession(u, { apiKeyId: "key-a" });
+      const sibling = sampleSession(u, { apiKeyId: "key-a" });
+      const login = sampleSession(u);
+      for (const s of [current, sibling, login]) await store.createSession(s);
+      expect(await store.revokeUserSessions(u, { exceptSessionId: current.id, apiKeyId: "key-a" })).toBe(1);
+      expect((await store.listSessions(u)).map((s) => s.id).sort()).toEqual([current.id, login.id].sort());
+    });
+
+    it("counts each session once when revoke-alls and single revokes race", async () => {
+      const u = user();
+      const created = Array.from({ length: 12 }, () => sampleSession(u));
+      for (const s of created) await store.createSession(s);
+      const [singles, alls] = await Promise.all([
+        Promise.all(created.map((s) => store.revokeSession(s.id))),
+        Promise.all(Array.from({ length: 4 }, () => store.revokeUserSessions(u))),
+      ]);
+      const ended = singles.filter(Boolean).length + alls.reduce((a, b) => a + b, 0);
+      expect(ended).toBe(created.length);
+      expect(await store.listSessions(u)).toEqual([]);
+    });
+
+    it("never brings back a session when a touch races its revoke", async () => {
+      const u = user();
+      const created = Array.from({ length: 10 }, () => sampleSession(u));
+      for (const s of created) await store.createSession(s);
+      await Promise.all(created.flatMap((s) => [store.touchSession(s.id, Date.now()), store.revokeSession(s.id), store.touchSession(s.id, Date.now())]));
+      for (const s of created) {
+        expect(await store.getSession(s.id)).toBeUndefined();
+        expect(await store.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+      }
+      expect(await store.listSessions(u)).toEqual([]);
+    });
+
+    it("keeps claims, counters and sessions of the same key string apart", async () => {
+      const key = `shared-${randomUUID()}`;
+      expect(await store.claim(key, 60_000)).toBe(true);
+      expect(await store.readCounter(key)).toBe(0);
+      expect(await store.incrementCounter(key, 60_000)).toBe(1);
+      expect(await store.claim(key, 60_000)).toBe(false);
+      expect(await store.getSession(key)).toBeUndefined();
+      expect(await store.listSessions(key)).toEqual([]);
+    });
+
+    it("answers a denied jti and its user's cut-off together", async () => {
+      const u = user();
+      const jti = randomUUID();
+      const now = Date.now();
+      await store.denyJwt(u, jti, now + 60_000);
+      await store.revokeJwtsIssuedBefore(u, now, now + 60_000);
+      expect(await store.jwtRevocation(u, jti)).toEqual({ denied: true, issuedBefore: now });
+      expect(await store.jwtRevocation(u, randomUUID())).toEqual({ denied: false, issuedBefore: now });
+    });
+
+    it("keeps a JWT cut-off as long as the longest keepUntil asked for", async () => {
+      const u = user();
+      const now = Date.now();
+      await store.revokeJwtsIssuedBefore(u, now, now + 60_000);
+      await store.revokeJwtsIssuedBefore(u, now + 1, now + ttlMs);
+      await sleep(ttlMs * 2 + 20);
+      expect((await store.jwtRevocation(u, randomUUID())).issuedBefore).toBe(now + 1);
+    });
+
+    it("refuses another user's session with an id or token hash that is still live, and allows it once that one ended", async () => {
+      const first = sampleSession(user());
+      const second = user();
+      await store.createSession(first);
+      await expect(store.createSession(sampleSession(second, { id: first.id }))).rejects.toThrow();
+      await expect(store.createSession(sampleSession(second, { tokenHash: first.tokenHash }))).rejects.toThrow();
+      expect(await store.getSession(first.id)).toEqual(first);
+      expect(await store.findSessionByTokenHash(first.tokenHash)).toEqual(first);
+      expect(await store.listSessions(second)).toEqual([]);
+
+      expect(await store.revokeSession(first.id)).toBe(true);
+      const reused = sampleSession(second, { id: first.id, tokenHash: first.tokenHash });
+      await store.createSession(reused);
+      expect(await store.getSession(first.id)).toEqual(reused);
+      expect(await store.findSessionByTokenHash(first.tokenHash)).toEqual(reused);
+      expect(await store.listSessions(first.userId)).toEqual([]);
+      expect(await store.revokeSession(first.id)).toBe(true);
+      expect(await store.getSession(first.id)).toBeUndefined();
+    });
+
+    it.skipIf(options.sharedBackend !== true)("shows every change made through one instance to another at once", async () => {
+      const other = await options.createStore();
+      if (!opened.includes(other)) opened.push(other);
+      const u = user();
+      const session = sampleSession(u);
+      await store.createSession(session);
+      // Warm whatever the other instance caches, then end the session through the first one.
+      expect(await other.findSessionByTokenHash(session.tokenHash)).toEqual(session);
+      expect(await other.getSession(session.id)).toEqual(session);
+      expect(await store.revokeSession(session.id)).toBe(true);
+      expect(await other.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+      expect(await other.getSession(session.id)).toBeUndefined();
+      expect(await other.revokeSession(session.id)).toBe(false);
+
+      const again = [sampleSession(u), sampleSession(u)];
+      for (const s of again) await other.createSession(s);
+      for (const s of again) expect(await store.findSessionByTokenHash(s.tokenHash)).toEqual(s);
+      expect(await store.revokeUserSessions(u)).toBe(2);
+      for (const s of again) expect(await other.findSessionByTokenHash(s.tokenHash)).toBeUndefined();
+
+      // An id reused by another user after its session ended: the other instance, which knew the old owner, finds the new one.
+      const reused = sampleSession(user(), { id: session.id, tokenHash: session.tokenHash });
+      await store.createSession(reused);
+      expect(await other.getSession(session.id)).toEqual(reused);
+      expect(await other.findSessionByTokenHash(session.tokenHash)).toEqual(reused);
+      expect(await other.revokeSession(session.id)).toBe(true);
+      expect(await store.getSession(session.id)).toBeUndefined();
+
+      const key = `claim-${randomUUID()}`;
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).claim(key, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
     });
 
     it("refuses a second session with the same id or token hash", async () => {

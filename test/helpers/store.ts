@@ -23,6 +23,8 @@ const mutating = new Set<keyof SessionStore>([
 export class RecordingStore extends MemorySessionStore {
   readonly mutations: string[] = [];
   readonly calls: string[] = [];
+  /** Every call with its arguments, for tests that check what the store was asked (never a raw token). */
+  readonly log: { readonly method: keyof SessionStore; readonly args: readonly unknown[] }[] = [];
 
   constructor() {
     super({ sweepIntervalMs: 60_000 });
@@ -30,6 +32,7 @@ export class RecordingStore extends MemorySessionStore {
       const original = Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value as unknown;
       (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
         this.calls.push(name);
+        this.log.push({ method: name, args });
         if (mutating.has(name)) this.mutations.push(name);
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       };
@@ -40,6 +43,7 @@ export class RecordingStore extends MemorySessionStore {
   reset(): void {
     this.mutations.length = 0;
     this.calls.length = 0;
+    this.log.length = 0;
   }
 
   /** Every live session of these users, sorted by id: compare before and after a request. */

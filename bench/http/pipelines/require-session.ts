@@ -10,7 +10,7 @@ const body = { items: [{ id: "thing-1", name: "first thing" }, { id: "thing-2", 
 const LIVE_SESSIONS = 10_000;
 
 /** A host's protected route. It is host code, so the ceiling runs it too. */
-function listThings(req: Request, res: Response): void {
+export function listThings(req: Request, res: Response): void {
   // Reading the caller is what a real route does after requireSession; the ceiling finds none.
   res.setHeader("X-User", getAuthentication(req)?.session.userId ?? "-");
   res.status(200).json(body);

@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import type { Express, Request, Response } from "express";
+import { KRATOS_SESSION_COOKIE, LogoutError, hashSecret, isLogoutError, type BrowserLogoutFlow, type SessionRecord, type UserRecord } from "../../src/index.js";
+import { route, type ExampleContext } from "./context.js";
+
+/** How often visiting the page records "last seen" for the session: at most once a minute. */
+const TOUCH_EVERY_MS = 60_000;
+
+const escapes: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+/** Every value written into the page goes through this. */
+function html(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => escapes[c] ?? c);
+}
+
+/** A short, human name for a User-Agent: "Chrome on Linux", "curl", ... */
+export function deviceName(userAgent: string | undefined): string {
+  if (userAgent === undefined || userAgent === "") return "Unknown device";
+  const browser =
+    /Edg\//.test(userAgent) ? "Edge" : /Chrome\/|HeadlessChrome|Chromium/.test(userAgent) ? "Chrome" : /Firefox\//.test(userAgent) ? "Firefox" : /Safari\//.test(userAgent) ? "Safari" : /^curl\//.test(userAgent) ? "curl" : userAgent.split(/[ /]/)[0] ?? "Unknown";
+  const os = /Windows/.test(userAgent) ? "Windows" : /Android/.test(userAgent) ? "Android" : /iPhone|iPad/.test(userAgent) ? "iOS" : /Mac OS X/.test(userAgent) ? "macOS" : /Linux/.test(userAgent) ? "Linux" : undefined;
+  return os === undefined ? browser : `${browser} on ${os}`;
+}
+
+function ago(ms: number, now: number): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
+
+const style = `
+  body { font: 15px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2330; }
+  h1 { font-size: 1.4rem; margin-bottom: .2rem; } .muted { color: #667; }
+  table { width: 100%; border-collapse: collapse; margin: 1rem 0; } th, td { text-align: left; padding: .45rem .4rem; border-bottom: 1px solid #e3e6ee; }
+  .badge { background: #e6f4ea; color: #17622e; border-radius: 1rem; padding: .05rem .55rem; font-size: .8rem; }
+  button, .button { font: inherit; border: 1px solid #c8cdd8; background: #fff; border-radius: .4rem; padding: .3rem .8rem; cursor: pointer; color: inherit; text-decoration: none; }
+  button.danger { border-color: #d33; color: #b00; } .actions { display: flex; gap: .6rem; align-items: center; }
+  form.login { display: grid; gap: .6rem; max-width: 20rem; } input { font: inherit; padding: .35rem .5rem; }
+  header { display: flex; justify-content: space-between; align-items: baseline; }`;
+
+function layout(nonce: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>express-logout example</title><style nonce="${nonce}">${style}</style></head>
+<body>${body}</body></html>`;
+}
+
+function loginPage(nonce: string): string {
+  return layout(nonce, `
+<h1>express-logout example</h1>
+<p class="muted">Not signed in. Try <code>alice</code> / <code>alice-password</code>.</p>
+<form class="login" method="post" action="/self-service/login">
+  <label>Username <input name="username" autocomplete="username" required></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit">Sign in</button>
+</form>`);
+}
+
+function sessionsPage(nonce: string, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string): string {
+  const now = Date.now();
+  const rows = sessions
+    .map((s) => {
+      const mine = s.id === current.id;
+      return `<tr data-session-id="${html(s.id)}">
+  <td>${html(deviceName(s.userAgent))}${mine ? ' <span class="badge">this device</span>' : ""}</td>
+  <td>${html(s.ip ?? "unknown")}</td>
+  <td>${html(ago(s.lastSeenAt ?? s.createdAt, now))}</td>
+  <td>${mine ? "" : `<button class="danger" data-end="${html(s.id)}">End</button>`}</td>
+</tr>`;
+    })
+    .join("\n");
+  return layout(nonce, `
+<header><h1>Signed in as ${html(user.username)}</h1><a class="button" id="logout" href="${html(logoutUrl)}">Log out</a></header>
+<p class="muted">${html(user.email ?? "")}</p>
+<h2>Your active sessions</h2>
+<table><thead><tr><th>Device</th><th>IP</th><th>Last seen</th><th></th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<div class="actions"><button class="danger" id="end-others"${sessions.length > 1 ? "" : " disabled"}>End all other sessions</button></div>
+<noscript><p>Ending other sessions needs JavaScript; "Log out" works without it.</p></noscript>
+<script nonce="${nonce}">
+  // The buttons call the app's own session-management routes (DELETE /sessions/:id, DELETE /sessions).
+  // A cross-site page cannot send these: DELETE with cookies needs a CORS preflight this app never grants.
+  async function end(url) {
+    const res = await fetch(url, { method: "DELETE", headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!res.ok && res.status !== 204) alert("Could not end the session (" + res.status + ")");
+    location.reload();
+  }
+  for (const b of document.querySelectorAll("[data-end]")) b.addEventListener("click", () => end("/sessions/" + encodeURIComponent(b.dataset.end)));
+  document.getElementById("end-others").addEventListener("click", () => end("/sessions"));
+</script>`);
+}
+
+/** The signed-in browser session behind the cookie, if any (and records when it was last seen). */
+async function browserSession(ctx: ExampleContext, req: Request): Promise<SessionRecord | undefined> {
+  const cookies = req.cookies as Record<string, unknown> | undefined;
+  const token = cookies?.[KRATOS_SESSION_COOKIE];
+  if (typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
+  const session = await ctx.store.findSessionByTokenHash(hashSecret(token));
+  if (session === undefined) return undefined;
+  const now = Date.now();
+  if (now - (session.lastSeenAt ?? session.createdAt) >= TOUCH_EVERY_MS) {
+    await ctx.store.touchSession(session.id, now);
+    return { ...session, lastSeenAt: now };
+  }
+  return session;
+}
+
+/** `GET /`: who is signed in, a login form, the user's sessions with buttons to end them, and "Log out". */
+export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow): void {
+  app.get("/", route(async (req: Request, res: Response) => {
+    await renderPage(req, res).catch((error: unknown) => {
+      // The page reads the store directly: a store that fails is a 503 (the app's error handler), never a 500.
+      throw isLogoutError(error) ? error : new LogoutError("store-unavailable", "the session store failed", { retryAfterSeconds: 5 }, { cause: error });
+    });
+  }));
+
+  async function renderPage(req: Request, res: Response): Promise<void> {
+    const nonce = randomBytes(16).toString("base64");
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("Content-Security-Policy", `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+    res.setHeader("Referrer-Policy", "no-referrer");
+    res.type("html");
+    const session = await browserSession(ctx, req);
+    const user = session === undefined ? undefined : await ctx.users.findUser(session.userId);
+    if (session === undefined || user === undefined) {
+      res.send(loginPage(nonce));
+      return;
+    }
+    const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
+    res.send(sessionsPage(nonce, user, session, sessions, flow.logoutUrl(session.id)));
+  }
+}

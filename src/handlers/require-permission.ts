@@ -1,0 +1,92 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { LogoutError } from "../errors.js";
+import { problemShape } from "../shapes/problem.js";
+import { guarded } from "../store/guard.js";
+import type { UserDirectory, UserRecord } from "../types.js";
+import { resolveRuntime, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, settle } from "./runtime.js";
+
+export interface RequirePermissionOptions extends CommonOptions {
+  /** The host's directory; must have `findUser` and `hasPermission`. Required. */
+  readonly users: UserDirectory;
+  /**
+   * With several permissions: `"all"` needs every one, `"any"` needs at least one. Default `"all"`
+   * (Rocket.Chat's `permissionsRequired`).
+   */
+  readonly match?: "all" | "any";
+  /**
+   * Checks the request's input after authentication and before the permission (Rocket.Chat's order:
+   * authentication → body → permission → 2FA → handler). Throw a `bad-request` LogoutError to refuse, for
+   * example `bodySessionId("sessionId")`. Default: none.
+   */
+  readonly validate?: (req: Request) => unknown;
+}
+
+/**
+ * Lets a request through only when its caller holds a permission, asked of `users.hasPermission` on every
+ * request (never cached: a permission revoked a second ago is gone). Authenticates with the shape's
+ * credentials, or reuses what an earlier `requireSession` found; answers the shape's 401, the `validate`
+ * refusal, or the shape's 403. The caller, with its user, is remembered for `requireTotp` and the handler.
+ */
+export function requirePermission(permission: string | readonly string[], options: Readonly<RequirePermissionOptions>): RequestHandler {
+  const factory = "requirePermission";
+  const raw: unknown = permission;
+  if (typeof raw === "object" && raw !== null && "headers" in raw) {
+    throw new TypeError(`express-logout: ${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);
+  }
+  const permissions: readonly string[] = typeof permission === "string" ? [permission] : permission;
+  if (!Array.isArray(permissions) || permissions.length === 0 || !permissions.every((p) => typeof p === "string" && p !== "")) {
+    throw new TypeError(
+      `express-logout: ${factory} needs a permission name or a non-empty array of them as its first argument, such as \`${factory}("logout-device-management", { ... })\`.`,
+    );
+  }
+  const rt = resolveRuntime(factory, options, problemShape, ["match", "validate"]);
+  const users = rt.users;
+  if (users === undefined || typeof users.hasPermission !== "function") {
+    throw new TypeError(`express-logout: ${factory} needs \`users\` with \`hasPermission(user, permission)\`, asked on every request.`);
+  }
+  const hasPermission = users.hasPermission.bind(users);
+  // Checked as `unknown`: JavaScript callers are not held to the types.
+  const matchOption: unknown = options.match ?? "all";
+  if (matchOption !== "all" && matchOption !== "any") throw new TypeError(`express-logout: ${factory} \`match\` must be "all" or "any".`);
+  const match = matchOption;
+  const validate = options.validate;
+  if (validate !== undefined && typeof validate !== "function") {
+    throw new TypeError(`express-logout: ${factory} \`validate\` must be a function \`(req) => void\` that throws a bad-request LogoutError.`);
+  }
+
+  /** Only a literal `true` grants: a missing `await` (a Promise) or a truthy string is a refusal. */
+  async function holds(user: UserRecord, name: string): Promise<boolean> {
+    const answer: unknown = await guarded(`users.hasPermission`, () => hasPermission(user, name), rt.guard);
+    return answer === true;
+  }
+
+  async function run(req: Request, next: NextFunction): Promise<void> {
+    await precheck(req, rt);
+    const auth = await authenticate(req, rt);
+    const user = auth.user ?? (await loadUser(rt, auth.session.userId));
+    if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
+    const withUser = { ...auth, user };
+    rememberAuthentication(req, withUser);
+    validate?.(req);
+    // Asked one after another: `all` stops at the first refusal, `any` at the first grant.
+    let granted = match === "all";
+    for (const name of permissions) {
+      const ok = await holds(user, name);
+      if (match === "all" && !ok) {
+        granted = false;
+        break;
+      }
+      if (match === "any" && ok) {
+        granted = true;
+        break;
+      }
+    }
+    if (!granted) throw new LogoutError("forbidden", "User does not have the permissions required for this action");
+    next();
+  }
+
+  return function requirePermissionMiddleware(req: Request, res: Response, next: NextFunction): void {
+    settle(req, res, next, rt, run(req, next));
+  };
+}

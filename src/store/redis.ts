@@ -1,0 +1,441 @@
+import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import {
+  ALL_SCRIPTS,
+  CLAIM_ROUTE,
+  CREATE_SESSION,
+  FIND_BY_TOKEN,
+  INCREMENT_COUNTER,
+  JWT_CUTOFF,
+  LIST_SESSIONS,
+  REVOKE_SESSION,
+  REVOKE_USER_SESSIONS,
+  SESSION_FIELDS,
+  TOUCH_SESSION,
+  type RedisScript,
+} from "./redis-scripts.js";
+
+/** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
+export interface RedisCommandRoute {
+  /** A key of the command (every key of one command shares its slot), or `undefined` for a keyless command. */
+  readonly key: string | undefined;
+}
+
+/**
+ * Sends one command and answers its reply, the way the client you already use does it:
+ * - `redis` v5: `(args) => client.sendCommand(args)`;
+ * - `redis` v5 cluster: `(args, { key }) => cluster.sendCommand(key, false, args)`;
+ * - `ioredis` (client or cluster): `(args) => client.call(args[0]!, ...args.slice(1))`.
+ */
+export type RedisSendCommand = (args: string[], route: RedisCommandRoute) => Promise<unknown>;
+
+export interface RedisSessionStoreOptions {
+  /** Sends a command through your Redis client (see `RedisSendCommand`). Required. */
+  readonly sendCommand: RedisSendCommand;
+  /**
+   * Prepended to every key. Default `"express-logout:"`. Must not contain `{` or `}`: the store puts its own
+   * hash tags after it.
+   */
+  readonly prefix?: string;
+  /**
+   * Answers whether the client is connected now (`() => client.isReady` for `redis`,
+   * `() => client.status === "ready"` for `ioredis`). When it answers `false`, every call fails at once
+   * (a 503 in every shape) instead of waiting on a reconnecting client. Default: always ready.
+   */
+  readonly isReady?: () => boolean;
+  /**
+   * How many session-id and token-hash → user routes this instance remembers, to save the route lookup's
+   * round trip. Routes never change meaning, so a remembered one is never wrong for long: a miss falls back
+   * to Redis. Liveness is always read from Redis. Default 10 000; `0` turns it off.
+   */
+  readonly routeCacheSize?: number;
+}
+
+const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize"] as const;
+const DEFAULT_PREFIX = "express-logout:";
+
+/**
+ * Sessions, one-time markers, counters and JWT revocations in Redis (standalone or Cluster), through the
+ * client you already use: the store takes a `sendCommand` function and imports no Redis client.
+ *
+ * Layout (see docs/redis.md): everything of a user shares the user's hash tag, so a user's changes are one
+ * Lua script in one slot (atomic, Cluster-safe); a session id and a token hash each have a small route key in
+ * their own slot that names the user. Every key has a TTL; no request path uses KEYS or SCAN.
+ *
+ * Configure the client so that a command issued while it is offline fails at once instead of being queued
+ * and run later, after the request already got its 503: `redis` v5 `disableOfflineQueue: true`; `ioredis`
+ * `enableOfflineQueue: false` and a small `maxRetriesPerRequest`.
+ *
+ * ```ts
+ * const client = createClient({ url, disableOfflineQueue: true });
+ * await client.connect();
+ * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
+ * ```
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly #send: RedisSendCommand;
+  readonly #prefix: string;
+  readonly #isReady: (() => boolean) | undefined;
+  readonly #routeCacheSize: number;
+  /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
+  readonly #routes = new Map<string, string>();
+
+  constructor(options: Readonly<RedisSessionStoreOptions>) {
+    if (typeof options !== "object" || (options as unknown) === null) {
+      throw new TypeError("express-logout: RedisSessionStore needs an options object with `sendCommand`, e.g. `{ sendCommand: (args) => client.sendCommand(args) }`.");
+    }
+    for (const name of Object.keys(options)) {
+      if (!(OPTION_NAMES as readonly string[]).includes(name)) {
+        const hint = name === "client" || name === "redis" ? " Pass a function instead: `sendCommand: (args) => client.sendCommand(args)`." : ` Known options: ${OPTION_NAMES.map((o) => `\`${o}\``).join(", ")}.`;
+        throw new TypeError(`express-logout: RedisSessionStore received an unsupported option \`${name}\`.${hint}`);
+      }
+    }
+    if (typeof options.sendCommand !== "function") {
+      throw new TypeError(
+        "express-logout: RedisSessionStore `sendCommand` must be a function that sends one command, e.g. `(args) => client.sendCommand(args)` " +
+          "for redis v5 or `(args) => client.call(args[0], ...args.slice(1))` for ioredis.",
+      );
+    }
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
+      throw new TypeError("express-logout: RedisSessionStore `prefix` must be a string without `{` or `}` (the store adds its own hash tags).");
+    }
+    if (options.isReady !== undefined && typeof options.isReady !== "function") {
+      throw new TypeError("express-logout: RedisSessionStore `isReady` must be a function, e.g. `() => client.isReady`.");
+    }
+    const routeCacheSize = options.routeCacheSize ?? 10_000;
+    if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
+      throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
+    }
+    this.#send = options.sendCommand;
+    this.#prefix = prefix;
+    this.#isReady = options.isReady;
+    this.#routeCacheSize = routeCacheSize;
+  }
+
+  /** The key prefix in use. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /**
+   * Optional warm-up: SCRIPT LOAD of every script, checking that the server computes the SHA the store
+   * uses. Not needed for correctness (a node that lacks a script gets it through EVAL on the first NOSCRIPT),
+   * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
+   */
+  async loadScripts(): Promise<void> {
+    for (const s of ALL_SCRIPTS) {
+      const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
+      if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
+    }
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    const now = Date.now();
+    const ttl = Math.ceil(session.expiresAt - now);
+    // Like the memory store: a session that has already expired is never stored.
+    if (!(ttl > 0)) return;
+    const userId = session.userId;
+    // Round trip 1: the two routes, each in its own slot. A route names one user for as long as any session
+    // with that id or token hash lives, so ids and token hashes stay unique across users.
+    const [idOwner, tokenOwner] = await Promise.all([
+      this.#claimRoute(this.#sessionRouteKey(session.id), userId, ttl, undefined),
+      this.#claimRoute(this.#tokenRouteKey(session.tokenHash), userId, ttl, undefined),
+    ]);
+    if (idOwner !== undefined) await this.#takeOverRoute("id", session, idOwner, ttl);
+    if (tokenOwner !== undefined) await this.#takeOverRoute("token", session, tokenOwner, ttl);
+    // Round trip 2: record, token index and user index, atomically in the user's slot.
+    const tokenKey = this.#tokenKey(userId, session.tokenHash);
+    const fields: string[] = ["tokenKey", tokenKey];
+    for (const name of SESSION_FIELDS) {
+      const value = session[name];
+      if (value !== undefined) fields.push(name, String(value));
+    }
+    const result = asInteger(await this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
+      String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
+    ]));
+    if (result === 1) throw new Error(`express-logout: RedisSessionStore: session id ${session.id} already exists`);
+    if (result === 2) throw new Error("express-logout: RedisSessionStore: a session with this token hash already exists");
+    this.#remember(`s${session.id}`, userId);
+    this.#remember(`t${session.tokenHash}`, userId);
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
+      const key = this.#sessionKey(userId, id);
+      const record = parseSession(await this.#command(["HMGET", key, ...SESSION_FIELDS], key), Date.now());
+      return record?.id === id && record.userId === userId ? record : undefined;
+    });
+  }
+
+  async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const record = await this.#routed(`t${tokenHash}`, this.#tokenRouteKey(tokenHash), async (userId) => {
+      const found = parseSession(await this.#eval(FIND_BY_TOKEN, [this.#tokenKey(userId, tokenHash)], [this.#userBase(userId), tokenHash]), Date.now());
+      return found?.tokenHash === tokenHash ? found : undefined;
+    });
+    if (record !== undefined) this.#remember(`s${record.id}`, record.userId);
+    return record;
+  }
+
+  async listSessions(userId: string): Promise<SessionRecord[]> {
+    const now = Date.now();
+    const flat = asArray(await this.#eval(LIST_SESSIONS, [this.#indexKey(userId)], [String(now), this.#userBase(userId)]));
+    const sessions: SessionRecord[] = [];
+    for (let i = 0; i + SESSION_FIELDS.length <= flat.length; i += SESSION_FIELDS.length) {
+      const record = parseSession(flat.slice(i, i + SESSION_FIELDS.length), now);
+      if (record !== undefined) sessions.push(record);
+    }
+    sessions.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return sessions;
+  }
+
+  async touchSession(id: string, at: EpochMs): Promise<void> {
+    await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
+      const touched = asInteger(await this.#eval(TOUCH_SESSION, [this.#sessionKey(userId, id)], [String(at), String(Date.now())]));
+      return touched === 1 ? true : undefined;
+    });
+  }
+
+  async revokeSession(id: string): Promise<boolean> {
+    const ended = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
+      const live = asInteger(await this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id)]));
+      return live === 1 ? true : undefined;
+    });
+    return ended ?? false;
+  }
+
+  async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
+    const except = options.exceptSessionId;
+    const apiKeyId = options.apiKeyId;
+    return asInteger(await this.#eval(REVOKE_USER_SESSIONS, [this.#indexKey(userId)], [
+      String(Date.now()),
+      this.#userBase(userId),
+      except === undefined ? "0" : "1",
+      except === undefined ? "" : keyPart(except),
+      apiKeyId === undefined ? "0" : "1",
+      apiKeyId ?? "",
+    ]));
+  }
+
+  async claim(key: string, ttlMs: number): Promise<boolean> {
+    const k = `${this.#prefix}claim:${keyPart(key)}`;
+    // SET NX is the whole claim: one command, atomic on its own, no script needed.
+    return (await this.#command(["SET", k, "1", "NX", "PX", String(wholeMs(ttlMs, "ttlMs"))], k)) !== null;
+  }
+
+  async incrementCounter(key: string, windowMs: number): Promise<number> {
+    const k = this.#counterKey(key);
+    return asInteger(await this.#eval(INCREMENT_COUNTER, [k], [String(wholeMs(windowMs, "windowMs"))]));
+  }
+
+  async readCounter(key: string): Promise<number> {
+    const k = this.#counterKey(key);
+    const value = asText(await this.#command(["GET", k], k));
+    return value === undefined ? 0 : Number(value);
+  }
+
+  async denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void> {
+    const ttl = Math.ceil(expiresAt - Date.now());
+    if (!(ttl > 0)) return;
+    const k = this.#jtiKey(userId, jti);
+    await this.#command(["SET", k, "1", "PX", String(ttl)], k);
+  }
+
+  async revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void> {
+    const ttl = Math.ceil(keepUntil - Date.now());
+    await this.#eval(JWT_CUTOFF, [this.#cutoffKey(userId)], [String(issuedBefore), String(Number.isFinite(ttl) ? ttl : 0)]);
+  }
+
+  async jwtRevocation(userId: string, jti: string): Promise<JwtRevocation> {
+    // Both keys carry the user's hash tag, so one MGET reads them in one round trip, even in a Cluster.
+    const jtiKey = this.#jtiKey(userId, jti);
+    const [denied, cutoff] = asArray(await this.#command(["MGET", jtiKey, this.#cutoffKey(userId)], jtiKey)).map(asText);
+    return { denied: denied !== undefined, issuedBefore: cutoff === undefined ? undefined : Number(cutoff) };
+  }
+
+  // Keys. A user's keys share the tag {user id}; a route key's tag is the id or hash it routes. Every part is
+  // escaped (keyPart), so no id can close a tag early or collide with another id's keys.
+
+  #userBase(userId: string): string {
+    return `${this.#prefix}user:{${keyPart(userId)}}:`;
+  }
+
+  #indexKey(userId: string): string {
+    return `${this.#userBase(userId)}sessions`;
+  }
+
+  #sessionKey(userId: string, sessionId: string): string {
+    return `${this.#userBase(userId)}session:${keyPart(sessionId)}`;
+  }
+
+  #tokenKey(userId: string, tokenHash: string): string {
+    return `${this.#userBase(userId)}token:${keyPart(tokenHash)}`;
+  }
+
+  #jtiKey(userId: string, jti: string): string {
+    return `${this.#userBase(userId)}jti:${keyPart(jti)}`;
+  }
+
+  #cutoffKey(userId: string): string {
+    return `${this.#userBase(userId)}jwt-cutoff`;
+  }
+
+  #sessionRouteKey(sessionId: string): string {
+    return `${this.#prefix}route:session:{${keyPart(sessionId)}}`;
+  }
+
+  #tokenRouteKey(tokenHash: string): string {
+    return `${this.#prefix}route:token:{${keyPart(tokenHash)}}`;
+  }
+
+  #counterKey(key: string): string {
+    return `${this.#prefix}counter:${keyPart(key)}`;
+  }
+
+  // Routes.
+
+  /**
+   * Runs `read` in the slot of the user a route names: first with the remembered user (no extra round trip),
+   * and when that finds nothing, with the user the route key names in Redis. So a remembered route costs one
+   * round trip, an unknown one two, and a wrong remembered one (an id reused by another user) three.
+   */
+  async #routed<T>(cacheKey: string, routeKey: string, read: (userId: string) => Promise<T | undefined>): Promise<T | undefined> {
+    const remembered = this.#routes.get(cacheKey);
+    if (remembered !== undefined) {
+      const found = await read(remembered);
+      if (found !== undefined) {
+        this.#remember(cacheKey, remembered);
+        return found;
+      }
+    }
+    const owner = asText(await this.#command(["GET", routeKey], routeKey));
+    if (owner === undefined) {
+      this.#routes.delete(cacheKey);
+      return undefined;
+    }
+    this.#remember(cacheKey, owner);
+    if (owner === remembered) return undefined;
+    return read(owner);
+  }
+
+  #remember(cacheKey: string, userId: string): void {
+    if (this.#routeCacheSize === 0) return;
+    this.#routes.delete(cacheKey);
+    this.#routes.set(cacheKey, userId);
+    if (this.#routes.size > this.#routeCacheSize) {
+      const oldest = this.#routes.keys().next();
+      if (oldest.done !== true) this.#routes.delete(oldest.value);
+    }
+  }
+
+  async #claimRoute(routeKey: string, userId: string, ttl: number, replaceable: string | undefined): Promise<string | undefined> {
+    return asText(await this.#eval(CLAIM_ROUTE, [routeKey], [userId, String(ttl), replaceable === undefined ? "" : `=${replaceable}`]));
+  }
+
+  /**
+   * Another user's route holds this session id or token hash. Refuses while that user's session lives;
+   * otherwise points the route at the new owner (only if it still names the dead one).
+   */
+  async #takeOverRoute(kind: "id" | "token", session: SessionRecord, owner: string, ttl: number): Promise<void> {
+    const now = Date.now();
+    let live: SessionRecord | undefined;
+    if (kind === "id") {
+      const key = this.#sessionKey(owner, session.id);
+      live = parseSession(await this.#command(["HMGET", key, ...SESSION_FIELDS], key), now);
+    } else {
+      live = parseSession(await this.#eval(FIND_BY_TOKEN, [this.#tokenKey(owner, session.tokenHash)], [this.#userBase(owner), session.tokenHash]), now);
+    }
+    const routeKey = kind === "id" ? this.#sessionRouteKey(session.id) : this.#tokenRouteKey(session.tokenHash);
+    if (live !== undefined || (await this.#claimRoute(routeKey, session.userId, ttl, owner)) !== undefined) {
+      throw new Error(kind === "id"
+        ? `express-logout: RedisSessionStore: session id ${session.id} already exists`
+        : "express-logout: RedisSessionStore: a session with this token hash already exists");
+    }
+  }
+
+  // Commands.
+
+  async #eval(script: RedisScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const route = keys[0];
+    try {
+      return await this.#command(["EVALSHA", script.sha, String(keys.length), ...keys, ...args], route);
+    } catch (error) {
+      // Only NOSCRIPT means "nothing ran": retrying on any other error could run a script twice.
+      if (!isNoScript(error)) throw error;
+      return this.#command(["EVAL", script.source, String(keys.length), ...keys, ...args], route);
+    }
+  }
+
+  #command(args: string[], key: string | undefined): Promise<unknown> {
+    if (this.#isReady !== undefined && !this.#isReady()) {
+      return Promise.reject(new Error("express-logout: RedisSessionStore: the Redis client is not ready (disconnected or reconnecting)"));
+    }
+    // A client that throws instead of rejecting still gives the caller a rejection, never a synchronous throw.
+    return Promise.resolve().then(() => this.#send(args, { key }));
+  }
+}
+
+/**
+ * Escapes a caller-supplied id for use inside a key: `%`, `{`, `}` and `:` (and UTF-16 surrogates, so two ill-formed
+ * strings never encode to the same bytes). The empty string becomes `%`, which no other input produces, so a
+ * hash tag is never empty (Redis would then hash the whole key).
+ */
+export function keyPart(value: string): string {
+  if (value === "") return "%";
+  return value.replace(/[%{}:\uD800-\uDFFF]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `%u${code.toString(16).padStart(4, "0")}` : `%${code.toString(16).padStart(2, "0")}`;
+  });
+}
+
+function wholeMs(value: number, name: string): number {
+  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`express-logout: RedisSessionStore: \`${name}\` must be a number of milliseconds.`);
+  return Math.max(1, Math.ceil(value));
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+function asText(reply: unknown): string | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  if (typeof reply === "string") return reply;
+  if (Buffer.isBuffer(reply)) return reply.toString("utf8");
+  if (typeof reply === "number" || typeof reply === "bigint") return String(reply);
+  throw new TypeError(`express-logout: RedisSessionStore: unexpected reply of type ${typeof reply}; sendCommand must answer the raw reply.`);
+}
+
+function asInteger(reply: unknown): number {
+  const text = asText(reply);
+  const n = text === undefined ? Number.NaN : Number(text);
+  if (!Number.isInteger(n)) throw new TypeError(`express-logout: RedisSessionStore: expected an integer reply, received ${String(text)}.`);
+  return n;
+}
+
+function asArray(reply: unknown): unknown[] {
+  if (Array.isArray(reply)) return reply as unknown[];
+  throw new TypeError("express-logout: RedisSessionStore: expected an array reply; sendCommand must answer the raw reply.");
+}
+
+/** A session from its HMGET row, or `undefined` when it is absent, incomplete or expired at `now`. */
+function parseSession(reply: unknown, now: number): SessionRecord | undefined {
+  if (reply === null || reply === undefined) return undefined;
+  const [id, userId, tokenHash, createdAt, expiresAt, lastSeenAt, authenticationSource, apiKeyId, tenant, ip, userAgent] = asArray(reply).map(asText);
+  if (id === undefined || userId === undefined || tokenHash === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
+  const expires = Number(expiresAt);
+  const created = Number(createdAt);
+  // A damaged record is no session at all: the caller answers 401, never lets it through.
+  if (!Number.isFinite(expires) || !Number.isFinite(created) || expires <= now) return undefined;
+  return {
+    id,
+    userId,
+    tokenHash,
+    createdAt: created,
+    expiresAt: expires,
+    ...(lastSeenAt === undefined ? {} : { lastSeenAt: Number(lastSeenAt) }),
+    ...(authenticationSource === undefined ? {} : { authenticationSource }),
+    ...(apiKeyId === undefined ? {} : { apiKeyId }),
+    ...(tenant === undefined ? {} : { tenant }),
+    ...(ip === undefined ? {} : { ip }),
+    ...(userAgent === undefined ? {} : { userAgent }),
+  };
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import { createClient } from "redis";
+import { RedisSessionStore, type RedisSendCommand, type RedisSessionStoreOptions } from "../../src/index.js";
+
+export type RedisV5Client = ReturnType<typeof createClient>;
+
+/** A unique key prefix for one test run, so suites sharing the server on 6379 never see each other's keys. */
+export function testPrefix(name: string): string {
+  return `express-logout:test:${name}:${randomUUID()}:`;
+}
+
+/** A `redis` v5 client configured as docs/redis.md tells hosts to: no offline queue, quick reconnects. */
+export async function connectRedisV5(url: string): Promise<RedisV5Client> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 1_000, reconnectStrategy: (retries) => Math.min(50 + retries * 50, 300) },
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** Escapes the glob characters of a prefix for `SCAN MATCH`. */
+export function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Every key under `prefix`, by SCAN (tests only: the store itself never scans). */
+export async function scanKeys(client: RedisV5Client, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const reply = await client.scan(cursor, { MATCH: `${globEscape(prefix)}*`, COUNT: 1000 });
+    cursor = reply.cursor;
+    keys.push(...reply.keys);
+  } while (cursor !== "0");
+  return keys.sort();
+}
+
+/** Deletes every key under `prefix` (test clean-up). */
+export async function deleteKeys(client: RedisV5Client, prefix: string): Promise<void> {
+  for (const key of await scanKeys(client, prefix)) await client.del(key);
+}
+
+/** A store on a v5 client whose commands are counted (and can be inspected) by the test. */
+export function countingStore(client: RedisV5Client, options: Omit<RedisSessionStoreOptions, "sendCommand">): { store: RedisSessionStore; commands: string[][] } {
+  const commands: string[][] = [];
+  const sendCommand: RedisSendCommand = (args) => {
+    commands.push(args);
+    return client.sendCommand(args);
+  };
+  return { store: new RedisSessionStore({ ...options, sendCommand }), commands };
+}

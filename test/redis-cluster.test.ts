@@ -1,0 +1,100 @@
+import { Cluster } from "ioredis";
+import { createCluster } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisSessionStore } from "../src/index.js";
+import { describeSessionStoreConformance, sampleSession } from "../src/testing/index.js";
+import { startRedisCluster, type RedisCluster } from "./helpers/redis-server.js";
+import { testPrefix } from "./helpers/redis.js";
+import { hasExecutable, needService } from "./helpers/services.js";
+
+const tools = await needService("redis-server and redis-cli on the PATH (to start a Redis Cluster)", () => hasExecutable("redis-server") && hasExecutable("redis-cli"));
+
+type ClusterClient = ReturnType<typeof createCluster>;
+
+describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
+  let cluster: RedisCluster;
+  let client: ClusterClient;
+  const prefix = testPrefix("cluster");
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+    client = createCluster({
+      rootNodes: cluster.rootNodes.map((n) => ({ url: n.url })),
+      // Each node's client, as docs/redis.md tells hosts to configure it: no offline queue.
+      defaults: { disableOfflineQueue: true, socket: { connectTimeout: 1_000 } },
+    });
+    client.on("error", () => undefined);
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await cluster.stop();
+  });
+
+  const open = () => new RedisSessionStore({ sendCommand: (args, { key }) => client.sendCommand(key, false, args), prefix });
+
+  describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true });
+
+  it("keeps every key of a user in one slot, and each route in the slot of its own id", async () => {
+    const store = open();
+    const user = "cluster-user";
+    const sessions = Array.from({ length: 6 }, () => sampleSession(user));
+    for (const s of sessions) await store.createSession(s);
+    await store.denyJwt(user, "jti", Date.now() + 60_000);
+    await store.revokeJwtsIssuedBefore(user, Date.now(), Date.now() + 60_000);
+    const slot = async (key: string) => Number(await client.sendCommand(undefined, true, ["CLUSTER", "KEYSLOT", key]));
+    const base = `${prefix}user:{${user}}:`;
+    const userKeys = [`${base}sessions`, `${base}jwt-cutoff`, `${base}jti:jti`, ...sessions.flatMap((s) => [`${base}session:${s.id}`, `${base}token:${s.tokenHash}`])];
+    const userSlots = new Set(await Promise.all(userKeys.map(slot)));
+    expect(userSlots.size).toBe(1);
+    expect(await slot(`${prefix}route:session:{${sessions[0]!.id}}`)).toBe(await slot(sessions[0]!.id));
+    expect(await slot(`${prefix}route:token:{${sessions[0]!.tokenHash}}`)).toBe(await slot(sessions[0]!.tokenHash));
+    // The sessions' routes spread over the cluster rather than piling onto the user's node.
+    const routeSlots = new Set(await Promise.all(sessions.map((s) => slot(`${prefix}route:session:{${s.id}}`))));
+    expect(routeSlots.size).toBeGreaterThan(1);
+    // Every key exists where the layout says, with a TTL.
+    for (const key of userKeys) {
+      expect(await client.sendCommand(key, false, ["PTTL", key]), key).toBeGreaterThan(0);
+    }
+    expect(await store.revokeUserSessions(user)).toBe(6);
+  });
+
+  it("ends a session looked up through another instance, across slots on different nodes", async () => {
+    const a = open();
+    const b = open();
+    const session = sampleSession("cross-node-user");
+    await a.createSession(session);
+    expect(await b.findSessionByTokenHash(session.tokenHash)).toEqual(session);
+    expect(await b.revokeSession(session.id)).toBe(true);
+    expect(await a.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+    expect(await a.listSessions("cross-node-user")).toEqual([]);
+  });
+
+  it("works through an ioredis Cluster client too, which finds each command's keys itself", async () => {
+    const io = new Cluster(cluster.rootNodes.map((n) => ({ host: "127.0.0.1", port: Number(new URL(n.url).port) })), {
+      enableOfflineQueue: false,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
+    io.on("error", () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      io.once("ready", resolve);
+      io.once("error", reject);
+    });
+    try {
+      const viaIo = new RedisSessionStore({ sendCommand: (args) => io.call(args[0]!, ...args.slice(1)), prefix });
+      const viaV5 = open();
+      const user = "ioredis-cluster-user";
+      const sessions = [sampleSession(user), sampleSession(user)];
+      for (const s of sessions) await viaIo.createSession(s);
+      expect(await viaV5.findSessionByTokenHash(sessions[0]!.tokenHash)).toEqual(sessions[0]);
+      expect(await viaIo.findSessionByTokenHash(sessions[1]!.tokenHash)).toEqual(sessions[1]);
+      expect(await viaIo.revokeSession(sessions[0]!.id)).toBe(true);
+      expect(await viaIo.jwtRevocation(user, "j")).toEqual({ denied: false, issuedBefore: undefined });
+      expect(await viaIo.revokeUserSessions(user)).toBe(1);
+      expect(await viaV5.listSessions(user)).toEqual([]);
+    } finally {
+      io.disconnect();
+    }
+  });
+});

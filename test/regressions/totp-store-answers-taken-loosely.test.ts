@@ -1,0 +1,62 @@
+/**
+ * requireTotp trusted the store's answers by truthiness. A store whose `claim` answered `1` or `"OK"` (what Redis
+ * commands answer) instead of `true`/`false` made every claim a first use, so a TOTP code could be replayed; a
+ * counter store answering `undefined`, `NaN` or a string made `attempts - passes` NaN, and `NaN > maxFailures` is
+ * false, so wrong codes were never throttled. Now anything but a boolean claim and a whole, non-negative count is
+ * a broken store: 503 with a `store.error` event, and the code is neither accepted nor spent.
+ */
+import request from "supertest";
+import { describe, expect, it } from "vitest";
+import { LogoutEvents, MemorySessionStore, issueSession, requireSession, requireTotp, sessionStoreMethods, type SessionStore } from "../../src/index.js";
+import { expressVersions } from "../helpers/express.js";
+import { ADMIN_SECRET, TestDirectory, codeAt, wrongCode } from "../helpers/rocket-chat.js";
+
+async function appWith(express: (typeof expressVersions)[number]["express"], method: keyof SessionStore, answer: unknown) {
+  const base = new MemorySessionStore();
+  const { token } = await issueSession(base, { userId: "admin" });
+  const store = {} as Record<string, unknown>;
+  for (const name of sessionStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
+  store[method] = () => Promise.resolve(answer);
+  const users = new TestDirectory();
+  const events = new LogoutEvents();
+  const errors: string[] = [];
+  events.on("store.error", (e) => errors.push(e.operation));
+  const app = express();
+  const common = { store: store as unknown as SessionStore, users, events };
+  app.post("/step-up", requireSession(common), requireTotp({ ...common, maxFailures: 2 }), (_req, res) => { res.send("passed"); });
+  const send = (code: string) => request(app).post("/step-up").set("Authorization", `Bearer ${token}`).set("x-2fa-code", code);
+  return { send, errors, base };
+}
+
+describe.each(expressVersions)("requireTotp with a store that answers the wrong types, on $name", ({ express }) => {
+  it.each([1, "OK", 0, null, undefined])("never accepts a code when claim answers %j", async (answer) => {
+    const { send, errors, base } = await appWith(express, "claim", answer);
+    const code = await codeAt(ADMIN_SECRET);
+    const first = await send(code);
+    const replay = await send(code);
+    expect([first.status, replay.status]).toEqual([503, 503]);
+    expect(first.text + replay.text).not.toContain("passed");
+    expect(errors).toEqual(["claim", "claim"]);
+    base.close();
+  });
+
+  it.each([
+    ["incrementCounter", undefined],
+    ["incrementCounter", Number.NaN],
+    ["incrementCounter", "3"],
+    ["incrementCounter", -1],
+    ["incrementCounter", 1.5],
+    ["readCounter", undefined],
+    ["readCounter", Number.NaN],
+    ["readCounter", "0"],
+  ] as const)("refuses every code, never guessing without a limit, when %s answers %j", async (method, answer) => {
+    const { send, errors, base } = await appWith(express, method, answer);
+    const wrong = await wrongCode(ADMIN_SECRET);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await send(wrong)).status);
+    statuses.push((await send(await codeAt(ADMIN_SECRET))).status);
+    expect(statuses).toEqual([503, 503, 503, 503, 503, 503]);
+    expect(errors.every((operation) => operation === method)).toBe(true);
+    base.close();
+  });
+});
