@@ -53,7 +53,7 @@ async function storeScaling(): Promise<StoreScaling> {
     if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per session at ${last.sessions}`);
   }
   const ops = await runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 });
-  return { store: "MemorySessionStore", targetOperation: "logout-login", operations: ops.operations, revokeUser: ops.revokeUser, heap, targetHeap: TARGET_HEAP_VARIANT };
+  return { store: "MemorySessionStore", targetOperation: "logout-login/active", operations: ops.operations, revokeUser: ops.revokeUser, heap, targetHeap: TARGET_HEAP_VARIANT };
 }
 
 const started = performance.now();
