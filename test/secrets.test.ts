@@ -4,7 +4,7 @@ import { constantTimeEqual, generateToken, hashSecret, issueSession, MemorySessi
 describe("constantTimeEqual", () => {
   it("answers true for equal strings, ASCII and not", () => {
     const hash = hashSecret(generateToken());
-    expect(constantTimeEqual(hash, `${hash}`)).toBe(true);
+    expect(constantTimeEqual(hash, hash.slice(0))).toBe(true);
     expect(constantTimeEqual("naïve-ü-😀", "naïve-ü-😀")).toBe(true);
     expect(constantTimeEqual("", "")).toBe(true);
   });
