@@ -22,7 +22,7 @@ import { pending, scenarios } from "./http/registry.js";
 import type { Scenario } from "./http/types.js";
 import { runChildScript } from "./lib/child.js";
 import { machineInfo } from "./lib/machine.js";
-import { evaluateTargets, renderMarkdown, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type StoreOperation, type StoreScaling } from "./lib/report.js";
+import { evaluateTargets, renderMarkdown, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type RoundTripRow, type StoreOperation, type StoreScaling } from "./lib/report.js";
 import { measureGroup } from "./lib/measure.js";
 import { heapVariants, TARGET_HEAP_VARIANT } from "./store/heap-variants.js";
 
@@ -45,7 +45,7 @@ function say(message: string): void {
   process.stdout.write(`${message}\n`);
 }
 
-async function storeScaling(): Promise<StoreScaling> {
+async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
   const heap: HeapPoint[] = [];
   for (const id of Object.keys(heapVariants)) {
     heap.push(await runChildScript<HeapPoint>("store/memory-heap.ts", [id], { timeoutMs: 180_000, maxOldSpaceMb: 4096 }));
@@ -53,7 +53,16 @@ async function storeScaling(): Promise<StoreScaling> {
     if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per session at ${last.sessions}`);
   }
   const ops = await runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 });
-  return { store: "MemorySessionStore", targetOperation: "logout-login/active", operations: ops.operations, revokeUser: ops.revokeUser, heap, targetHeap: TARGET_HEAP_VARIANT };
+  const redis = withRedis ? await runChildScript<RoundTripRow[]>("store/redis-round-trips.ts", [redisUrl, `${redisPrefix}round-trips:`], { timeoutMs: 180_000 }) : undefined;
+  return {
+    store: "MemorySessionStore",
+    targetOperation: "logout-login/active",
+    operations: ops.operations,
+    revokeUser: ops.revokeUser,
+    heap,
+    targetHeap: TARGET_HEAP_VARIANT,
+    ...(redis === undefined ? {} : { redis }),
+  };
 }
 
 const started = performance.now();
@@ -97,7 +106,7 @@ try {
 let store: StoreScaling | undefined;
 if (runStore) {
   say("store scaling (MemorySessionStore)");
-  store = await storeScaling();
+  store = await storeScaling(hasRedis);
 }
 let primitives: PrimitiveRow[] = [];
 if (runPrimitives) {

@@ -92,6 +92,18 @@ export interface HeapPoint {
   readonly bytesPerSession: number;
 }
 
+/** Redis commands and latency of one `RedisSessionStore` operation (bench/store/redis-round-trips.ts). */
+export interface RoundTripRow {
+  readonly id: string;
+  readonly title: string;
+  /** Commands per call on the instance whose route cache knows the session. */
+  readonly commandsWarm: number;
+  /** Commands per call on another instance, route cache off. */
+  readonly commandsCold: number;
+  readonly microsecondsWarm: number;
+  readonly microsecondsCold: number;
+}
+
 export interface StoreScaling {
   readonly store: string;
   /** The operation whose 1 M / 10 k ratio is the target (the logout hot path). */
@@ -101,6 +113,8 @@ export interface StoreScaling {
   readonly heap: readonly HeapPoint[];
   /** The heap point the target is checked on. */
   readonly targetHeap: string;
+  /** RedisSessionStore round trips, when a Redis server was there. */
+  readonly redis?: readonly RoundTripRow[];
 }
 
 export interface PrimitiveRow {
@@ -399,6 +413,13 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
       for (const k of ks) {
         lines.push(`| ${k} | ${ns.map((n) => { const p = st.revokeUser.find((q) => q.k === k && q.sessions === n); return p === undefined ? "" : p.microseconds.toFixed(1); }).join(" | ")} |`);
       }
+      lines.push("");
+    }
+    if (st.redis !== undefined && st.redis.length > 0) {
+      lines.push("RedisSessionStore, one call at a time over loopback, 10 k live sessions: Redis commands (each one round trip) and median latency per call, on the instance that opened the sessions (route cache warm) and on another instance (route cache off):", "");
+      lines.push("| operation | commands, warm | commands, other instance | µs, warm | µs, other instance |");
+      lines.push("| --- | ---: | ---: | ---: | ---: |");
+      for (const r of st.redis) lines.push(`| ${r.title} | ${r.commandsWarm.toFixed(2)} | ${r.commandsCold.toFixed(2)} | ${r.microsecondsWarm.toFixed(0)} | ${r.microsecondsCold.toFixed(0)} |`);
       lines.push("");
     }
     if (st.heap.length > 0) {
