@@ -15,6 +15,7 @@
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_OUT (directory for the results, default bench/).
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedis, deletePrefix, redisAvailable } from "./http/redis.js";
@@ -66,7 +67,9 @@ async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
 }
 
 const started = performance.now();
-const machine = machineInfo();
+const startedAt = new Date();
+const loadAtStart = loadavg()[0] ?? 0;
+const machine = machineInfo(startedAt, loadAtStart);
 const all = scenarios().filter((s) => wanted(s.id));
 const hasRedis = await redisAvailable(redisUrl);
 const notRun: { what: string; why: string }[] = [...pending];
@@ -115,7 +118,7 @@ if (runPrimitives) {
 }
 
 
-const results: BenchResults = { machine, settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000 };
+const results: BenchResults = { machine: machineInfo(startedAt, loadAtStart), settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000 };
 const targets = evaluateTargets(results);
 const markdown = renderMarkdown(results, targets);
 await mkdir(outDir, { recursive: true });

@@ -11,6 +11,8 @@ export interface MachineInfo {
   readonly node: string;
   readonly platform: string;
   readonly date: string;
+  /** 1-minute load average at the start and at the end of the run: above ~0.5 something else was running too. */
+  readonly loadAverage: readonly [number, number];
 }
 
 export interface RunSettings {
@@ -282,7 +284,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     const ceiling = ceilingFor(rows, row);
     const share = row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined;
     out.push({
-      target: `${row.title} (memory) vs its ceiling`,
+      target: `${row.id}: ${row.title} vs its ceiling`,
       goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`,
       measured: share === undefined ? (row.valid ? "no valid ceiling run" : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`) : pct(share),
       status: share === undefined ? "not run" : share >= TARGETS.minShareOfCeiling ? "pass" : "fail",
@@ -296,13 +298,13 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   for (const row of sharedRows) {
     const peer = peerFor(rows, row);
     if (!row.valid || peer === undefined) {
-      out.push({ target: `${row.title} (${row.store}) vs peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
+      out.push({ target: `${row.id}: ${row.title} vs the peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
       continue;
     }
     const faster = row.requestsPerSecond >= peer.requestsPerSecond;
     const tail = row.p99Ms <= peer.p99Ms;
     out.push({
-      target: `${row.title} (${row.store}) vs ${peer.title}`,
+      target: `${row.id}: ${row.title} vs ${peer.title}`,
       goal: "req/s ≥ peer, p99 ≤ peer",
       measured: `${fmtRate(row.requestsPerSecond)} vs ${fmtRate(peer.requestsPerSecond)} req/s; p99 ${fmtMs(row.p99Ms)} vs ${fmtMs(peer.p99Ms)} ms`,
       status: faster && tail ? "pass" : "fail",
@@ -312,7 +314,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     out.push({
       target: "logout on Redis vs express-session + connect-redis",
       goal: "req/s ≥ peer, p99 ≤ peer",
-      measured: "no Redis store on this branch yet",
+      measured: "no Redis rows in this run",
       status: "not run",
     });
   }
@@ -369,6 +371,7 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   lines.push("# express-logout benchmark results", "");
   lines.push(`Produced by \`npm run bench\` on ${m.date}. Method: [docs/benchmarks.md](../docs/benchmarks.md).`, "");
   lines.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory, ${m.platform}`);
+  lines.push(`- 1-minute load average at start / end: ${m.loadAverage[0].toFixed(2)} / ${m.loadAverage[1].toFixed(2)} (the benchmark itself adds about 1 while it runs; more means other work shared the machine)`);
   lines.push(`- Node ${m.node}; Express 5; load generator autocannon in the parent process, server in a child process`);
   lines.push(
     `- ${s.connections} connections, pipelining 1; per scenario ${s.warmupSeconds} s warm-up, then ${s.durationSeconds} s measured in ${s.rounds} interleaved rounds with the rows it is compared with; whole run ${Math.round(results.totalSeconds)} s`,
