@@ -182,3 +182,14 @@ describe("bench harness: the Markdown table", () => {
     expect(md).toContain("Endor logout (invalid run: feed ran out)");
   });
 });
+
+describe("bench harness: the peer", () => {
+  it("is compared with logout rows on its backend only, never with guards or memory rows", () => {
+    const rows = [
+      row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000 }),
+      row({ id: "require-session/redis", group: "library", kind: "guard", store: "redis", requestsPerSecond: 5_000 }),
+      row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 9_000 }),
+    ];
+    expect(withRatios(rows).map((r) => r.vsPeer)).toEqual([undefined, undefined, undefined]);
+  });
+});

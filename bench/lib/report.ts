@@ -232,9 +232,10 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
   return a / b;
 }
 
-/** The peer a library row on `store` is compared with: a valid peer row on the same store backend. */
+/** The peer a library logout row on `store` is compared with: a valid peer row on the same store backend. */
 export function peerFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
-  if (row.group === "ceiling" || row.store === "memory" || row.store === "none") return undefined;
+  // The peer is a logout: only logout rows are compared with it.
+  if (row.group !== "library" || row.kind !== "logout" || row.store === "memory" || row.store === "none") return undefined;
   return rows.find((r) => r.group === "peer" && r.store === row.store && r.valid);
 }
 
