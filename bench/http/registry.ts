@@ -18,9 +18,7 @@ import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, StoreE
  */
 
 /** What the design benchmarks but this harness does not measure yet: listed in the results, never estimated. */
-export const pending: readonly { readonly what: string; readonly why: string }[] = [
-  { what: "Redis round trips per store operation in the store-scaling section", why: "counted by the Redis store's own tests (test/redis-store.test.ts) and documented in docs/redis.md, not timed here" },
-];
+export const pending: readonly { readonly what: string; readonly why: string }[] = [];
 
 /** Where sessions live. */
 export const stores: readonly StoreEntry[] = [memoryStore, redisStore];

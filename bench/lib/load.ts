@@ -27,6 +27,8 @@ export interface LoadResult {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Latency of every expected answer, ms, ascending. */
+  readonly latencies: Float64Array;
   /** Values of a one-use feed the run consumed (built requests, sent or not). */
   readonly consumed: number;
   /** A one-use feed ran out: some requests reused a value, so the run does not count. */
@@ -123,6 +125,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           requestsPerSecond: durationSeconds > 0 ? ok / durationSeconds : 0,
           p50Ms: percentile(sorted, 0.5),
           p99Ms: percentile(sorted, 0.99),
+          latencies: sorted,
           consumed: feed.cycle ? 0 : Math.min(index, requests.length),
           exhausted,
           clientCpu: (cpu.user + cpu.system) / 1000 / wallMs,

@@ -1,8 +1,8 @@
-import { cpus, platform, release, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import type { MachineInfo } from "./report.js";
 
 /** The machine a run happened on, recorded with every result. */
-export function machineInfo(now = new Date()): MachineInfo {
+export function machineInfo(now = new Date(), loadAtStart = loadavg()[0] ?? 0): MachineInfo {
   const list = cpus();
   return {
     cpuModel: list[0]?.model.trim() ?? "unknown CPU",
@@ -11,5 +11,6 @@ export function machineInfo(now = new Date()): MachineInfo {
     node: process.version,
     platform: `${platform()} ${release()}`,
     date: now.toISOString(),
+    loadAverage: [loadAtStart, loadavg()[0] ?? 0],
   };
 }

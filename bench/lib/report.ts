@@ -2,6 +2,7 @@
  * The pure part of the benchmark: result types, ratios, targets and the Markdown table. No I/O here, so
  * test/bench-harness.test.ts can check it without running anything.
  */
+import type { Scenario } from "../http/types.js";
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -10,12 +11,32 @@ export interface MachineInfo {
   readonly node: string;
   readonly platform: string;
   readonly date: string;
+  /** 1-minute load average at the start and at the end of the run: above ~0.5 something else was running too. */
+  readonly loadAverage: readonly [number, number];
 }
 
 export interface RunSettings {
   readonly connections: number;
   readonly warmupSeconds: number;
+  /** Measured seconds per scenario, split over `rounds` interleaved slices. */
   readonly durationSeconds: number;
+  readonly rounds: number;
+}
+
+/** One measured slice of one scenario (a round of its comparison group). */
+export interface Slice {
+  readonly ok: number;
+  readonly unexpected: number;
+  readonly statusCounts: Readonly<Record<string, number>>;
+  readonly errors: number;
+  readonly durationSeconds: number;
+  /** Latency of every expected answer, ms, ascending. */
+  readonly latencies: ArrayLike<number>;
+  readonly exhausted: boolean;
+  readonly serverElu: number;
+  readonly clientCpu: number;
+  readonly sessionsEnded: number | undefined;
+  readonly sessionsPrepared: number | undefined;
 }
 
 export interface HttpRow {
@@ -27,6 +48,8 @@ export interface HttpRow {
   readonly pipelineId: string;
   readonly ceilingId: string;
   readonly requestsPerSecond: number;
+  /** req/s of each interleaved round, in round order. */
+  readonly roundRates: readonly number[];
   readonly p50Ms: number;
   readonly p99Ms: number;
   /** Requests answered with the expected status in the timed phase. */
@@ -71,6 +94,18 @@ export interface HeapPoint {
   readonly bytesPerSession: number;
 }
 
+/** Redis commands and latency of one `RedisSessionStore` operation (bench/store/redis-round-trips.ts). */
+export interface RoundTripRow {
+  readonly id: string;
+  readonly title: string;
+  /** Commands per call on the instance whose route cache knows the session. */
+  readonly commandsWarm: number;
+  /** Commands per call on another instance, route cache off. */
+  readonly commandsCold: number;
+  readonly microsecondsWarm: number;
+  readonly microsecondsCold: number;
+}
+
 export interface StoreScaling {
   readonly store: string;
   /** The operation whose 1 M / 10 k ratio is the target (the logout hot path). */
@@ -80,6 +115,8 @@ export interface StoreScaling {
   readonly heap: readonly HeapPoint[];
   /** The heap point the target is checked on. */
   readonly targetHeap: string;
+  /** RedisSessionStore round trips, when a Redis server was there. */
+  readonly redis?: readonly RoundTripRow[];
 }
 
 export interface PrimitiveRow {
@@ -126,15 +163,79 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted[rank] ?? 0;
 }
 
+/** Merges ascending arrays into one ascending array. */
+export function mergeSorted(parts: readonly ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) for (let i = 0; i < part.length; i++) out[at++] = part[i] ?? 0;
+  return out.sort();
+}
+
+/**
+ * One result row from a scenario's slices: req/s over the summed measured time, percentiles over every
+ * answer, and the checks that make a run count (no unexpected answer, no error, the feed never ran out, and for
+ * a logout exactly one session ended per answer, give or take the requests cut off at a slice's end).
+ */
+export function combineSlices(scenario: Pick<Scenario, "id" | "title" | "group" | "kind" | "store" | "pipelineId" | "ceilingId">, slices: readonly Slice[], connections: number): HttpRow {
+  const sum = (f: (s: Slice) => number) => slices.reduce((n, s) => n + f(s), 0);
+  const ok = sum((s) => s.ok);
+  const durationSeconds = sum((s) => s.durationSeconds);
+  const latencies = mergeSorted(slices.map((s) => s.latencies));
+  const problems: string[] = [];
+  if (slices.length === 0) problems.push("no measured slice");
+  if (slices.some((s) => s.exhausted)) problems.push("feed ran out");
+  const unexpected = sum((s) => s.unexpected);
+  if (unexpected > 0) {
+    const counts: Record<string, number> = {};
+    for (const s of slices) for (const [code, n] of Object.entries(s.statusCounts)) counts[code] = (counts[code] ?? 0) + n;
+    problems.push(`${unexpected} unexpected answers ${JSON.stringify(counts)}`);
+  }
+  const errors = sum((s) => s.errors);
+  if (errors > 0) problems.push(`${errors} connection errors`);
+  const counted = slices.every((s) => s.sessionsEnded !== undefined);
+  const sessionsEnded = counted && slices.length > 0 ? sum((s) => s.sessionsEnded ?? 0) : undefined;
+  for (const s of slices) {
+    if (s.sessionsEnded !== undefined && (s.sessionsEnded < s.ok || s.sessionsEnded > s.ok + connections)) {
+      problems.push(`${s.sessionsEnded} sessions ended for ${s.ok} answers`);
+    }
+  }
+  const prepared = slices.every((s) => s.sessionsPrepared !== undefined) && slices.length > 0 ? sum((s) => s.sessionsPrepared ?? 0) : undefined;
+  const weighted = (f: (s: Slice) => number) => (durationSeconds > 0 ? sum((s) => f(s) * s.durationSeconds) / durationSeconds : 0);
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    group: scenario.group,
+    kind: scenario.kind,
+    store: scenario.store,
+    pipelineId: scenario.pipelineId,
+    ceilingId: scenario.ceilingId,
+    requestsPerSecond: durationSeconds > 0 ? ok / durationSeconds : 0,
+    roundRates: slices.map((s) => (s.durationSeconds > 0 ? s.ok / s.durationSeconds : 0)),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ok,
+    unexpected,
+    errors,
+    durationSeconds,
+    serverElu: weighted((s) => s.serverElu),
+    clientCpu: weighted((s) => s.clientCpu),
+    sessionsEnded,
+    sessionsPrepared: prepared,
+    valid: problems.length === 0,
+    ...(problems.length === 0 ? {} : { note: problems.join("; ") }),
+  };
+}
+
 /** a / b, or undefined when either is missing or b is not positive. */
 export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined || b === undefined || !(b > 0) || !Number.isFinite(a)) return undefined;
   return a / b;
 }
 
-/** The peer a library row on `store` is compared with: a valid peer row on the same store backend. */
+/** The peer a library logout row on `store` is compared with: a valid peer row on the same store backend. */
 export function peerFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
-  if (row.group === "ceiling" || row.store === "memory" || row.store === "none") return undefined;
+  // The peer is a logout: only logout rows are compared with it.
+  if (row.group !== "library" || row.kind !== "logout" || row.store === "memory" || row.store === "none") return undefined;
   return rows.find((r) => r.group === "peer" && r.store === row.store && r.valid);
 }
 
@@ -145,15 +246,29 @@ export function ceilingFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | un
 export interface RatioRow {
   readonly row: HttpRow;
   readonly vsCeiling: number | undefined;
+  /** Lowest and highest ratio of one round to the same round of the ceiling. */
+  readonly vsCeilingRange: readonly [number, number] | undefined;
   readonly vsPeer: number | undefined;
 }
 
+/** Per-round ratios of `row` to `other` (rounds of one group ran back to back), as [min, max]. */
+export function roundRange(row: HttpRow, other: HttpRow | undefined): [number, number] | undefined {
+  if (other === undefined || row.roundRates.length === 0 || row.roundRates.length !== other.roundRates.length) return undefined;
+  const ratios = row.roundRates.map((r, i) => ratio(r, other.roundRates[i])).filter((r): r is number => r !== undefined);
+  if (ratios.length === 0) return undefined;
+  return [Math.min(...ratios), Math.max(...ratios)];
+}
+
 export function withRatios(rows: readonly HttpRow[]): RatioRow[] {
-  return rows.map((row) => ({
-    row,
-    vsCeiling: row.valid ? ratio(row.requestsPerSecond, ceilingFor(rows, row)?.requestsPerSecond) : undefined,
-    vsPeer: row.valid ? ratio(row.requestsPerSecond, peerFor(rows, row)?.requestsPerSecond) : undefined,
-  }));
+  return rows.map((row) => {
+    const ceiling = ceilingFor(rows, row);
+    return {
+      row,
+      vsCeiling: row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined,
+      vsCeilingRange: row.valid && row.group !== "ceiling" ? roundRange(row, ceiling) : undefined,
+      vsPeer: row.valid ? ratio(row.requestsPerSecond, peerFor(rows, row)?.requestsPerSecond) : undefined,
+    };
+  });
 }
 
 function pct(value: number): string {
@@ -170,7 +285,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     const ceiling = ceilingFor(rows, row);
     const share = row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined;
     out.push({
-      target: `${row.title} (memory) vs its ceiling`,
+      target: `${row.id}: ${row.title} vs its ceiling`,
       goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`,
       measured: share === undefined ? (row.valid ? "no valid ceiling run" : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`) : pct(share),
       status: share === undefined ? "not run" : share >= TARGETS.minShareOfCeiling ? "pass" : "fail",
@@ -184,13 +299,13 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   for (const row of sharedRows) {
     const peer = peerFor(rows, row);
     if (!row.valid || peer === undefined) {
-      out.push({ target: `${row.title} (${row.store}) vs peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
+      out.push({ target: `${row.id}: ${row.title} vs the peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
       continue;
     }
     const faster = row.requestsPerSecond >= peer.requestsPerSecond;
     const tail = row.p99Ms <= peer.p99Ms;
     out.push({
-      target: `${row.title} (${row.store}) vs ${peer.title}`,
+      target: `${row.id}: ${row.title} vs ${peer.title}`,
       goal: "req/s ≥ peer, p99 ≤ peer",
       measured: `${fmtRate(row.requestsPerSecond)} vs ${fmtRate(peer.requestsPerSecond)} req/s; p99 ${fmtMs(row.p99Ms)} vs ${fmtMs(peer.p99Ms)} ms`,
       status: faster && tail ? "pass" : "fail",
@@ -200,7 +315,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
     out.push({
       target: "logout on Redis vs express-session + connect-redis",
       goal: "req/s ≥ peer, p99 ≤ peer",
-      measured: "no Redis store on this branch yet",
+      measured: "no Redis rows in this run",
       status: "not run",
     });
   }
@@ -257,20 +372,25 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   lines.push("# express-logout benchmark results", "");
   lines.push(`Produced by \`npm run bench\` on ${m.date}. Method: [docs/benchmarks.md](../docs/benchmarks.md).`, "");
   lines.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory, ${m.platform}`);
+  lines.push(`- 1-minute load average at start / end: ${m.loadAverage[0].toFixed(2)} / ${m.loadAverage[1].toFixed(2)} (the benchmark itself adds about 1 while it runs; more means other work shared the machine)`);
   lines.push(`- Node ${m.node}; Express 5; load generator autocannon in the parent process, server in a child process`);
-  lines.push(`- ${s.connections} connections, pipelining 1, ${s.warmupSeconds} s warm-up then ${s.durationSeconds} s measured per scenario; whole run ${Math.round(results.totalSeconds)} s`, "");
+  lines.push(
+    `- ${s.connections} connections, pipelining 1; per scenario ${s.warmupSeconds} s warm-up, then ${s.durationSeconds} s measured in ${s.rounds} interleaved rounds with the rows it is compared with; whole run ${Math.round(results.totalSeconds)} s`,
+    "",
+  );
 
   lines.push("## HTTP throughput and latency", "");
   lines.push("| scenario | store | req/s | p50 ms | p99 ms | × ceiling | × peer | server busy |");
   lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const { row, vsCeiling, vsPeer } of withRatios(results.http)) {
+  for (const { row, vsCeiling, vsCeilingRange, vsPeer } of withRatios(results.http)) {
     const name = row.valid ? row.title : `${row.title} (invalid run${row.note === undefined ? "" : `: ${row.note}`})`;
+    const range = vsCeilingRange === undefined ? "" : ` (${vsCeilingRange[0].toFixed(2)}–${vsCeilingRange[1].toFixed(2)})`;
     lines.push(
-      `| ${name} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p50Ms)} | ${fmtMs(row.p99Ms)} | ${row.group === "ceiling" ? "1.00×" : fmtRatio(vsCeiling)} | ${row.group === "peer" ? "1.00×" : fmtRatio(vsPeer)} | ${pct(row.serverElu)} |`,
+      `| ${name} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p50Ms)} | ${fmtMs(row.p99Ms)} | ${row.group === "ceiling" ? "1.00×" : `${fmtRatio(vsCeiling)}${range}`} | ${row.group === "peer" ? "1.00×" : fmtRatio(vsPeer)} | ${pct(row.serverElu)} |`,
     );
   }
   lines.push("");
-  lines.push("Each ceiling is a bare Express 5 route at the same path answering the same status and JSON body with no library code; × ceiling compares a row with its own ceiling. × peer compares a row with express-session + connect-redis on the same Redis. Server busy is the server's event-loop utilization during the measured phase.", "");
+  lines.push("Each ceiling is a bare Express 5 route at the same path answering the same status and JSON body with no library code; × ceiling compares a row with its own ceiling (in brackets: the lowest and highest ratio of a single round). × peer compares a row with express-session + connect-redis on the same Redis. Server busy is the server's event-loop utilization during the measured phase.", "");
 
   if (results.store !== undefined) {
     const st = results.store;
@@ -297,6 +417,13 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
       for (const k of ks) {
         lines.push(`| ${k} | ${ns.map((n) => { const p = st.revokeUser.find((q) => q.k === k && q.sessions === n); return p === undefined ? "" : p.microseconds.toFixed(1); }).join(" | ")} |`);
       }
+      lines.push("");
+    }
+    if (st.redis !== undefined && st.redis.length > 0) {
+      lines.push("RedisSessionStore, one call at a time over loopback, 10 k live sessions: Redis commands (each one round trip) and median latency per call, on the instance that opened the sessions (route cache warm) and on another instance (route cache off):", "");
+      lines.push("| operation | commands, warm | commands, other instance | µs, warm | µs, other instance |");
+      lines.push("| --- | ---: | ---: | ---: | ---: |");
+      for (const r of st.redis) lines.push(`| ${r.title} | ${r.commandsWarm.toFixed(2)} | ${r.commandsCold.toFixed(2)} | ${r.microsecondsWarm.toFixed(0)} | ${r.microsecondsCold.toFixed(0)} |`);
       lines.push("");
     }
     if (st.heap.length > 0) {

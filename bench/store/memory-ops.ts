@@ -3,8 +3,12 @@
  * of one user with k sessions at both sizes: `node --expose-gc --import tsx bench/store/memory-ops.ts`.
  * Prints one JSON `{ operations, revokeUser }`.
  *
- * Keys are drawn at random (a fixed seed), so at 1 M sessions most lookups miss the CPU caches, as real
- * traffic does; a flat ratio therefore shows O(1) work, not a warm cache.
+ * Every operation runs with two access patterns, keys drawn with a fixed seed:
+ * - `active`: requests go to a fixed working set of 10 000 active sessions among the N live ones (at any moment
+ *   a few of a million sessions are in use). The memory touched per request is the same at both sizes, so the
+ *   ratio shows whether the store's own work grows with N: this is the O(1) check.
+ * - `uniform`: any of the N sessions. At 1 M this mostly misses the CPU caches and the TLB; a bare `Map.get`
+ *   over the same keys is measured alongside to show how much of that is the memory, not the store.
  */
 import { randomUUID } from "node:crypto";
 import { generateToken, hashSecret, issueSession, MemorySessionStore, type SessionRecord } from "../../src/index.js";
@@ -12,6 +16,7 @@ import type { RevokeUserPoint, StoreOperation } from "../lib/report.js";
 import { log, median, randomIndexes, requireGc } from "../lib/timing.js";
 
 const SIZES = [10_000, 1_000_000];
+const ACTIVE = 10_000;
 const ITERATIONS = 200_000;
 const ROUNDS = 5;
 const SESSIONS_PER_USER = 4;
@@ -28,18 +33,23 @@ interface Live {
   readonly store: MemorySessionStore;
   readonly ids: string[];
   readonly hashes: string[];
+  /** The first sessions again in a bare Map, with their ids, for the baseline (logout + login does not touch them). */
+  readonly plain: Map<string, SessionRecord>;
+  readonly plainIds: readonly string[];
 }
 
 async function fill(size: number): Promise<Live> {
   const store = new MemorySessionStore();
   const ids = new Array<string>(size);
   const hashes = new Array<string>(size);
+  const plain = new Map<string, SessionRecord>();
   for (let i = 0; i < size; i++) {
     const { session } = await issueSession(store, { userId: `user-${Math.floor(i / SESSIONS_PER_USER)}`, authenticationSource: "login" });
     ids[i] = session.id;
     hashes[i] = session.tokenHash;
+    plain.set(session.id, session);
   }
-  return { store, ids, hashes };
+  return { store, ids, hashes, plain, plainIds: [...ids] };
 }
 
 type Op = { id: string; title: string; prepare?: () => SessionRecord[]; run: (live: Live, picks: Uint32Array, fresh: SessionRecord[]) => Promise<void> };
@@ -87,7 +97,29 @@ const operations: Op[] = [
       for (let i = 0; i < ITERATIONS; i++) await store.touchSession(ids[picks[i]!]!, now + i);
     },
   },
+  {
+    id: "baseline-map-get",
+    title: "baseline: a bare Map.get over as many ids (no store)",
+    run({ plain, plainIds }, picks) {
+      for (let i = 0; i < ITERATIONS; i++) if (plain.get(plainIds[picks[i]!]!) === undefined) throw new Error("miss");
+      return Promise.resolve();
+    },
+  },
 ];
+
+const patterns = [
+  { id: "active", title: "10 k active sessions" },
+  { id: "uniform", title: "any live session" },
+] as const;
+
+/** Indexes of live sessions for one round: from the fixed active set, or from all `size`. */
+function picksFor(pattern: "active" | "uniform", size: number, round: number): Uint32Array {
+  const uniform = randomIndexes(ITERATIONS, size, 0x9e3779b9 + round);
+  if (pattern === "uniform" || size <= ACTIVE) return uniform;
+  const active = randomIndexes(ACTIVE, size, 0x51ed270b);
+  const slots = randomIndexes(ITERATIONS, ACTIVE, 0x9e3779b9 + round);
+  return slots.map((slot) => active[slot]!);
+}
 
 const results = new Map<string, { id: string; title: string; points: { sessions: number; nsPerOp: number }[] }>();
 const revokeUser: RevokeUserPoint[] = [];
@@ -95,21 +127,24 @@ const revokeUser: RevokeUserPoint[] = [];
 for (const size of SIZES) {
   log(`store ops: filling ${size} sessions`);
   const live = await fill(size);
-  for (const op of operations) {
-    const samples: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const picks = randomIndexes(ITERATIONS, size, 0x9e3779b9 + round);
-      const fresh = op.prepare?.() ?? [];
-      gc();
-      const t0 = process.hrtime.bigint();
-      await op.run(live, picks, fresh);
-      samples.push(Number(process.hrtime.bigint() - t0) / ITERATIONS);
+  for (const pattern of patterns) {
+    for (const op of operations) {
+      const samples: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const picks = picksFor(pattern.id, size, round);
+        const fresh = op.prepare?.() ?? [];
+        gc();
+        const t0 = process.hrtime.bigint();
+        await op.run(live, picks, fresh);
+        samples.push(Number(process.hrtime.bigint() - t0) / ITERATIONS);
+      }
+      if (live.store.size !== size) throw new Error(`${op.id} changed the number of live sessions`);
+      const id = `${op.id}/${pattern.id}`;
+      const entry = results.get(id) ?? { id, title: `${op.title}, ${pattern.title}`, points: [] };
+      entry.points.push({ sessions: size, nsPerOp: median(samples) });
+      results.set(id, entry);
+      log(`store ops: ${id} at ${size}: ${median(samples).toFixed(0)} ns/op`);
     }
-    if (live.store.size !== size) throw new Error(`${op.id} changed the number of live sessions`);
-    const entry = results.get(op.id) ?? { id: op.id, title: op.title, points: [] };
-    entry.points.push({ sessions: size, nsPerOp: median(samples) });
-    results.set(op.id, entry);
-    log(`store ops: ${op.id} at ${size}: ${median(samples).toFixed(0)} ns/op`);
   }
   for (const k of REVOKE_KS) {
     const reps = k <= 10 ? 400 : k <= 100 ? 100 : 20;

@@ -1,0 +1,195 @@
+import { describe, expect, it } from "vitest";
+import { fill } from "../bench/lib/load.js";
+import {
+  combineSlices,
+  evaluateTargets,
+  percentile,
+  ratio,
+  renderMarkdown,
+  withRatios,
+  type BenchResults,
+  type HttpRow,
+  type Slice,
+  type StoreScaling,
+} from "../bench/lib/report.js";
+import { placeholderCount } from "../bench/http/registry.js";
+
+// The harness's pure parts only: nothing here starts a server or runs a load.
+
+function row(over: Partial<HttpRow> & Pick<HttpRow, "id" | "group" | "store" | "requestsPerSecond">): HttpRow {
+  return {
+    title: over.id,
+    kind: "logout",
+    pipelineId: "endor-logout",
+    ceilingId: "ceiling/endor-logout",
+    roundRates: [over.requestsPerSecond],
+    p50Ms: 1,
+    p99Ms: 4,
+    ok: 1000,
+    unexpected: 0,
+    errors: 0,
+    durationSeconds: 6,
+    serverElu: 0.98,
+    clientCpu: 0.3,
+    sessionsEnded: undefined,
+    sessionsPrepared: undefined,
+    valid: true,
+    ...over,
+  };
+}
+
+function slice(over: Partial<Slice> = {}): Slice {
+  return {
+    ok: 1000,
+    unexpected: 0,
+    statusCounts: { 200: 1000 },
+    errors: 0,
+    durationSeconds: 2,
+    latencies: [0.5, 1, 2],
+    exhausted: false,
+    serverElu: 1,
+    clientCpu: 0.25,
+    sessionsEnded: 1000,
+    sessionsPrepared: 1200,
+    ...over,
+  };
+}
+
+const scaling: StoreScaling = {
+  store: "MemorySessionStore",
+  targetOperation: "logout-login/active",
+  operations: [
+    { id: "logout-login/active", title: "logout + login", points: [{ sessions: 10_000, nsPerOp: 1000 }, { sessions: 1_000_000, nsPerOp: 1250 }] },
+  ],
+  revokeUser: [{ sessions: 10_000, k: 10, microseconds: 3 }],
+  heap: [{ id: "login-4-per-user", title: "login sessions, 4 per user", sessions: 1_000_000, sessionsPerUser: 4, bytesPerSession: 600 }],
+  targetHeap: "login-4-per-user",
+};
+
+function results(http: HttpRow[]): BenchResults {
+  return {
+    machine: { cpuModel: "Test CPU", cores: 2, memoryGiB: 4, node: "v20.0.0", platform: "linux", date: "2026-01-01T00:00:00.000Z", loadAverage: [0.1, 0.2] },
+    settings: { connections: 10, warmupSeconds: 2, durationSeconds: 6, rounds: 3 },
+    http,
+    store: scaling,
+    primitives: [{ id: "totp", title: "TOTP", microsecondsPerCall: 50 }],
+    notRun: [],
+    totalSeconds: 100,
+  };
+}
+
+describe("bench harness: numbers", () => {
+  it("takes nearest-rank percentiles and refuses ratios to nothing", () => {
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.5)).toBe(5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99)).toBe(10);
+    expect(percentile([], 0.5)).toBe(0);
+    expect(ratio(8, 10)).toBe(0.8);
+    expect(ratio(8, 0)).toBeUndefined();
+    expect(ratio(8, undefined)).toBeUndefined();
+  });
+
+  it("fills every {{n}} placeholder from the row and counts them", () => {
+    expect(fill('{"sessionId":"{{3}}"} {{0}}{{0}}', ["a", "b", "c", "d"])).toBe('{"sessionId":"d"} aa');
+    expect(placeholderCount({ method: "GET", path: "/x?token={{1}}", headers: { cookie: "s={{0}}" } })).toBe(2);
+    expect(placeholderCount({ method: "GET", path: "/x", headers: {} })).toBe(0);
+  });
+
+  it("combines slices: rate over the summed time, merged percentiles, one rate per round", () => {
+    const combined = combineSlices(row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 0 }), [slice(), slice({ ok: 500, durationSeconds: 1, sessionsEnded: 503, latencies: [3, 9] })], 10);
+    expect(combined.requestsPerSecond).toBe(500);
+    expect(combined.roundRates).toEqual([500, 500]);
+    expect(combined.p50Ms).toBe(2);
+    expect(combined.sessionsEnded).toBe(1503);
+    expect(combined.valid).toBe(true);
+  });
+
+  it("voids a run with unexpected answers, errors, a feed that ran out, or a session count that does not match", () => {
+    const base = row({ id: "x", group: "library", store: "memory", requestsPerSecond: 0 });
+    expect(combineSlices(base, [slice({ unexpected: 3, statusCounts: { 200: 997, 401: 3 } })], 10).note).toContain("3 unexpected answers");
+    expect(combineSlices(base, [slice({ errors: 2 })], 10).valid).toBe(false);
+    expect(combineSlices(base, [slice({ exhausted: true })], 10).note).toContain("feed ran out");
+    expect(combineSlices(base, [slice({ sessionsEnded: 990 })], 10).note).toContain("990 sessions ended for 1000 answers");
+    expect(combineSlices(base, [slice({ sessionsEnded: 1011 })], 10).valid).toBe(false);
+    expect(combineSlices(base, [slice({ sessionsEnded: 1010 })], 10).valid).toBe(true);
+  });
+
+  it("compares a row with its own ceiling and, on Redis, with the peer on Redis; per-round ratios give the range", () => {
+    const rows = [
+      row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 10_000, roundRates: [10_000, 9_000] }),
+      row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 8_500, roundRates: [9_000, 7_200] }),
+      row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 5_000, roundRates: [5_000, 5_000] }),
+      row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000, roundRates: [4_000, 4_000] }),
+    ];
+    const [, memory, redis] = withRatios(rows);
+    expect(memory?.vsCeiling).toBeCloseTo(0.85);
+    expect(memory?.vsCeilingRange).toEqual([0.8, 0.9]);
+    expect(memory?.vsPeer).toBeUndefined();
+    expect(redis?.vsPeer).toBeCloseTo(1.25);
+  });
+});
+
+describe("bench harness: targets", () => {
+  it("passes at 80 % of the ceiling and fails below; an invalid run is not run, never a pass", () => {
+    const targets = evaluateTargets(
+      results([
+        row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 10_000 }),
+        row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 8_000 }),
+        row({ id: "soajs-logout/memory", group: "library", store: "memory", requestsPerSecond: 7_999 }),
+        row({ id: "kratos-logout/memory", group: "library", store: "memory", requestsPerSecond: 9_000, valid: false, note: "feed ran out" }),
+      ]),
+    );
+    expect(targets.find((t) => t.target.startsWith("endor-logout/memory"))?.status).toBe("pass");
+    expect(targets.find((t) => t.target.startsWith("soajs-logout/memory"))?.status).toBe("fail");
+    expect(targets.find((t) => t.target.startsWith("kratos-logout/memory"))?.status).toBe("not run");
+  });
+
+  it("needs both more req/s and no worse p99 than the peer on Redis", () => {
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000, p99Ms: 5 });
+    const faster = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 4_100, p99Ms: 5 });
+    const slowTail = row({ id: "soajs-logout/redis", group: "library", store: "redis", requestsPerSecond: 4_100, p99Ms: 5.5, pipelineId: "soajs-logout" });
+    const targets = evaluateTargets(results([peer, faster, slowTail]));
+    expect(targets.find((t) => t.target.startsWith("endor-logout/redis"))?.status).toBe("pass");
+    expect(targets.find((t) => t.target.startsWith("soajs-logout/redis"))?.status).toBe("fail");
+  });
+
+  it("checks the store's 1 M / 10 k ratio and heap per session, and says not run without a store section", () => {
+    const targets = evaluateTargets(results([]));
+    expect(targets.find((t) => t.goal === "≤ 1.3×")).toMatchObject({ status: "pass", measured: expect.stringContaining("1.25×") as unknown });
+    expect(targets.find((t) => t.goal === "≤ 512 bytes")).toMatchObject({ status: "fail", measured: "600 bytes" });
+    const none = evaluateTargets({ ...results([]), store: undefined });
+    expect(none.find((t) => t.goal === "≤ 512 bytes")?.status).toBe("not run");
+    expect(none.filter((t) => t.status === "not run").length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("bench harness: the Markdown table", () => {
+  it("records the machine and date, and renders each row with its ratio and range", () => {
+    const md = renderMarkdown(
+      results([
+        row({ id: "ceiling/endor-logout", title: "ceiling: Endor", group: "ceiling", store: "none", requestsPerSecond: 10_000, roundRates: [10_000, 10_000] }),
+        row({ id: "endor-logout/memory", title: "Endor logout", group: "library", store: "memory", requestsPerSecond: 8_500, roundRates: [8_000, 9_000], p50Ms: 0.71, p99Ms: 3.2 }),
+      ]),
+    );
+    expect(md).toContain("Test CPU, 2 cores, 4.0 GiB memory");
+    expect(md).toContain("Node v20.0.0");
+    expect(md).toContain("2026-01-01T00:00:00.000Z");
+    expect(md).toContain("| Endor logout | memory | 8,500 | 0.71 | 3.20 | 0.85× (0.80–0.90) |  | 98 % |");
+    expect(md).toMatch(/\| .*heap per session at 1 M.* \| ≤ 512 bytes \| 600 bytes \| FAIL \|/);
+  });
+
+  it("marks an invalid run in the table instead of hiding it", () => {
+    const md = renderMarkdown(results([row({ id: "endor-logout/memory", title: "Endor logout", group: "library", store: "memory", requestsPerSecond: 1, valid: false, note: "feed ran out" })]));
+    expect(md).toContain("Endor logout (invalid run: feed ran out)");
+  });
+});
+
+describe("bench harness: the peer", () => {
+  it("is compared with logout rows on its backend only, never with guards or memory rows", () => {
+    const rows = [
+      row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000 }),
+      row({ id: "require-session/redis", group: "library", kind: "guard", store: "redis", requestsPerSecond: 5_000 }),
+      row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 9_000 }),
+    ];
+    expect(withRatios(rows).map((r) => r.vsPeer)).toEqual([undefined, undefined, undefined]);
+  });
+});
