@@ -8,8 +8,9 @@
  * ```
  *
  * Choices worth copying to any SQL database:
- * - Expiry is a column (`expires_at`, epoch ms from the app's clock, like `SessionRecord.expiresAt`) checked in
- *   every query, so an expired row is never returned even if nothing ever deletes it. `cleanup()` deletes
+ * - Expiry is columns (`expires_at`, and with an idle timeout `idle_timeout_ms` after `last_seen_at`; epoch ms
+ *   from the app's clock, like `SessionRecord`) checked in every query (`LIVE`), so an expired or idle row is never
+ *   returned even if nothing ever deletes it. `cleanup()` deletes
  *   expired rows; run it on a timer if you like, correctness never depends on it.
  * - Every method is one statement, so each is atomic on its own without an explicit transaction: the claim is
  *   `INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired>`, the counter an upsert, revoke-all one `DELETE`.
@@ -35,9 +36,18 @@ interface SessionRow {
   tenant: string | null;
   ip: string | null;
   user_agent: string | null;
+  idle_timeout_ms: string | null;
+  authenticated_at: string | null;
+  amr: string[] | null;
 }
 
-const SESSION_COLUMNS = "id, user_id, token_hash, created_at, expires_at, last_seen_at, authentication_source, api_key_id, tenant, ip, user_agent";
+const SESSION_COLUMNS =
+  "id, user_id, token_hash, created_at, expires_at, last_seen_at, authentication_source, api_key_id, tenant, ip, user_agent, idle_timeout_ms, authenticated_at, amr";
+
+/** A row is live at `$now` (the parameter named) by its absolute expiry and, with an idle timeout, its last use. */
+function live(now: string): string {
+  return `(expires_at > ${now} AND (idle_timeout_ms IS NULL OR COALESCE(last_seen_at, created_at) + idle_timeout_ms > ${now}))`;
+}
 
 export class PostgresSessionStore implements SessionStore {
   readonly #pool: Pool;
@@ -66,8 +76,14 @@ export class PostgresSessionStore implements SessionStore {
         api_key_id text,
         tenant text,
         ip text,
-        user_agent text
+        user_agent text,
+        idle_timeout_ms bigint,
+        authenticated_at bigint,
+        amr text[]
       );
+      ALTER TABLE ${s}sessions ADD COLUMN IF NOT EXISTS idle_timeout_ms bigint;
+      ALTER TABLE ${s}sessions ADD COLUMN IF NOT EXISTS authenticated_at bigint;
+      ALTER TABLE ${s}sessions ADD COLUMN IF NOT EXISTS amr text[];
       CREATE INDEX IF NOT EXISTS sessions_user_id ON ${s}sessions (user_id, created_at);
       CREATE INDEX IF NOT EXISTS sessions_expires_at ON ${s}sessions (expires_at);
       CREATE TABLE IF NOT EXISTS ${s}markers (key text PRIMARY KEY, expires_at bigint NOT NULL);
@@ -81,7 +97,7 @@ export class PostgresSessionStore implements SessionStore {
   async cleanup(now: EpochMs = Date.now()): Promise<void> {
     const s = this.#s;
     await this.#pool.query(`
-      WITH a AS (DELETE FROM ${s}sessions WHERE expires_at <= $1),
+      WITH a AS (DELETE FROM ${s}sessions WHERE NOT ${live("$1")}),
            b AS (DELETE FROM ${s}markers WHERE expires_at <= $1),
            c AS (DELETE FROM ${s}counters WHERE expires_at <= $1),
            d AS (DELETE FROM ${s}denied_jwts WHERE expires_at <= $1)
@@ -91,48 +107,54 @@ export class PostgresSessionStore implements SessionStore {
   async createSession(session: SessionRecord): Promise<void> {
     const now = Date.now();
     // Like the built-in stores: a session that has already expired is never stored.
-    if (session.expiresAt <= now) return;
+    const idleEnd = session.idleTimeoutMs === undefined ? Infinity : (session.lastSeenAt ?? session.createdAt) + session.idleTimeoutMs;
+    if (Math.min(session.expiresAt, idleEnd) <= now) return;
     // An expired row may still hold this id or token hash (nobody ran cleanup): it must not block the insert.
-    await this.#pool.query(`DELETE FROM ${this.#s}sessions WHERE (id = $1 OR token_hash = $2) AND expires_at <= $3`, [session.id, session.tokenHash, now]);
+    await this.#pool.query(`DELETE FROM ${this.#s}sessions WHERE (id = $1 OR token_hash = $2) AND NOT ${live("$3")}`, [session.id, session.tokenHash, now]);
     // A live duplicate id or token hash violates a unique constraint, and the insert rejects.
     await this.#pool.query(
-      `INSERT INTO ${this.#s}sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO ${this.#s}sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [session.id, session.userId, session.tokenHash, session.createdAt, session.expiresAt, session.lastSeenAt ?? null,
-        session.authenticationSource ?? null, session.apiKeyId ?? null, session.tenant ?? null, session.ip ?? null, session.userAgent ?? null],
+        session.authenticationSource ?? null, session.apiKeyId ?? null, session.tenant ?? null, session.ip ?? null, session.userAgent ?? null,
+        session.idleTimeoutMs ?? null, session.authenticatedAt ?? null, session.amr === undefined ? null : [...session.amr]],
     );
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE id = $1 AND expires_at > $2`, [id, Date.now()]);
+    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE id = $1 AND ${live("$2")}`, [id, Date.now()]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
   async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE token_hash = $1 AND expires_at > $2`, [tokenHash, Date.now()]);
+    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE token_hash = $1 AND ${live("$2")}`, [tokenHash, Date.now()]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
     const { rows } = await this.#pool.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, Date.now()]);
+      `SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE user_id = $1 AND ${live("$2")} ORDER BY created_at, id`, [userId, Date.now()]);
     return rows.map(toRecord);
   }
 
   async touchSession(id: string, at: EpochMs): Promise<void> {
-    // An UPDATE never inserts: a touch that loses the race with a revoke cannot bring the session back.
-    await this.#pool.query(`UPDATE ${this.#s}sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at > $3`, [id, at, Date.now()]);
+    // An UPDATE never inserts: a touch that loses the race with a revoke cannot bring the session back. The idle
+    // deadline follows from last_seen_at, which only moves forward.
+    await this.#pool.query(
+      `UPDATE ${this.#s}sessions SET last_seen_at = GREATEST(COALESCE(last_seen_at, created_at), $2) WHERE id = $1 AND ${live("$3")}`,
+      [id, at, Date.now()],
+    );
   }
 
   async revokeSession(id: string): Promise<boolean> {
     // DELETE ... RETURNING answers "was it live" from the row it removed: two concurrent revokes cannot both see it.
-    const { rows } = await this.#pool.query<{ expires_at: string }>(`DELETE FROM ${this.#s}sessions WHERE id = $1 RETURNING expires_at`, [id]);
-    return rows[0] !== undefined && Number(rows[0].expires_at) > Date.now();
+    const { rows } = await this.#pool.query<{ live: boolean }>(`DELETE FROM ${this.#s}sessions WHERE id = $1 RETURNING ${live("$2")} AS live`, [id, Date.now()]);
+    return rows[0]?.live === true;
   }
 
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     const result = await this.#pool.query(
       `DELETE FROM ${this.#s}sessions
-        WHERE user_id = $1 AND expires_at > $2
+        WHERE user_id = $1 AND ${live("$2")}
           AND ($3::text IS NULL OR id <> $3)
           AND ($4::text IS NULL OR api_key_id = $4)`,
       [userId, Date.now(), options.exceptSessionId ?? null, options.apiKeyId ?? null],
@@ -220,5 +242,8 @@ function toRecord(row: SessionRow): SessionRecord {
     ...(row.tenant === null ? {} : { tenant: row.tenant }),
     ...(row.ip === null ? {} : { ip: row.ip }),
     ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),
+    ...(row.idle_timeout_ms === null ? {} : { idleTimeoutMs: Number(row.idle_timeout_ms) }),
+    ...(row.authenticated_at === null ? {} : { authenticatedAt: Number(row.authenticated_at) }),
+    ...(row.amr === null ? {} : { amr: row.amr }),
   };
 }

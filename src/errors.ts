@@ -14,7 +14,9 @@ export type LogoutErrorCode =
   | "logout-token-mismatch"
   | "return-to-forbidden"
   | "cannot-end-current-session"
-  | "session-token-invalid";
+  | "session-token-invalid"
+  | "reauthentication-required"
+  | "session-limit-reached";
 
 const defaultStatus: Readonly<Record<LogoutErrorCode, number>> = {
   unauthenticated: 401,
@@ -32,6 +34,8 @@ const defaultStatus: Readonly<Record<LogoutErrorCode, number>> = {
   "return-to-forbidden": 400,
   "cannot-end-current-session": 400,
   "session-token-invalid": 403,
+  "reauthentication-required": 401,
+  "session-limit-reached": 403,
 };
 
 /** Extra facts an error carries for its shape to render. Never a secret. */
@@ -44,6 +48,13 @@ export interface LogoutErrorDetails {
   readonly returnTo?: string;
   /** For `bad-request`: what was wrong, in words a client developer can act on. */
   readonly reason?: string;
+  /**
+   * For `reauthentication-required`: where a browser goes to prove who it is again (Kratos'
+   * `redirect_browser_to`), when the route knows one.
+   */
+  readonly reauthenticateUrl?: string;
+  /** For `reauthentication-required`: how recent an authentication the route asks for, in seconds. */
+  readonly maxAgeSeconds?: number;
   /** A stable sub-kind a shape may map, e.g. `"invalid-params"`; see `errorKinds` for the library's own. */
   readonly kind?: string;
 }

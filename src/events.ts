@@ -11,6 +11,8 @@ export interface LogoutEventMap {
     readonly userId: string;
     readonly by: string | undefined;
     readonly target: LogoutTargetKind;
+    /** Why, when it was not a logout: `"session-limit"` (made room for a new login) or a credential change's reason. */
+    readonly reason?: string;
     readonly at: EpochMs;
   };
   /** Several sessions of one user ended (all, all-but-current, an API key's). */
@@ -19,6 +21,29 @@ export interface LogoutEventMap {
     readonly by: string | undefined;
     readonly target: LogoutTargetKind;
     readonly count: number;
+    /** Why, when it was not a logout: a credential change's reason (`"password-changed"`, `"account-disabled"`, ...). */
+    readonly reason?: string;
+    readonly at: EpochMs;
+  };
+  /**
+   * The host changed or removed a credential of a user, or disabled or deleted the account
+   * (`endSessionsAfterCredentialChange`): what ended, for the audit log.
+   */
+  "credentials.changed": {
+    readonly userId: string;
+    readonly reason: string;
+    /** The session kept alive (the caller's own), if any. */
+    readonly keptSessionId: string | undefined;
+    readonly sessionsEnded: number;
+    /** JWTs of the user issued before this moment are refused, or `undefined` when JWTs were left alone. */
+    readonly jwtsIssuedBefore: EpochMs | undefined;
+    readonly at: EpochMs;
+  };
+  /** A session proved its user again (`requireTotp` or `markAuthenticated`): it is fresh for `requireRecentAuth`. */
+  "session.authenticated": {
+    readonly sessionId: string;
+    readonly userId: string;
+    readonly method: string;
     readonly at: EpochMs;
   };
   /** A request was refused; `code` is the `LogoutError` code. */

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { LogoutError } from "./errors.js";
+import { LogoutEvents } from "./events.js";
+import { AUTHENTICATION_METHOD } from "./lifetime/deadlines.js";
 import { assertSessionStore } from "./store/contract.js";
 import { generateToken, hashSecret } from "./secrets.js";
-import type { SessionRecord, SessionStore } from "./types.js";
+import type { SessionLimit, SessionLimitPolicy, SessionRecord, SessionStore } from "./types.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -13,13 +16,44 @@ function newSessionId(): string {
   return Buffer.from(randomUUID(), "latin1").toString("latin1");
 }
 
-/** Default session lifetime: 24 hours. */
+/** Default absolute session lifetime: 24 hours. */
 export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+/** Default absolute session lifetime (`lifetimeMs`): 24 hours. The same value as `DEFAULT_SESSION_TTL_MS`. */
+export const DEFAULT_SESSION_LIFETIME_MS = DEFAULT_SESSION_TTL_MS;
 
 export interface IssueSessionOptions {
   readonly userId: string;
-  /** Lifetime in ms. Default 24 h. */
+  /**
+   * Absolute lifetime in ms: the session ends this long after the login, however active it is (ASVS 7.3.2).
+   * Default 24 h.
+   */
+  readonly lifetimeMs?: number;
+  /** The older name of `lifetimeMs`; give one or the other. */
   readonly ttlMs?: number;
+  /**
+   * Idle timeout in ms (ASVS 7.3.1): the session ends when it was not used for this long, and never later than
+   * `lifetimeMs`. Activity is recorded by `requireSession` (see its `touchEveryMs`). Default: none (only the
+   * absolute lifetime applies).
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * How the user proved who they are at this login, e.g. `"password"`, `"webauthn"`, `"oidc"`: the first entry of
+   * the session's `amr`. Default: none recorded. The login itself is always `authenticatedAt`.
+   */
+  readonly method?: string;
+  /**
+   * At most this many live sessions per user (ASVS 7.1.2), counted and enforced atomically with this login.
+   * Needs a store with `createSessionWithinLimit` (both built-in stores). Default: no limit.
+   */
+  readonly maxSessionsPerUser?: number;
+  /**
+   * What a login beyond `maxSessionsPerUser` does: `"end-least-recently-used"` (default) ends the sessions used
+   * least recently to make room, so the person logging in now always gets in; `"refuse"` keeps the existing
+   * sessions and throws a `session-limit-reached` LogoutError.
+   */
+  readonly whenFull?: SessionLimitPolicy;
+  /** Tells the audit log of sessions ended to make room (`session.ended` with `reason: "session-limit"`). */
+  readonly events?: LogoutEvents;
   readonly authenticationSource?: string;
   readonly apiKeyId?: string;
   readonly tenant?: string;
@@ -33,20 +67,62 @@ export interface IssuedSession {
   /** The bearer token. It exists only here: the store keeps its hash. Hand it to the client once. */
   readonly token: string;
   readonly session: SessionRecord;
+  /** Ids of the sessions `maxSessionsPerUser` ended to make room for this one (least recently used first). */
+  readonly endedSessionIds: readonly string[];
+}
+
+function positiveMs(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`express-logout: issueSession \`${name}\` must be a positive number of milliseconds, received ${String(value)}.`);
+  }
+  return value;
+}
+
+/** The lifetime options of a login, checked: a mistake here is the host's, and fails the login loudly. */
+function lifetimeOf(options: Readonly<IssueSessionOptions>): { lifetimeMs: number; idleTimeoutMs: number | undefined; limit: SessionLimit | undefined } {
+  if (options.lifetimeMs !== undefined && options.ttlMs !== undefined) {
+    throw new TypeError("express-logout: issueSession takes `lifetimeMs` or its older name `ttlMs`, not both.");
+  }
+  const lifetimeMs = positiveMs("lifetimeMs", options.lifetimeMs ?? options.ttlMs ?? DEFAULT_SESSION_LIFETIME_MS);
+  const idleTimeoutMs = options.idleTimeoutMs === undefined ? undefined : positiveMs("idleTimeoutMs", options.idleTimeoutMs);
+  if (idleTimeoutMs !== undefined && idleTimeoutMs > lifetimeMs) {
+    throw new TypeError(`express-logout: issueSession \`idleTimeoutMs\` (${String(idleTimeoutMs)}) is longer than \`lifetimeMs\` (${String(lifetimeMs)}), so it could never apply; shorten it or leave it out.`);
+  }
+  if (options.method !== undefined && (typeof options.method !== "string" || !AUTHENTICATION_METHOD.test(options.method))) {
+    throw new TypeError("express-logout: issueSession `method` must be a short lowercase method name such as `password`, `totp` or `webauthn`.");
+  }
+  const max = options.maxSessionsPerUser;
+  if (max === undefined) {
+    if (options.whenFull !== undefined) throw new TypeError("express-logout: issueSession `whenFull` only applies with `maxSessionsPerUser`.");
+    return { lifetimeMs, idleTimeoutMs, limit: undefined };
+  }
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError(`express-logout: issueSession \`maxSessionsPerUser\` must be a whole number >= 1, received ${String(max)}.`);
+  }
+  const whenFull = options.whenFull ?? "end-least-recently-used";
+  if (whenFull !== "end-least-recently-used" && whenFull !== "refuse") {
+    throw new TypeError(`express-logout: issueSession \`whenFull\` must be "end-least-recently-used" or "refuse", received ${String(whenFull)}.`);
+  }
+  return { lifetimeMs, idleTimeoutMs, limit: { maxSessions: max, whenFull } };
 }
 
 /**
  * Opens a session at login: a 256-bit token from the crypto RNG, stored only as its hash. Call it from the
- * host's own login route, after the host has checked the password.
+ * host's own login route, after the host has checked the password. The session ends `lifetimeMs` after the
+ * login (24 h by default), or earlier after `idleTimeoutMs` without use; `maxSessionsPerUser` caps how many a
+ * user holds at once. docs/session-lifetime.md has the timeline.
  */
 export async function issueSession(store: SessionStore, options: Readonly<IssueSessionOptions>): Promise<IssuedSession> {
   assertSessionStore(store);
   if (typeof options.userId !== "string" || options.userId === "") {
     throw new TypeError("express-logout: issueSession needs a non-empty `userId`.");
   }
-  const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError("express-logout: issueSession `ttlMs` must be a positive number of milliseconds.");
+  const { lifetimeMs, idleTimeoutMs, limit } = lifetimeOf(options);
+  if (options.events !== undefined && !(options.events instanceof LogoutEvents)) {
+    throw new TypeError("express-logout: issueSession `events` must be a `new LogoutEvents()`.");
+  }
+  if (limit !== undefined && typeof store.createSessionWithinLimit !== "function") {
+    throw new TypeError("express-logout: issueSession `maxSessionsPerUser` needs a store with `createSessionWithinLimit` (MemorySessionStore and RedisSessionStore have it).");
   }
   const token = generateToken(options.tokenPrefix);
   const now = Date.now();
@@ -55,14 +131,28 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
     userId: options.userId,
     tokenHash: hashSecret(token),
     createdAt: now,
-    expiresAt: now + ttlMs,
+    expiresAt: now + lifetimeMs,
     lastSeenAt: now,
+    authenticatedAt: now,
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+    ...(options.method === undefined ? {} : { amr: [options.method] }),
     ...(options.authenticationSource === undefined ? {} : { authenticationSource: options.authenticationSource }),
     ...(options.apiKeyId === undefined ? {} : { apiKeyId: options.apiKeyId }),
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(options.ip === undefined ? {} : { ip: options.ip }),
     ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent.slice(0, 512) }),
   };
-  await store.createSession(session);
-  return { token, session };
+  if (limit === undefined || store.createSessionWithinLimit === undefined) {
+    await store.createSession(session);
+    return { token, session, endedSessionIds: [] };
+  }
+  const result = await store.createSessionWithinLimit(session, limit);
+  if (!result.created) {
+    throw new LogoutError("session-limit-reached", `the user already has ${String(limit.maxSessions)} live sessions`);
+  }
+  const at = Date.now();
+  for (const sessionId of result.ended) {
+    options.events?.emit("session.ended", { sessionId, userId: session.userId, by: undefined, target: "session", reason: "session-limit", at });
+  }
+  return { token, session, endedSessionIds: result.ended };
 }

@@ -14,9 +14,25 @@ export interface SessionRecord {
   /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
   readonly tokenHash: string;
   readonly createdAt: EpochMs;
+  /** The absolute expiry: the session ends then, however active it is. */
   readonly expiresAt: EpochMs;
-  /** When the session was last used, if the host tracks it (see `requireSession({ touchEveryMs })`). */
+  /**
+   * When the session was last used, as written by `touchSession` (at most every `touchEveryMs`). With an idle
+   * timeout, the session idles out `idleTimeoutMs` after this moment.
+   */
   readonly lastSeenAt?: EpochMs;
+  /**
+   * The idle timeout, fixed at issue time (`issueSession({ idleTimeoutMs })`): the session ends this long after its
+   * last recorded activity, and never later than `expiresAt`. Absent: no idle timeout.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * When the user last proved who they are in this session (the login, a TOTP step-up, a password re-check), kept
+   * apart from `createdAt` so a long-lived session can become fresh again. Absent: `createdAt`.
+   */
+  readonly authenticatedAt?: EpochMs;
+  /** How the user proved it: authentication method names such as `"password"`, `"totp"`, `"webauthn"`, most recent last. */
+  readonly amr?: readonly string[];
   /** How the session was opened, e.g. `"login"`, `"github"`, `"api-key"`. */
   readonly authenticationSource?: string;
   /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
@@ -34,6 +50,25 @@ export interface RevokeUserSessionsOptions {
   readonly apiKeyId?: string;
 }
 
+/** What `createSessionWithinLimit` does when the user already has `maxSessions` live sessions. */
+export type SessionLimitPolicy = "end-least-recently-used" | "refuse";
+
+/** A cap on a user's concurrent sessions, applied atomically with the login that would exceed it. */
+export interface SessionLimit {
+  /** Live sessions a user may hold at once, the new one included. A whole number >= 1. */
+  readonly maxSessions: number;
+  /** End the sessions used least recently to make room, or refuse the new login. */
+  readonly whenFull: SessionLimitPolicy;
+}
+
+/** What `createSessionWithinLimit` did. */
+export interface SessionLimitResult {
+  /** Whether the new session was stored (`false` only under `refuse` with the user at the limit). */
+  readonly created: boolean;
+  /** Ids of the sessions ended to make room (least recently used first). */
+  readonly ended: readonly string[];
+}
+
 /** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
 export interface JwtRevocation {
   readonly denied: boolean;
@@ -43,8 +78,10 @@ export interface JwtRevocation {
 
 /**
  * The one interface every session store implements. Every method is one awaited call; each must be atomic
- * on its own (two app instances sharing a store must never both win a `claim`). Sessions expire by TTL
- * (`expiresAt`) without the caller scanning anything. Run `express-logout/testing`'s
+ * on its own (two app instances sharing a store must never both win a `claim`). Sessions expire without the
+ * caller scanning anything: at `expiresAt`, or earlier when they have an idle timeout and were not used for
+ * `idleTimeoutMs` (see `sessionEndsAt`); a store never returns a session past either. A store keeps every field of
+ * a `SessionRecord` it was given, `idleTimeoutMs`, `authenticatedAt` and `amr` included. Run `express-logout/testing`'s
  * `describeSessionStoreConformance` against your own store to prove it behaves like the built-in ones.
  */
 export interface SessionStore {
@@ -56,7 +93,10 @@ export interface SessionStore {
   findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
   /** Every live session of the user, oldest first. */
   listSessions(userId: string): Promise<SessionRecord[]>;
-  /** Updates `lastSeenAt` of a live session; does nothing for an unknown one. */
+  /**
+   * Records activity of a live session: `lastSeenAt` becomes the later of its value and `at`, which moves the idle
+   * deadline of a session with `idleTimeoutMs` (never past `expiresAt`). Does nothing for an unknown or ended one.
+   */
   touchSession(id: string, at: EpochMs): Promise<void>;
   /** Ends one session. Idempotent: answers whether it was live before the call. */
   revokeSession(id: string): Promise<boolean>;
@@ -68,6 +108,18 @@ export interface SessionStore {
   incrementCounter(key: string, windowMs: number): Promise<number>;
   /** The counter's current value (0 when absent or expired). */
   readCounter(key: string): Promise<number>;
+  /**
+   * Optional (step-up): records that the user of this live session proved who they are at `at` with `method`:
+   * `authenticatedAt` becomes the later of its value and `at`, and `method` moves to the end of `amr`. Answers
+   * whether the session was live. `requireRecentAuth`, `markAuthenticated` and `requireTotp` use it.
+   */
+  recordAuthentication?(id: string, at: EpochMs, method: string): Promise<boolean>;
+  /**
+   * Optional (session limit): stores a new session unless its user already holds `limit.maxSessions` live ones;
+   * then it ends the least recently used to make room, or refuses, by `limit.whenFull`. The count, the ending
+   * and the insert are one atomic step, so concurrent logins from several instances never exceed the limit.
+   */
+  createSessionWithinLimit?(session: SessionRecord, limit: SessionLimit): Promise<SessionLimitResult>;
   /** Refuses the JWT with this `jti` until `expiresAt` (its `exp`). */
   denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void>;
   /** Refuses every JWT of the user issued before `issuedBefore`; the cut-off is kept until `keepUntil`. */
@@ -216,7 +268,14 @@ export interface SessionView {
   readonly id: string;
   readonly userId: string;
   readonly createdAt: EpochMs;
+  /** The absolute expiry: when the session ends for good. */
   readonly expiresAt: EpochMs;
+  /** When the session idles out unless it is used again, or `undefined` without an idle timeout. */
+  readonly idleExpiresAt: EpochMs | undefined;
+  /** When the user last proved who they are in this session. */
+  readonly authenticatedAt: EpochMs;
+  /** How (authentication method names, most recent last). */
+  readonly amr: readonly string[];
   readonly lastSeenAt: EpochMs | undefined;
   readonly authenticationSource: string | undefined;
   readonly ip: string | undefined;

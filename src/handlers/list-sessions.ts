@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
+import { idleExpiresAt, lastAuthenticatedAt } from "../lifetime/deadlines.js";
 import { problemShape } from "../shapes/problem.js";
 import { guarded } from "../store/guard.js";
 import type { SessionRecord, SessionView } from "../types.js";
@@ -13,6 +14,9 @@ export function viewOf(session: SessionRecord, currentId: string | undefined): S
     userId: session.userId,
     createdAt: session.createdAt,
     expiresAt: session.expiresAt,
+    idleExpiresAt: idleExpiresAt(session),
+    authenticatedAt: lastAuthenticatedAt(session),
+    amr: session.amr ?? [],
     lastSeenAt: session.lastSeenAt,
     authenticationSource: session.authenticationSource,
     ip: session.ip,

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError, isLogoutError } from "../errors.js";
 import { constantTimeEqual, hashSecret, verifySecret } from "../secrets.js";
 import { isSessionRecord } from "../store/contract.js";
+import { isSessionLive } from "../lifetime/deadlines.js";
 import { guarded, malformedAnswer } from "../store/guard.js";
 import type { Authentication, Reply, SessionRecord, UserRecord } from "../types.js";
 import type { Runtime } from "./options.js";
@@ -69,14 +70,16 @@ export async function identify(req: Request, rt: Runtime): Promise<Caller | unde
 /**
  * The live session whose token hashes to `tokenHash`, or `undefined`. The store found it by hash; the hash is
  * compared again in constant time so a store that matches loosely cannot let a near-miss through, and an
- * expired one is refused whatever the store says. An answer that is not a session record at all (a corrupted
+ * expired one (idle or absolute) is refused whatever the store says. An answer that is not a session record at all (a corrupted
  * row) is a broken store: a 503, never a session.
  */
 export async function liveSessionFor(rt: Runtime, tokenHash: string): Promise<SessionRecord | undefined> {
   const answer: unknown = await guarded("findSessionByTokenHash", () => rt.store.findSessionByTokenHash(tokenHash), rt.guard);
   if (answer === undefined || answer === null) return undefined;
   if (!isSessionRecord(answer)) throw malformedAnswer("findSessionByTokenHash", rt.guard);
-  if (!constantTimeEqual(answer.tokenHash, tokenHash) || answer.expiresAt <= Date.now()) return undefined;
+  // The store's own expiry is trusted no further than the record it returned: past the idle or the absolute
+  // deadline, the session is over whatever the store says.
+  if (!constantTimeEqual(answer.tokenHash, tokenHash) || !isSessionLive(answer)) return undefined;
   return answer;
 }
 

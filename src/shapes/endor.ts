@@ -106,6 +106,10 @@ function errorReply(error: LogoutError): Reply {
       return status(grpc.unavailable, "session store unavailable", false, retryAfterHeaders(error));
     case "api-key-invalid":
       return status(grpc.unauthenticated, "Invalid API key or secret", true);
+    case "reauthentication-required":
+      return status(grpc.unauthenticated, "re-authentication required", true);
+    case "session-limit-reached":
+      return status(grpc.permissionDenied, "session limit reached", true);
     case "totp-required":
     case "totp-invalid":
     case "unauthenticated":

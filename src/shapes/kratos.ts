@@ -179,7 +179,27 @@ function traitsOf(user: UserRecord | undefined): Record<string, unknown> {
 }
 
 /** A session as the Kratos shape shows it: a record or a view. */
-type SessionLike = Pick<SessionRecord, "id" | "userId" | "createdAt" | "expiresAt" | "lastSeenAt" | "authenticationSource" | "ip" | "userAgent">;
+type SessionLike = Pick<SessionRecord, "id" | "userId" | "createdAt" | "expiresAt" | "lastSeenAt" | "authenticationSource" | "ip" | "userAgent" | "authenticatedAt" | "amr">;
+
+/** Second factors in Kratos' sense: a session that used one of these after another method is `aal2`. */
+const SECOND_FACTORS: ReadonlySet<string> = new Set(["totp", "webauthn", "passkey", "lookup_secret"]);
+
+/**
+ * `authentication_methods` and the assurance level of a session: each method of `amr` (the last one completed at
+ * `authenticatedAt`, the earlier ones shown at the login), or the session's source alone when it records none.
+ */
+function methodsOf(session: SessionLike): { methods: Record<string, unknown>[]; aal: string } {
+  const amr = session.amr ?? [];
+  const last = session.authenticatedAt ?? session.createdAt;
+  if (amr.length === 0) return { methods: [{ method: session.authenticationSource ?? "password", aal: "aal1", completed_at: iso(session.createdAt) }], aal: "aal1" };
+  const aal = amr.length > 1 && amr.some((m) => SECOND_FACTORS.has(m)) ? "aal2" : "aal1";
+  const methods = amr.map((method, i) => ({
+    method,
+    aal: SECOND_FACTORS.has(method) && i > 0 ? "aal2" : "aal1",
+    completed_at: iso(i === amr.length - 1 ? last : session.createdAt),
+  }));
+  return { methods, aal };
+}
 
 /**
  * A Kratos `session` object: `{id, active, expires_at, authenticated_at, authenticator_assurance_level,
@@ -189,13 +209,14 @@ type SessionLike = Pick<SessionRecord, "id" | "userId" | "createdAt" | "expiresA
  */
 export function kratosSession(session: SessionLike | SessionView, user: UserRecord | undefined): Record<string, unknown> {
   const created = user?.createdAt;
+  const { methods, aal } = methodsOf(session);
   return {
     id: session.id,
     active: true,
     expires_at: iso(session.expiresAt),
-    authenticated_at: iso(session.createdAt),
-    authenticator_assurance_level: "aal1",
-    authentication_methods: [{ method: session.authenticationSource ?? "password", aal: "aal1", completed_at: iso(session.createdAt) }],
+    authenticated_at: iso(session.authenticatedAt ?? session.createdAt),
+    authenticator_assurance_level: aal,
+    authentication_methods: methods,
     issued_at: iso(session.createdAt),
     identity: {
       id: user?.id ?? session.userId,
@@ -247,9 +268,25 @@ function errorReply(error: LogoutError, req: Request): Reply {
       return kratosError(403, { reason: reason ?? error.message }, req);
     case "throttled":
       return kratosError(429, {}, req, retryAfterHeaders(error));
+    case "reauthentication-required":
+      return refreshRequired(error, req);
+    case "session-limit-reached":
+      return kratosError(403, { reason: "The identity has reached its maximum number of sessions." }, req);
     case "store-unavailable":
       return kratosError(503, { reason: "The session store did not answer; nothing was changed." }, req, retryAfterHeaders(error));
   }
+}
+
+/**
+ * Kratos' `session_refresh_required` (its `NeedsPrivilegedSessionError`): a 403 herodot error with the login
+ * flow to refresh the session in `redirect_browser_to`; a browser is sent there at once (303), as Kratos' settings
+ * flow does. Without a URL from the route, the refresh login is Kratos' own path on this host, returning here.
+ */
+function refreshRequired(error: LogoutError, req: Request): Reply {
+  const target = error.details.reauthenticateUrl ?? `/self-service/login/browser?refresh=true&return_to=${encodeURIComponent(req.originalUrl)}`;
+  if (!isJsonRequest(req)) return seeOther(target);
+  const herodot = kratosError(403, { id: "session_refresh_required", reason: "The login session is too old and thus not allowed to update these fields. Please re-authenticate." }, req);
+  return { ...herodot, body: { ...(herodot.body as Record<string, unknown>), redirect_browser_to: target } };
 }
 
 /** Go's `http.Redirect` body for a GET: a link to the new location. */

@@ -19,6 +19,8 @@ const titles: Readonly<Record<LogoutError["code"], string>> = {
   "return-to-forbidden": "return_to not allowed",
   "cannot-end-current-session": "Cannot end the current session here",
   "session-token-invalid": "Invalid session token",
+  "reauthentication-required": "Re-authentication required",
+  "session-limit-reached": "Session limit reached",
 };
 
 /**
@@ -34,6 +36,8 @@ export const problemShape: Shape = {
   error(error) {
     const extra: Record<string, unknown> = {};
     if (error.details.availableMethods !== undefined) extra.availableMethods = error.details.availableMethods;
+    if (error.details.maxAgeSeconds !== undefined) extra.maxAgeSeconds = error.details.maxAgeSeconds;
+    if (error.details.reauthenticateUrl !== undefined) extra.reauthenticateUrl = error.details.reauthenticateUrl;
     const body = {
       type: `https://express-logout.dev/errors/${error.code}`,
       title: titles[error.code],

@@ -40,6 +40,14 @@ function errorReply(error: LogoutError): Reply {
       });
     case "totp-invalid":
       return failure(400, "TOTP Invalid", "totp-invalid", { method: "totp", codeGenerated: false });
+    case "reauthentication-required": {
+      // Rocket.Chat asks for a fresh second factor the same way for every sensitive action: `totp-required`,
+      // naming the method the user can use (the password, for a user without TOTP).
+      const methods = [...(error.details.availableMethods ?? ["totp"])];
+      return failure(400, "TOTP Required", "totp-required", { method: methods[0] ?? "password", codeGenerated: false, availableMethods: methods });
+    }
+    case "session-limit-reached":
+      return reply(403, { success: false, error: "Too many sessions for this user [error-session-limit-reached]", errorType: "error-session-limit-reached" });
     case "not-found":
       return reply(404, { success: false, error: "Session not found" });
     case "throttled": {

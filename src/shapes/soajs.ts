@@ -103,6 +103,8 @@ export const soajsShape: Shape = {
       case "return-to-forbidden":
       case "cannot-end-current-session":
       case "logout-token-missing":
+      case "reauthentication-required":
+      case "session-limit-reached":
         return failure(403, [{ code: 151, message: soajsErrors[151] }]);
       case "unauthenticated":
       case "api-key-invalid":

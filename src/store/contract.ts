@@ -49,6 +49,14 @@ export function isSessionRecord(value: unknown): value is SessionRecord {
     typeof s.userId === "string" && s.userId !== "" &&
     typeof s.tokenHash === "string" && s.tokenHash !== "" &&
     typeof s.createdAt === "number" && Number.isFinite(s.createdAt) &&
-    typeof s.expiresAt === "number" && Number.isFinite(s.expiresAt)
+    typeof s.expiresAt === "number" && Number.isFinite(s.expiresAt) &&
+    optionalTime(s.lastSeenAt) &&
+    optionalTime(s.authenticatedAt) &&
+    (s.idleTimeoutMs === undefined || (typeof s.idleTimeoutMs === "number" && Number.isFinite(s.idleTimeoutMs) && s.idleTimeoutMs > 0)) &&
+    (s.amr === undefined || (Array.isArray(s.amr) && s.amr.every((m) => typeof m === "string")))
   );
+}
+
+function optionalTime(value: unknown): boolean {
+  return value === undefined || (typeof value === "number" && Number.isFinite(value));
 }

@@ -1,4 +1,5 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
+import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, SessionStore } from "../types.js";
 import { ExpiringMap } from "./expiring-map.js";
 
 export interface MemorySessionStoreOptions {
@@ -76,9 +77,10 @@ export class MemorySessionStore implements SessionStore {
     if (this.#byTokenHash.has(session.tokenHash)) {
       return Promise.reject(new Error("a session with this token hash already exists"));
     }
-    if (session.expiresAt <= Date.now()) return Promise.resolve();
-    const record = { ...session };
-    this.#sessions.set(session.id, record, session.expiresAt);
+    if (!isSessionLive(session)) return Promise.resolve();
+    const record = { ...session, ...(session.amr === undefined ? {} : { amr: [...session.amr] }) };
+    // The entry's deadline is the session's end, idle or absolute: a read past it finds nothing, with no scan.
+    this.#sessions.set(session.id, record, sessionEndsAt(record));
     this.#byTokenHash.set(session.tokenHash, session.id);
     let ids = this.#byUser.get(session.userId);
     if (ids === undefined) {
@@ -99,22 +101,62 @@ export class MemorySessionStore implements SessionStore {
   }
 
   listSessions(userId: string): Promise<SessionRecord[]> {
+    const sessions = this.#liveSessionsOf(userId);
+    sessions.sort((a, b) => a.createdAt - b.createdAt);
+    return Promise.resolve(sessions);
+  }
+
+  #liveSessionsOf(userId: string): SessionRecord[] {
     const ids = this.#byUser.get(userId);
-    if (ids === undefined) return Promise.resolve([]);
+    if (ids === undefined) return [];
     const now = Date.now();
     const sessions: SessionRecord[] = [];
     for (const id of [...ids]) {
       const session = this.#sessions.get(id, now);
       if (session !== undefined) sessions.push(session);
     }
-    sessions.sort((a, b) => a.createdAt - b.createdAt);
-    return Promise.resolve(sessions);
+    return sessions;
   }
 
   touchSession(id: string, at: EpochMs): Promise<void> {
     const session = this.#sessions.get(id);
-    if (session !== undefined) this.#sessions.update(id, { ...session, lastSeenAt: at });
+    if (session === undefined) return Promise.resolve();
+    const touched = { ...session, lastSeenAt: Math.max(session.lastSeenAt ?? session.createdAt, at) };
+    // Moving the entry's deadline re-files it in its new time bucket: O(1), and the idle deadline is enforced by
+    // the same lazy check as the absolute one.
+    if (touched.idleTimeoutMs === undefined) this.#sessions.update(id, touched);
+    else this.#sessions.set(id, touched, sessionEndsAt(touched));
     return Promise.resolve();
+  }
+
+  recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return Promise.resolve(false);
+    this.#sessions.update(id, {
+      ...session,
+      authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, at),
+      amr: withMethod(session.amr, method),
+    });
+    return Promise.resolve(true);
+  }
+
+  async createSessionWithinLimit(session: SessionRecord, limit: SessionLimit): Promise<SessionLimitResult> {
+    // One process, no await before the insert: the count, the ending and the insert cannot interleave with
+    // another login of the same user.
+    const live = this.#liveSessionsOf(session.userId);
+    const excess = live.length - limit.maxSessions + 1;
+    if (excess > 0 && limit.whenFull === "refuse") return { created: false, ended: [] };
+    const ended: string[] = [];
+    if (excess > 0) {
+      live.sort((a, b) => (a.lastSeenAt ?? a.createdAt) - (b.lastSeenAt ?? b.createdAt) || a.createdAt - b.createdAt);
+      for (const victim of live.slice(0, excess)) {
+        this.#sessions.delete(victim.id);
+        this.#unindex(victim.id, victim);
+        ended.push(victim.id);
+      }
+    }
+    await this.createSession(session);
+    return { created: true, ended };
   }
 
   revokeSession(id: string): Promise<boolean> {

@@ -26,7 +26,32 @@ export const SESSION_FIELDS = [
   "tenant",
   "ip",
   "userAgent",
+  "idleTimeoutMs",
+  "authenticatedAt",
+  "amr",
 ] as const;
+
+/**
+ * Lua helpers every script that decides liveness shares. A session ends at the earlier of its absolute
+ * `expiresAt` and, with an idle timeout, `idleTimeoutMs` after `lastSeenAt` (or `createdAt`): the same rule as
+ * `sessionEndsAt` in JavaScript. The record's own key TTL follows that moment too, so Redis frees an idle session
+ * by itself; the check here is what makes the answer exact whatever the TTL's rounding.
+ */
+const ENDS_LUA = `
+local function ends(e, seen, created, idle)
+  local d = tonumber(e)
+  if idle then
+    local i = tonumber(seen or created) + tonumber(idle)
+    if i < d then d = i end
+  end
+  return d
+end
+local function endsOf(key)
+  local f = redis.call('HMGET', key, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs')
+  if not f[1] then return nil end
+  return ends(f[1], f[2], f[3], f[4])
+end
+`;
 
 const fieldList = SESSION_FIELDS.map((f) => `'${f}'`).join(", ");
 
@@ -58,29 +83,76 @@ return false
 `);
 
 /**
- * Creates a session in its user's slot: the record, the token index and the user index, with their TTLs, and
- * trims the user index of expired members. Refuses a live duplicate id (1) or token hash (2).
- * KEYS[1] user index, KEYS[2] record, KEYS[3] token index.
- * ARGV[1] now, ARGV[2] ttl ms, ARGV[3] expiresAt, ARGV[4] index member, ARGV[5] user key base, ARGV[6..] field/value pairs.
+ * The body shared by both create scripts: refuses a live duplicate id ({1}) or token hash ({2}), then writes the
+ * record, the token index and the user index with their TTLs and trims the user index of expired members. With a
+ * limit (`limitArg` names the ARGV index of the maximum, the next one the policy), the user's live sessions are
+ * counted in the same script: at the limit it refuses ({3}) or ends the least recently used first, and answers
+ * {0, ended session ids...}.
+ * KEYS[1] user index, KEYS[2] record, KEYS[3] token index. ARGV[1] now, ARGV[2] ttl ms (until the session's
+ * end, idle or absolute), ARGV[3] that end (the index score), ARGV[4] index member, ARGV[5] user key base.
  */
-export const CREATE_SESSION = script("createSession", `
+function createLua(fieldsFrom: number, limitArg: number | undefined): string {
+  const limit = limitArg === undefined ? "" : `
+local max = tonumber(ARGV[${String(limitArg)}])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local alive = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local rec = ARGV[5] .. 'session:' .. member
+  local f = redis.call('HMGET', rec, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'id', 'tokenKey')
+  if not f[1] then
+    redis.call('ZREM', KEYS[1], member)
+  elseif ends(f[1], f[2], f[3], f[4]) > now then
+    alive[#alive + 1] = { member = member, rec = rec, seen = tonumber(f[2] or f[3]), created = tonumber(f[3]), id = f[5], tokenKey = f[6] }
+  end
+end
+local excess = #alive - max + 1
+if excess > 0 and ARGV[${String(limitArg + 1)}] == 'refuse' then return {3} end
+if excess > 0 then
+  table.sort(alive, function(a, b)
+    if a.seen ~= b.seen then return a.seen < b.seen end
+    return a.created < b.created
+  end)
+  for i = 1, excess do
+    local v = alive[i]
+    redis.call('ZREM', KEYS[1], v.member)
+    redis.call('DEL', v.rec)
+    if v.tokenKey and redis.call('GET', v.tokenKey) == v.member then redis.call('DEL', v.tokenKey) end
+    ended[#ended + 1] = v.id
+  end
+end`;
+  return `${ENDS_LUA}
 local now = tonumber(ARGV[1])
 local function live(key)
-  local e = redis.call('HGET', key, 'expiresAt')
-  return e and tonumber(e) > now
+  local e = endsOf(key)
+  return e and e > now
 end
-if live(KEYS[2]) then return 1 end
+if live(KEYS[2]) then return {1} end
 local holder = redis.call('GET', KEYS[3])
-if holder and live(ARGV[5] .. 'session:' .. holder) then return 2 end
+if holder and live(ARGV[5] .. 'session:' .. holder) then return {2} end
+local ended = {}
+${limit}
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('HSET', KEYS[2], unpack(ARGV, ${String(fieldsFrom)}))
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`);
+local out = {0}
+for i = 1, #ended do out[#out + 1] = ended[i] end
+return out
+`;
+}
+
+/** Creates a session. ARGV[6..] field/value pairs. Answers {0}, or {1}/{2} for a live duplicate id/token hash. */
+export const CREATE_SESSION = script("createSession", createLua(6, undefined));
+
+/**
+ * Creates a session within a per-user limit, atomically with counting the user's live sessions (two instances
+ * logging the same user in at once cannot both take the last place). ARGV[6] the limit, ARGV[7] `"refuse"` or
+ * `"end-least-recently-used"`, ARGV[8..] field/value pairs. Answers {0, ended ids...}, {1}, {2}, or {3} (refused).
+ */
+export const CREATE_SESSION_WITHIN_LIMIT = script("createSessionWithinLimit", createLua(8, 6));
 
 /**
  * The session a token index names, only if its record still carries that token hash (so a leftover index
@@ -114,13 +186,52 @@ return out
 `);
 
 /**
- * Sets lastSeenAt of a live session; never recreates an ended one (a touch racing a logout loses).
- * KEYS[1] record. ARGV[1] lastSeenAt, ARGV[2] now.
+ * Records activity of a live session and never recreates an ended one (a touch racing a logout loses).
+ * lastSeenAt only moves forward, and is stored as sent. With an idle timeout, the record's and the token
+ * index's TTLs and the user-index score follow the new end, capped by the absolute expiry.
+ * KEYS[1] record, KEYS[2] user index. ARGV[1] lastSeenAt, ARGV[2] now, ARGV[3] index member.
  */
-export const TOUCH_SESSION = script("touchSession", `
-local e = redis.call('HGET', KEYS[1], 'expiresAt')
-if not e or tonumber(e) <= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
+export const TOUCH_SESSION = script("touchSession", `${ENDS_LUA}
+local now = tonumber(ARGV[2])
+local f = redis.call('HMGET', KEYS[1], 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'tokenKey')
+if not f[1] or ends(f[1], f[2], f[3], f[4]) <= now then return 0 end
+local seen = f[2] or f[3]
+if tonumber(ARGV[1]) > tonumber(seen) then
+  seen = ARGV[1]
+  redis.call('HSET', KEYS[1], 'lastSeenAt', seen)
+end
+if f[4] then
+  local e = ends(f[1], seen, f[3], f[4])
+  local ttl = math.ceil(e - now)
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[1], ttl)
+    if f[5] and redis.call('GET', f[5]) == ARGV[3] then redis.call('PEXPIRE', f[5], ttl) end
+    redis.call('ZADD', KEYS[2], 'XX', e, ARGV[3])
+    if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+  end
+end
+return 1
+`);
+
+/**
+ * Records a step-up of a live session: authenticatedAt becomes the later of its value and ARGV[1] (stored as
+ * sent), and the method moves to the end of amr (comma-separated, each method once, at most 8).
+ * KEYS[1] record. ARGV[1] at, ARGV[2] now, ARGV[3] method. Answers 1 when the session was live.
+ */
+export const RECORD_AUTHENTICATION = script("recordAuthentication", `${ENDS_LUA}
+local now = tonumber(ARGV[2])
+local f = redis.call('HMGET', KEYS[1], 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'authenticatedAt', 'amr')
+if not f[1] or ends(f[1], f[2], f[3], f[4]) <= now then return 0 end
+if tonumber(ARGV[1]) > tonumber(f[5] or f[3]) then redis.call('HSET', KEYS[1], 'authenticatedAt', ARGV[1]) end
+local methods = {}
+if f[6] then
+  for m in string.gmatch(f[6], '[^,]+') do
+    if m ~= ARGV[3] then methods[#methods + 1] = m end
+  end
+end
+methods[#methods + 1] = ARGV[3]
+while #methods > 8 do table.remove(methods, 1) end
+redis.call('HSET', KEYS[1], 'amr', table.concat(methods, ','))
 return 1
 `);
 
@@ -128,13 +239,13 @@ return 1
  * Ends one session: record, token index and user index entry together. Answers 1 when it was live.
  * KEYS[1] user index, KEYS[2] record. ARGV[1] now, ARGV[2] index member.
  */
-export const REVOKE_SESSION = script("revokeSession", `
-local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey')
+export const REVOKE_SESSION = script("revokeSession", `${ENDS_LUA}
+local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey', 'lastSeenAt', 'createdAt', 'idleTimeoutMs')
 redis.call('ZREM', KEYS[1], ARGV[2])
 if not f[1] then return 0 end
 redis.call('DEL', KEYS[2])
 if f[2] and redis.call('GET', f[2]) == ARGV[2] then redis.call('DEL', f[2]) end
-if tonumber(f[1]) > tonumber(ARGV[1]) then return 1 end
+if ends(f[1], f[3], f[4], f[5]) > tonumber(ARGV[1]) then return 1 end
 return 0
 `);
 
@@ -143,21 +254,21 @@ return 0
  * API key ARGV[6] when ARGV[5] is "1". Answers how many live sessions ended.
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
-export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `
+export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `${ENDS_LUA}
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local n = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not (ARGV[3] == '1' and member == ARGV[4]) then
     local rec = ARGV[2] .. 'session:' .. member
-    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId')
+    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId', 'lastSeenAt', 'createdAt', 'idleTimeoutMs')
     if not f[1] then
       redis.call('ZREM', KEYS[1], member)
     elseif ARGV[5] ~= '1' or f[3] == ARGV[6] then
       redis.call('ZREM', KEYS[1], member)
       redis.call('DEL', rec)
       if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
-      if tonumber(f[1]) > now then n = n + 1 end
+      if ends(f[1], f[4], f[5], f[6]) > now then n = n + 1 end
     end
   end
 end
@@ -195,9 +306,11 @@ return 1
 export const ALL_SCRIPTS: readonly RedisScript[] = [
   CLAIM_ROUTE,
   CREATE_SESSION,
+  CREATE_SESSION_WITHIN_LIMIT,
   FIND_BY_TOKEN,
   LIST_SESSIONS,
   TOUCH_SESSION,
+  RECORD_AUTHENTICATION,
   REVOKE_SESSION,
   REVOKE_USER_SESSIONS,
   INCREMENT_COUNTER,

@@ -1,12 +1,15 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
+import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, SessionStore } from "../types.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
   CREATE_SESSION,
+  CREATE_SESSION_WITHIN_LIMIT,
   FIND_BY_TOKEN,
   INCREMENT_COUNTER,
   JWT_CUTOFF,
   LIST_SESSIONS,
+  RECORD_AUTHENTICATION,
   REVOKE_SESSION,
   REVOKE_USER_SESSIONS,
   SESSION_FIELDS,
@@ -130,33 +133,52 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
+    await this.#create(session, undefined);
+  }
+
+  async createSessionWithinLimit(session: SessionRecord, limit: SessionLimit): Promise<SessionLimitResult> {
+    const ended = await this.#create(session, limit);
+    return ended === undefined ? { created: false, ended: [] } : { created: true, ended };
+  }
+
+  /** Stores a session, within `limit` when given. Answers the ids it ended to make room, or `undefined` when refused. */
+  async #create(session: SessionRecord, limit: SessionLimit | undefined): Promise<string[] | undefined> {
     const now = Date.now();
-    const ttl = Math.ceil(session.expiresAt - now);
+    // The record's TTL follows the session's end (idle or absolute); the routes live until the absolute expiry,
+    // so a touch that moves the idle deadline never has to extend them.
+    const ttl = Math.ceil(sessionEndsAt(session) - now);
+    const routeTtl = Math.ceil(session.expiresAt - now);
     // Like the memory store: a session that has already expired is never stored.
-    if (!(ttl > 0)) return;
+    if (!(ttl > 0)) return [];
     const userId = session.userId;
     // Round trip 1: the two routes, each in its own slot. A route names one user for as long as any session
     // with that id or token hash lives, so ids and token hashes stay unique across users.
     const [idOwner, tokenOwner] = await Promise.all([
-      this.#claimRoute(this.#sessionRouteKey(session.id), userId, ttl, undefined),
-      this.#claimRoute(this.#tokenRouteKey(session.tokenHash), userId, ttl, undefined),
+      this.#claimRoute(this.#sessionRouteKey(session.id), userId, routeTtl, undefined),
+      this.#claimRoute(this.#tokenRouteKey(session.tokenHash), userId, routeTtl, undefined),
     ]);
-    if (idOwner !== undefined) await this.#takeOverRoute("id", session, idOwner, ttl);
-    if (tokenOwner !== undefined) await this.#takeOverRoute("token", session, tokenOwner, ttl);
-    // Round trip 2: record, token index and user index, atomically in the user's slot.
+    if (idOwner !== undefined) await this.#takeOverRoute("id", session, idOwner, routeTtl);
+    if (tokenOwner !== undefined) await this.#takeOverRoute("token", session, tokenOwner, routeTtl);
+    // Round trip 2: record, token index and user index, atomically in the user's slot (with the limit, if any).
     const tokenKey = this.#tokenKey(userId, session.tokenHash);
     const fields: string[] = ["tokenKey", tokenKey];
     for (const name of SESSION_FIELDS) {
       const value = session[name];
-      if (value !== undefined) fields.push(name, String(value));
+      if (value !== undefined) fields.push(name, Array.isArray(value) ? value.join(",") : String(value));
     }
-    const result = asInteger(await this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
-      String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
-    ]));
-    if (result === 1) throw new Error(`express-logout: RedisSessionStore: session id ${session.id} already exists`);
-    if (result === 2) throw new Error("express-logout: RedisSessionStore: a session with this token hash already exists");
+    const keys = [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey];
+    const args = [String(now), String(ttl), String(sessionEndsAt(session)), keyPart(session.id), this.#userBase(userId)];
+    const reply = limit === undefined
+      ? await this.#eval(CREATE_SESSION, keys, [...args, ...fields])
+      : await this.#eval(CREATE_SESSION_WITHIN_LIMIT, keys, [...args, String(limit.maxSessions), limit.whenFull, ...fields]);
+    const [code, ...ended] = asArray(reply).map(asText);
+    if (code === "1") throw new Error(`express-logout: RedisSessionStore: session id ${session.id} already exists`);
+    if (code === "2") throw new Error("express-logout: RedisSessionStore: a session with this token hash already exists");
+    if (code === "3") return undefined;
+    if (code !== "0") throw new TypeError(`express-logout: RedisSessionStore: createSession answered ${String(code)}.`);
     this.#remember(`s${session.id}`, userId);
     this.#remember(`t${session.tokenHash}`, userId);
+    return ended.filter((id): id is string => id !== undefined);
   }
 
   getSession(id: string): Promise<SessionRecord | undefined> {
@@ -190,9 +212,21 @@ export class RedisSessionStore implements SessionStore {
 
   async touchSession(id: string, at: EpochMs): Promise<void> {
     await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const touched = asInteger(await this.#eval(TOUCH_SESSION, [this.#sessionKey(userId, id)], [String(at), String(Date.now())]));
+      const touched = asInteger(await this.#eval(TOUCH_SESSION, [this.#sessionKey(userId, id), this.#indexKey(userId)], [String(at), String(Date.now()), keyPart(id)]));
       return touched === 1 ? true : undefined;
     });
+  }
+
+  async recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {
+    // amr is kept comma-separated in the record: a method name is checked to be one plain word first.
+    if (typeof method !== "string" || !AUTHENTICATION_METHOD.test(method)) {
+      throw new TypeError("express-logout: RedisSessionStore: an authentication method is a short lowercase name such as `password` or `totp`.");
+    }
+    const live = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
+      const recorded = asInteger(await this.#eval(RECORD_AUTHENTICATION, [this.#sessionKey(userId, id)], [String(at), String(Date.now()), method]));
+      return recorded === 1 ? true : undefined;
+    });
+    return live ?? false;
   }
 
   async revokeSession(id: string): Promise<boolean> {
@@ -416,26 +450,30 @@ function asArray(reply: unknown): unknown[] {
   throw new TypeError("express-logout: RedisSessionStore: expected an array reply; sendCommand must answer the raw reply.");
 }
 
-/** A session from its HMGET row, or `undefined` when it is absent, incomplete or expired at `now`. */
+/** A session from its HMGET row, or `undefined` when it is absent, incomplete or ended (idle or absolute) at `now`. */
 function parseSession(reply: unknown, now: number): SessionRecord | undefined {
   if (reply === null || reply === undefined) return undefined;
-  const [id, userId, tokenHash, createdAt, expiresAt, lastSeenAt, authenticationSource, apiKeyId, tenant, ip, userAgent] = asArray(reply).map(asText);
+  const [id, userId, tokenHash, createdAt, expiresAt, lastSeenAt, authenticationSource, apiKeyId, tenant, ip, userAgent, idleTimeoutMs, authenticatedAt, amr] =
+    asArray(reply).map(asText);
   if (id === undefined || userId === undefined || tokenHash === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
-  const expires = Number(expiresAt);
-  const created = Number(createdAt);
-  // A damaged record is no session at all: the caller answers 401, never lets it through.
-  if (!Number.isFinite(expires) || !Number.isFinite(created) || expires <= now) return undefined;
-  return {
+  const record: SessionRecord = {
     id,
     userId,
     tokenHash,
-    createdAt: created,
-    expiresAt: expires,
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
     ...(lastSeenAt === undefined ? {} : { lastSeenAt: Number(lastSeenAt) }),
     ...(authenticationSource === undefined ? {} : { authenticationSource }),
     ...(apiKeyId === undefined ? {} : { apiKeyId }),
     ...(tenant === undefined ? {} : { tenant }),
     ...(ip === undefined ? {} : { ip }),
     ...(userAgent === undefined ? {} : { userAgent }),
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs: Number(idleTimeoutMs) }),
+    ...(authenticatedAt === undefined ? {} : { authenticatedAt: Number(authenticatedAt) }),
+    ...(amr === undefined ? {} : { amr: amr === "" ? [] : amr.split(",") }),
   };
+  // A damaged record is no session at all: the caller answers 401, never lets it through.
+  const times = [record.createdAt, record.expiresAt, record.lastSeenAt ?? 0, record.idleTimeoutMs ?? 1, record.authenticatedAt ?? 0];
+  if (!times.every(Number.isFinite) || !isSessionLive(record, now)) return undefined;
+  return record;
 }

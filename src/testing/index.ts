@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
-import type { SessionRecord, SessionStore } from "../types.js";
+import type { SessionStore } from "../types.js";
+import { describeLifetimeContract } from "./lifetime.js";
+import { sampleSession } from "./sample.js";
 
 export interface ConformanceOptions {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
@@ -22,18 +24,7 @@ export interface ConformanceOptions {
   readonly sharedBackend?: boolean;
 }
 
-/** A fresh, valid session record for `userId`; the token is random and only its hash is kept. */
-export function sampleSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    userId,
-    tokenHash: hashSecret(generateToken()),
-    createdAt: now,
-    expiresAt: now + 60_000,
-    ...overrides,
-  };
-}
+export { sampleSession } from "./sample.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,8 +33,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * ids, create/get/list field for field, token lookup, touch, revoke one (idempotent), revoke all, all but one
  * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, claims won by exactly one of
  * many concurrent callers, exact counters, the JWT deny-list and cut-off, and the races (revoke against revoke,
- * revoke-all against logins of the same user, touch against revoke). With `sharedBackend`, also that a change
- * through one instance is seen by another at once. A store that passes behaves like the built-in ones for every
+ * revoke-all against logins of the same user, touch against revoke), and the session lifetime on a fake clock
+ * (idle timeout, absolute expiry, step-up record, per-user limit under concurrent logins). With `sharedBackend`,
+ * also that a change through one instance is seen by another at once. A store that passes behaves like the built-in ones for every
  * factory of the library. docs/custom-store.md walks through writing one.
  *
  * ```ts
@@ -405,6 +397,12 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).claim(key, 60_000)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
+
+    describeLifetimeContract(() => store, options.sharedBackend === true ? async () => {
+      const other = await options.createStore();
+      if (!opened.includes(other)) opened.push(other);
+      return other;
+    } : undefined);
 
     it("refuses a second session with the same id or token hash", async () => {
       const session = sampleSession(user());
