@@ -1,7 +1,15 @@
 export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
-export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
+export { issueSession, DEFAULT_SESSION_LIFETIME_MS, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
+export { idleExpiresAt, isSessionLive, lastAuthenticatedAt, sessionEndsAt, MAX_AMR_ENTRIES } from "./lifetime/deadlines.js";
+export {
+  endSessionsAfterCredentialChange,
+  type CredentialChangeReason,
+  type CredentialChangeResult,
+  type EndSessionsAfterCredentialChangeOptions,
+} from "./credential-change.js";
+export { recordActivity, touchInterval, DEFAULT_TOUCH_EVERY_MS, type RecordActivityOptions } from "./lifetime/activity.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
@@ -48,6 +56,8 @@ export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type Return
 export type { CommonOptions } from "./handlers/options.js";
 export { getAuthentication } from "./handlers/runtime.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
+export { requireRecentAuth, DEFAULT_RECENT_AUTH_MAX_AGE_MS, type RequireRecentAuthOptions } from "./handlers/require-recent-auth.js";
+export { markAuthenticated, type MarkAuthenticatedOptions } from "./handlers/mark-authenticated.js";
 export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";
 export { whoAmI } from "./handlers/who-am-i.js";
 export { requirePermission, type RequirePermissionOptions } from "./handlers/require-permission.js";
@@ -78,6 +88,9 @@ export type {
   Reply,
   ResolvedPrincipal,
   RevokeUserSessionsOptions,
+  SessionLimit,
+  SessionLimitPolicy,
+  SessionLimitResult,
   SessionListOutcome,
   SessionRecord,
   SessionStore,

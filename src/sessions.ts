@@ -99,7 +99,7 @@ function lifetimeOf(options: Readonly<IssueSessionOptions>): { lifetimeMs: numbe
   if (!Number.isSafeInteger(max) || max < 1) {
     throw new TypeError(`express-logout: issueSession \`maxSessionsPerUser\` must be a whole number >= 1, received ${String(max)}.`);
   }
-  const whenFull = options.whenFull ?? "end-least-recently-used";
+  const whenFull: unknown = options.whenFull ?? "end-least-recently-used";
   if (whenFull !== "end-least-recently-used" && whenFull !== "refuse") {
     throw new TypeError(`express-logout: issueSession \`whenFull\` must be "end-least-recently-used" or "refuse", received ${String(whenFull)}.`);
   }

@@ -613,8 +613,11 @@ export async function revokeJwt(
   await store.denyJwt(claims.sub, jwtDenyKey(claims), deniedUntil(claims, tolerance));
 }
 
-/** Refuses every token of the user issued up to now, on every instance sharing the store (logout everywhere). */
-export async function revokeUserJwts(store: SessionStore, userId: string, options: Readonly<JwtRevocationOptions> = {}): Promise<void> {
+/**
+ * Refuses every token of the user issued up to now, on every instance sharing the store (logout everywhere).
+ * Answers the cut-off: tokens issued before it are refused.
+ */
+export async function revokeUserJwts(store: SessionStore, userId: string, options: Readonly<JwtRevocationOptions> = {}): Promise<EpochMs> {
   assertSessionStore(store);
   checkKnownOptions("revokeUserJwts", options, ["clockToleranceSeconds", "maxTokenLifetimeMs"]);
   const tolerance = checkTolerance("revokeUserJwts", options.clockToleranceSeconds);
@@ -622,6 +625,7 @@ export async function revokeUserJwts(store: SessionStore, userId: string, option
   if (!isClaimString(userId)) throw new TypeError("express-logout: revokeUserJwts needs the user id (a token's `sub`).");
   const cutoff = cutoffNow();
   await store.revokeJwtsIssuedBefore(userId, cutoff, cutoffKeptUntil(cutoff, maxLifetimeMs, tolerance));
+  return cutoff;
 }
 
 export interface IssueJwtOptions {

@@ -2,13 +2,19 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
 import { guarded } from "../store/guard.js";
+import { activityDue } from "../lifetime/activity.js";
 import { resolveRuntime, positive, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime.js";
 
 export interface RequireSessionOptions extends CommonOptions {
   /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
   readonly loadUser?: boolean;
-  /** Record `lastSeenAt` when it is older than this many ms (one extra store write, at most that often per session). Default: off. */
+  /**
+   * Record `lastSeenAt` when it is older than this many ms (one extra store write, at most that often per session).
+   * For a session with an idle timeout this write is what keeps it alive: it happens at least every minute
+   * (`DEFAULT_TOUCH_EVERY_MS`) and at least twice per idle timeout, whatever this says. Default: off for sessions
+   * without an idle timeout.
+   */
   readonly touchEveryMs?: number;
 }
 
@@ -31,11 +37,14 @@ export function requireSession(options: Readonly<RequireSessionOptions>): Reques
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
       auth = { ...auth, user };
     }
-    if (touchEveryMs !== undefined && auth.principal === undefined) {
+    // A JWT has no record to extend; a session's use is written at most every `touchEveryMs` (and, with an idle
+    // timeout, often enough that steady use keeps it alive).
+    if (auth.principal === undefined) {
+      const session = auth.session;
       const now = Date.now();
-      const seen = auth.session.lastSeenAt ?? auth.session.createdAt;
-      if (now - seen >= touchEveryMs) {
-        await guarded("touchSession", () => rt.store.touchSession(auth.session.id, now), rt.guard);
+      if (activityDue(session, now, touchEveryMs)) {
+        await guarded("touchSession", () => rt.store.touchSession(session.id, now), rt.guard);
+        auth = { ...auth, session: { ...session, lastSeenAt: now } };
       }
     }
     rememberAuthentication(req, auth);

@@ -5,6 +5,7 @@ import { problemShape } from "../shapes/problem.js";
 import { guarded, malformedAnswer } from "../store/guard.js";
 import type { Authentication, UserDirectory, UserRecord } from "../types.js";
 import { positive, resolveRuntime, type CommonOptions } from "./options.js";
+import { recordStepUp } from "./mark-authenticated.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime.js";
 
 /** Default number of wrong codes per user and throttling window before `throttled`. */
@@ -84,6 +85,8 @@ function keyFor(kind: string, userId: string, suffix: number): string {
  * - Throttling: every attempt is counted in the store before its code is checked, so parallel guesses cannot
  *   outrun the count; after `maxFailures` wrong codes in a window, every attempt (even a right code) is
  *   `throttled` with `Retry-After` until the window ends. The count holds across instances and sessions.
+ * - A passed code records a step-up on the caller's session (`authenticatedAt`, `amr` "totp"), so
+ *   `requireRecentAuth` finds it fresh; emits `session.authenticated`.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
  */
 export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandler {
@@ -200,7 +203,10 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
       guarded("incrementCounter", () => rt.store.incrementCounter(passesKey, counterTtl), rt.guard),
       ...older.map((s) => guarded("claim", () => rt.store.claim(keyFor("step", userId, s), ttlOf(s)), rt.guard)),
     ]);
-    rememberAuthentication(req, { ...auth, user });
+    // A passed code is a fresh proof of the user: `requireRecentAuth` counts the session as recently authenticated
+    // from now on, on every instance. A JWT has no record to write it to.
+    if (auth.principal === undefined && rt.store.recordAuthentication !== undefined) await recordStepUp(req, { ...auth, user }, rt, "totp");
+    else rememberAuthentication(req, { ...auth, user });
     next();
   }
 

@@ -19,6 +19,13 @@ export function rememberAuthentication(req: Request, auth: Authentication): void
   found.set(req, auth);
 }
 
+/** The store (and events) of the middleware that authenticated a request, for `markAuthenticated`. */
+const authenticatedThrough = new WeakMap<Request, Pick<Runtime, "store" | "events">>();
+
+export function authenticationRuntime(req: Request): Pick<Runtime, "store" | "events"> | undefined {
+  return authenticatedThrough.get(req);
+}
+
 /** A caller that presented an API key instead of a session. */
 export interface ApiKeyCaller {
   readonly userId: string;
@@ -34,6 +41,7 @@ export type Caller = { readonly kind: "session"; readonly auth: Authentication }
 export async function identify(req: Request, rt: Runtime): Promise<Caller | undefined> {
   const earlier = found.get(req);
   if (earlier !== undefined) return { kind: "session", auth: earlier };
+  if (!authenticatedThrough.has(req)) authenticatedThrough.set(req, { store: rt.store, events: rt.events });
   for (const source of rt.credentials) {
     const credential = source.read(req);
     if (credential === undefined) continue;

@@ -1,6 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
+import { activityDue } from "../lifetime/activity.js";
 import { problemShape } from "../shapes/problem.js";
+import { guarded } from "../store/guard.js";
 import { resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime.js";
 
@@ -16,7 +18,14 @@ export function whoAmI(options: Readonly<CommonOptions>): RequestHandler {
 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
-    const auth = await authenticate(req, rt);
+    let auth = await authenticate(req, rt);
+    // A who-am-I poll is a use of the session: with an idle timeout it keeps the session alive (written at most
+    // once a minute, DEFAULT_TOUCH_EVERY_MS).
+    if (auth.principal === undefined && activityDue(auth.session, Date.now(), undefined)) {
+      const now = Date.now();
+      await guarded("touchSession", () => rt.store.touchSession(auth.session.id, now), rt.guard);
+      auth = { ...auth, session: { ...auth.session, lastSeenAt: now } };
+    }
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (rt.users !== undefined && user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
     const withUser = user === undefined ? auth : { ...auth, user };

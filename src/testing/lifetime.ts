@@ -214,17 +214,21 @@ export function describeLifetimeContract(current: () => SessionStore, another: (
           return;
         }
         const other = another === undefined ? store : await another();
+        const within = (s: SessionStore, session: SessionRecord, whenFull: "refuse" | "end-least-recently-used") => {
+          if (s.createSessionWithinLimit === undefined) throw new Error("every instance of the store must have createSessionWithinLimit");
+          return s.createSessionWithinLimit(session, { maxSessions: 3, whenFull });
+        };
         const u = user();
         const logins = Array.from({ length: 24 }, (_, i) => sampleSession(u, { createdAt: Date.now() + i }));
-        const refused = await Promise.all(logins.map((s, i) => ((i % 2 === 0 ? store : other).createSessionWithinLimit?.(s, { maxSessions: 3, whenFull: "refuse" }))));
-        expect(refused.filter((r) => r?.created === true)).toHaveLength(3);
+        const refused = await Promise.all(logins.map((s, i) => within(i % 2 === 0 ? store : other, s, "refuse")));
+        expect(refused.filter((r) => r.created)).toHaveLength(3);
         expect(await store.listSessions(u)).toHaveLength(3);
 
         const v = user();
         const more = Array.from({ length: 24 }, (_, i) => sampleSession(v, { createdAt: Date.now() + i }));
-        const results = await Promise.all(more.map((s, i) => ((i % 2 === 0 ? store : other).createSessionWithinLimit?.(s, { maxSessions: 3, whenFull: "end-least-recently-used" }))));
-        expect(results.every((r) => r?.created === true)).toBe(true);
-        const ended = results.flatMap((r) => r?.ended ?? []);
+        const results = await Promise.all(more.map((s, i) => within(i % 2 === 0 ? store : other, s, "end-least-recently-used")));
+        expect(results.every((r) => r.created)).toBe(true);
+        const ended = results.flatMap((r) => r.ended);
         expect(new Set(ended).size).toBe(more.length - 3);
         const left = await other.listSessions(v);
         expect(left).toHaveLength(3);

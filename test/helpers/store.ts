@@ -1,13 +1,18 @@
 import { MemorySessionStore, sessionStoreMethods, type SessionRecord, type SessionStore } from "../../src/index.js";
 
-/** The SessionStore methods, as MemorySessionStore implements them. */
+/** The optional SessionStore methods the built-in stores have. */
+const optionalMethods = ["recordAuthentication", "createSessionWithinLimit"] as const satisfies readonly (keyof SessionStore)[];
+
+/** The SessionStore methods, as MemorySessionStore implements them (the optional ones included). */
 function storeMethodNames(): (keyof SessionStore)[] {
-  return sessionStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+  return [...sessionStoreMethods, ...optionalMethods].filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
 }
 
 const mutating = new Set<keyof SessionStore>([
   "createSession",
   "touchSession",
+  "recordAuthentication",
+  "createSessionWithinLimit",
   "revokeSession",
   "revokeUserSessions",
   "claim",
