@@ -138,11 +138,8 @@ export class PostgresSessionStore implements SessionStore {
 
   async touchSession(id: string, at: EpochMs): Promise<void> {
     // An UPDATE never inserts: a touch that loses the race with a revoke cannot bring the session back. The idle
-    // deadline follows from last_seen_at, which only moves forward.
-    await this.#pool.query(
-      `UPDATE ${this.#s}sessions SET last_seen_at = GREATEST(COALESCE(last_seen_at, created_at), $2) WHERE id = $1 AND ${live("$3")}`,
-      [id, at, Date.now()],
-    );
+    // deadline follows from last_seen_at.
+    await this.#pool.query(`UPDATE ${this.#s}sessions SET last_seen_at = $2 WHERE id = $1 AND ${live("$3")}`, [id, at, Date.now()]);
   }
 
   async revokeSession(id: string): Promise<boolean> {

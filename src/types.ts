@@ -94,8 +94,8 @@ export interface SessionStore {
   /** Every live session of the user, oldest first. */
   listSessions(userId: string): Promise<SessionRecord[]>;
   /**
-   * Records activity of a live session: `lastSeenAt` becomes the later of its value and `at`, which moves the idle
-   * deadline of a session with `idleTimeoutMs` (never past `expiresAt`). Does nothing for an unknown or ended one.
+   * Records activity of a live session: `lastSeenAt` becomes `at`, which moves the idle deadline of a session with
+   * `idleTimeoutMs` (never past `expiresAt`). Does nothing for an unknown or ended one.
    */
   touchSession(id: string, at: EpochMs): Promise<void>;
   /** Ends one session. Idempotent: answers whether it was live before the call. */

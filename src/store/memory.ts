@@ -121,7 +121,7 @@ export class MemorySessionStore implements SessionStore {
   touchSession(id: string, at: EpochMs): Promise<void> {
     const session = this.#sessions.get(id);
     if (session === undefined) return Promise.resolve();
-    const touched = { ...session, lastSeenAt: Math.max(session.lastSeenAt ?? session.createdAt, at) };
+    const touched = { ...session, lastSeenAt: at };
     // Moving the entry's deadline re-files it in its new time bucket: O(1), and the idle deadline is enforced by
     // the same lazy check as the absolute one.
     if (touched.idleTimeoutMs === undefined) this.#sessions.update(id, touched);

@@ -187,19 +187,16 @@ return out
 
 /**
  * Records activity of a live session and never recreates an ended one (a touch racing a logout loses).
- * lastSeenAt only moves forward, and is stored as sent. With an idle timeout, the record's and the token
- * index's TTLs and the user-index score follow the new end, capped by the absolute expiry.
+ * lastSeenAt is stored as sent. With an idle timeout, the record's and the token index's TTLs and the user-index
+ * score follow the new end, capped by the absolute expiry.
  * KEYS[1] record, KEYS[2] user index. ARGV[1] lastSeenAt, ARGV[2] now, ARGV[3] index member.
  */
 export const TOUCH_SESSION = script("touchSession", `${ENDS_LUA}
 local now = tonumber(ARGV[2])
 local f = redis.call('HMGET', KEYS[1], 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'tokenKey')
 if not f[1] or ends(f[1], f[2], f[3], f[4]) <= now then return 0 end
-local seen = f[2] or f[3]
-if tonumber(ARGV[1]) > tonumber(seen) then
-  seen = ARGV[1]
-  redis.call('HSET', KEYS[1], 'lastSeenAt', seen)
-end
+local seen = ARGV[1]
+redis.call('HSET', KEYS[1], 'lastSeenAt', seen)
 if f[4] then
   local e = ends(f[1], seen, f[3], f[4])
   local ttl = math.ceil(e - now)
