@@ -28,7 +28,7 @@ export function hotp(key: Uint8Array, counter: number, algorithm: TotpAlgorithm,
   message.writeUInt32BE(counter >>> 0, 4);
   const mac = createHmac(algorithm, key).update(message).digest();
   const offset = (mac[mac.length - 1] ?? 0) & 0x0f;
-  const binary = (mac.readUInt32BE(offset) & 0x7fff_ffff) % (POWERS[digits] ?? 1_000_000);
+  const binary = (mac.readUInt32BE(offset) & 0x7fff_ffff) % POWERS[digits];
   return String(binary).padStart(digits, "0");
 }
 
