@@ -62,12 +62,16 @@ if (import.meta.url === `file://${process.argv[1] ?? ""}`) {
     console.error("usage: npx tsx bench/profile/summarize.ts <file.cpuprofile> [top]");
     process.exit(2);
   }
-  const count = Number(countText ?? 25);
+  const count = countText === undefined ? 25 : Number(countText);
+  if (!Number.isInteger(count) || count < 1) {
+    console.error(`top must be a whole number, received ${countText ?? ""}`);
+    process.exit(2);
+  }
   const { total, self, inclusive } = summarize(JSON.parse(readFileSync(file, "utf8")) as CpuProfile);
   const idle = (self.get("(idle) (native:0)") ?? 0) / total;
   console.log(`${total} samples, ${(100 * idle).toFixed(1)} % idle`);
   console.log("\nself time:");
   for (const line of top(self, total, count, () => true)) console.log(line);
   console.log("\nthe library's functions, total time:");
-  for (const line of top(inclusive, total, count, (name) => name.includes("src/"))) console.log(line);
+  for (const line of top(inclusive, total, count, (name) => name.includes("(src/"))) console.log(line);
 }
