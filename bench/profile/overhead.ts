@@ -37,7 +37,7 @@ function run(handlers: RequestHandler[], req: Request, res: Response): Promise<v
     let i = 0;
     res.once("finish", () => resolve());
     const next: NextFunction = (error?: unknown) => {
-      if (error !== undefined) { reject(error instanceof Error ? error : new Error(String(error))); return; }
+      if (error !== undefined) { reject(error instanceof Error ? error : new Error(`next() was called with ${JSON.stringify(error)}`)); return; }
       const h = handlers[i++];
       if (h === undefined) { (res as unknown as FakeResponse).end(); return; }
       void h(req, res, next);
