@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generate } from "otplib";
@@ -94,6 +94,18 @@ describe("the quick start, exactly as the README shows it", () => {
     expect((await fetch(`${url}/me`, { headers: bearer(c) })).status).toBe(401);
     expect(await json(await fetch(`${url}/logout/everywhere`, { method: "POST", headers: bearer(b) }))).toEqual({ ended: 1 });
     expect((await fetch(`${url}/me`, { headers: bearer(b) })).status).toBe(401);
+  });
+});
+
+describe("the examples a user copies, as the package ships them", () => {
+  it("import the package by its name, never the repository's source", () => {
+    const shipped = readdirSync(new URL("../examples", import.meta.url)).filter((f) => f.endsWith(".ts") && f !== "server.ts");
+    expect(shipped).toContain("quick-start.ts");
+    for (const file of shipped) {
+      const text = readFileSync(new URL(`../examples/${file}`, import.meta.url), "utf8");
+      expect(text, `examples/${file}`).toMatch(/from "express-logout(\/testing)?";/);
+      expect(text, `examples/${file} must import "express-logout", as a user's app does`).not.toMatch(/from "\.\.\//);
+    }
   });
 });
 
