@@ -6,6 +6,14 @@ export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memo
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
 export {
+  hasRevocationFeed,
+  type RevocationFeed,
+  type SessionEndListener,
+  type SessionEndNotice,
+  type SessionEndReason,
+} from "./store/revocation-feed.js";
+export type { RedisSubscriber } from "./store/redis-feed.js";
+export {
   apiKeyAndSecret,
   bearerToken,
   cookieToken,

@@ -125,39 +125,62 @@ return 1
 `);
 
 /**
- * Ends one session: record, token index and user index entry together. Answers 1 when it was live.
- * KEYS[1] user index, KEYS[2] record. ARGV[1] now, ARGV[2] index member.
+ * The revocation feed, inside the scripts that end sessions: the notice is published by the same atomic step,
+ * so no end goes unannounced and none is announced that did not happen. The channel carries the user's hash
+ * tag, so SPUBLISH stays in the script's slot on a Cluster. ARGV: the publish command ("SPUBLISH", "PUBLISH",
+ * or "" for none), the channel, the time; the notice holds ids only.
+ */
+const announceEnd = `
+local function announce(command, channel, id, user, now)
+  if command == '' or not id or not user then return end
+  redis.call(command, channel, cjson.encode({ sessionId = id, userId = user, at = tonumber(now) }))
+end
+`;
+
+/**
+ * Ends one session: record, token index and user index entry together, and announces it on the revocation
+ * feed. Answers 1 when it was live.
+ * KEYS[1] user index, KEYS[2] record. ARGV[1] now, ARGV[2] index member, ARGV[3] publish command, ARGV[4] channel.
  */
 export const REVOKE_SESSION = script("revokeSession", `
-local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey')
+${announceEnd}
+local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey', 'id', 'userId')
 redis.call('ZREM', KEYS[1], ARGV[2])
 if not f[1] then return 0 end
 redis.call('DEL', KEYS[2])
 if f[2] and redis.call('GET', f[2]) == ARGV[2] then redis.call('DEL', f[2]) end
-if tonumber(f[1]) > tonumber(ARGV[1]) then return 1 end
+if tonumber(f[1]) > tonumber(ARGV[1]) then
+  announce(ARGV[3] or '', ARGV[4], f[3], f[4], ARGV[1])
+  return 1
+end
 return 0
 `);
 
 /**
  * Ends every live session of a user, but the one named in ARGV[4] when ARGV[3] is "1", and only those of the
- * API key ARGV[6] when ARGV[5] is "1". Answers how many live sessions ended.
+ * API key ARGV[6] when ARGV[5] is "1", announcing each on the revocation feed (ARGV[7] publish command, its
+ * channel is the user key base .. "ended"). Answers how many live sessions ended.
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
 export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `
+${announceEnd}
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local n = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not (ARGV[3] == '1' and member == ARGV[4]) then
     local rec = ARGV[2] .. 'session:' .. member
-    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId')
+    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId', 'id', 'userId')
     if not f[1] then
       redis.call('ZREM', KEYS[1], member)
     elseif ARGV[5] ~= '1' or f[3] == ARGV[6] then
       redis.call('ZREM', KEYS[1], member)
       redis.call('DEL', rec)
       if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
-      if tonumber(f[1]) > now then n = n + 1 end
+      if tonumber(f[1]) > now then
+        n = n + 1
+        announce(ARGV[7] or '', ARGV[2] .. 'ended', f[4], f[5], ARGV[1])
+      end
     end
   end
 end

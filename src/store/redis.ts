@@ -13,6 +13,8 @@ import {
   TOUCH_SESSION,
   type RedisScript,
 } from "./redis-scripts.js";
+import { RedisRevocationFeed, assertRedisSubscriber, type RedisSubscriber } from "./redis-feed.js";
+import type { RevocationFeed, SessionEndListener } from "./revocation-feed.js";
 
 /** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
 export interface RedisCommandRoute {
@@ -48,9 +50,21 @@ export interface RedisSessionStoreOptions {
    * to Redis. Liveness is always read from Redis. Default 10 000; `0` turns it off.
    */
   readonly routeCacheSize?: number;
+  /**
+   * How the scripts that end sessions publish each end on the revocation feed (live connections close on it):
+   * `"sharded"` (default) publishes with SPUBLISH (Redis 7 or newer; on a Cluster each user's channel stays on
+   * the user's shard), `"classic"` with PUBLISH (any version), `"off"` not at all (no instance can then watch
+   * sessions through this store). Every instance sharing the keys must use the same setting.
+   */
+  readonly revocationFeed?: "sharded" | "classic" | "off";
+  /**
+   * Receives the revocation feed, on a dedicated subscriber connection (see `RedisSubscriber`). Without it the
+   * store still publishes ends, but this instance cannot subscribe (`watchSessions` refuses the store).
+   */
+  readonly subscriber?: RedisSubscriber;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize"] as const;
+const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "revocationFeed", "subscriber"] as const;
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -71,13 +85,21 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
   readonly #routeCacheSize: number;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  /** The publish command the revoke scripts run ("" for none). */
+  readonly #publish: "SPUBLISH" | "PUBLISH" | "";
+  readonly #feed: RedisRevocationFeed | undefined;
+  /**
+   * The revocation feed capability, present when the store has a `subscriber`: subscribes to the ends of one
+   * user's sessions on every instance sharing these keys.
+   */
+  readonly subscribeSessionEnds?: (userId: string, listener: SessionEndListener) => Promise<() => void>;
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
@@ -106,10 +128,29 @@ export class RedisSessionStore implements SessionStore {
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
       throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
+    const revocationFeed = options.revocationFeed ?? "sharded";
+    if (revocationFeed !== "sharded" && revocationFeed !== "classic" && revocationFeed !== "off") {
+      throw new TypeError('express-logout: RedisSessionStore `revocationFeed` must be "sharded" (Redis 7+, the default), "classic" or "off".');
+    }
+    this.#publish = revocationFeed === "sharded" ? "SPUBLISH" : revocationFeed === "classic" ? "PUBLISH" : "";
+    if (options.subscriber !== undefined) {
+      if (revocationFeed === "off") {
+        throw new TypeError('express-logout: RedisSessionStore has a `subscriber` but `revocationFeed: "off"`: nothing would ever be published to it. Remove one of the two.');
+      }
+      assertRedisSubscriber(options.subscriber);
+      const feed = new RedisRevocationFeed(options.subscriber, (userId) => this.#endedChannel(userId));
+      this.#feed = feed;
+      this.subscribeSessionEnds = (userId, listener) => feed.subscribe(userId, listener);
+    }
     this.#send = options.sendCommand;
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+  }
+
+  /** How many users' revocation-feed channels this instance is subscribed to (0 without a `subscriber`). */
+  get feedChannels(): number {
+    return this.#feed?.channels ?? 0;
   }
 
   /** The key prefix in use. */
@@ -197,7 +238,7 @@ export class RedisSessionStore implements SessionStore {
 
   async revokeSession(id: string): Promise<boolean> {
     const ended = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const live = asInteger(await this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id)]));
+      const live = asInteger(await this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id), this.#publish, this.#endedChannel(userId)]));
       return live === 1 ? true : undefined;
     });
     return ended ?? false;
@@ -213,6 +254,7 @@ export class RedisSessionStore implements SessionStore {
       except === undefined ? "" : keyPart(except),
       apiKeyId === undefined ? "0" : "1",
       apiKeyId ?? "",
+      this.#publish,
     ]));
   }
 
@@ -277,6 +319,11 @@ export class RedisSessionStore implements SessionStore {
 
   #cutoffKey(userId: string): string {
     return `${this.#userBase(userId)}jwt-cutoff`;
+  }
+
+  /** The user's revocation-feed channel: under the user's hash tag, so it lives in the user's slot. */
+  #endedChannel(userId: string): string {
+    return `${this.#userBase(userId)}ended`;
   }
 
   #sessionRouteKey(sessionId: string): string {
