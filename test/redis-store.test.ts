@@ -53,7 +53,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         const sub = new Redis(REDIS_URL, { lazyConnect: true });
         sub.on("error", () => undefined);
         await sub.connect();
-        subscribers.push(async () => { sub.disconnect(); });
+        subscribers.push(() => { sub.disconnect(); return Promise.resolve(); });
         return new RedisSessionStore({
           sendCommand: (args) => io.call(args[0]!, ...args.slice(1)),
           prefix: ioPrefix,

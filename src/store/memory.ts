@@ -52,6 +52,11 @@ export class MemorySessionStore implements SessionStore, RevocationFeed {
     return this.#sessions.size;
   }
 
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
+  }
+
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
   sweep(now = Date.now()): void {
     this.#sessions.sweep(now);

@@ -128,7 +128,7 @@ export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> 
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
       throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
-    const revocationFeed = options.revocationFeed ?? "sharded";
+    const revocationFeed: unknown = options.revocationFeed ?? "sharded";
     if (revocationFeed !== "sharded" && revocationFeed !== "classic" && revocationFeed !== "off") {
       throw new TypeError('express-logout: RedisSessionStore `revocationFeed` must be "sharded" (Redis 7+, the default), "classic" or "off".');
     }
@@ -149,7 +149,7 @@ export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> 
   }
 
   /** How many users' revocation-feed channels this instance is subscribed to (0 without a `subscriber`). */
-  get feedChannels(): number {
+  get feedSubscriptions(): number {
     return this.#feed?.channels ?? 0;
   }
 
