@@ -4,6 +4,7 @@ import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionStore } from "../types.js";
 import { describeLifetimeContract } from "./lifetime.js";
+import { describeRevocationFeedConformance } from "./revocation-feed.js";
 import { sampleSession } from "./sample.js";
 
 export interface ConformanceOptions {
@@ -410,6 +411,18 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       await expect(store.createSession({ ...session, tokenHash: hashSecret(generateToken()) })).rejects.toThrow();
       await expect(store.createSession({ ...session, id: randomUUID() })).rejects.toThrow();
       expect(await store.listSessions(session.userId)).toEqual([session]);
+    });
+
+    describeRevocationFeedConformance({
+      store: () => store,
+      otherInstance: options.sharedBackend === true
+        ? async () => {
+            const other = await options.createStore();
+            if (!opened.includes(other)) opened.push(other);
+            return other;
+          }
+        : undefined,
+      sample: sampleSession,
     });
   });
 }
