@@ -1,5 +1,5 @@
-import { LogoutError } from "../errors.js";
-import type { LogoutEvents } from "../events.js";
+import { LogoutError, isLogoutError } from "./errors.js";
+import type { LogoutEvents } from "./events.js";
 
 /** Default time a store (or host callback) gets before the request fails closed with a 503. */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_000;
@@ -13,7 +13,7 @@ export interface GuardOptions {
 }
 
 /**
- * Runs one store or directory call under a deadline. A throw, a rejection or a timeout becomes a
+ * Runs one store call or host callback under a deadline. A throw, a rejection or a timeout becomes a
  * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open.
  */
 export async function guarded<T>(operation: string, call: () => Promise<T>, options: GuardOptions): Promise<T> {
@@ -32,7 +32,7 @@ export async function guarded<T>(operation: string, call: () => Promise<T>, opti
     return await Promise.race([pending, deadline]);
   } catch (error) {
     const failure =
-      error instanceof LogoutError && error.code === "store-unavailable"
+      isLogoutError(error) && error.code === "store-unavailable"
         ? error
         : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: error });
     options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
