@@ -81,7 +81,8 @@ const SESSION_INFO_OPTIONS = optionNames<SessionInfoOptions>({ ...commonOptionNa
 export function sessionInfo(options: Readonly<SessionInfoOptions>): RequestHandler {
   const rt = resolveRuntime("sessionInfo", options, problemShape, SESSION_INFO_OPTIONS);
   const render = shapeMethod("sessionInfo", rt.shape, "sessionInfo", "session info");
-  const readId = functionOption<(req: Request) => unknown>("sessionInfo", "sessionId", options.sessionId, "that reads the id from the request");
+  functionOption("sessionInfo", "sessionId", options.sessionId, "that reads the id from the request");
+  const readId: (req: Request) => unknown = options.sessionId;
 
   async function run(req: Request, res: Response): Promise<void> {
     const caller = await authenticate(req, rt);

@@ -108,5 +108,5 @@ export function withCredentials(factory: string, rt: Runtime, credentials: reado
 export function shapeMethod<K extends keyof Shape>(factory: string, shape: Shape, method: K, what: string): NonNullable<Shape[K]> {
   const render = shape[method];
   if (typeof render !== "function") throw new SetupError("shape-unsupported", `${factory}: shape \`${shape.name}\` has no ${what}.`);
-  return render as NonNullable<Shape[K]>;
+  return render;
 }

@@ -53,9 +53,9 @@ export function oneOfOption<T extends string>(who: string, option: string, value
 }
 
 /** A function. */
-export function functionOption<F>(who: string, option: string, value: unknown, shape: string): F {
+export function functionOption(who: string, option: string, value: unknown, shape: string): (...args: never[]) => unknown {
   if (typeof value !== "function") throw new SetupError("option-invalid", `${who} \`${option}\` must be a function ${shape}.`);
-  return value as F;
+  return value as (...args: never[]) => unknown;
 }
 
 /** "a, b or c". */

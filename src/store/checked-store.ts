@@ -46,7 +46,7 @@ export class CheckedStore {
     const answer: unknown = await this.run("listSessions", () => this.store.listSessions(userId));
     if (!Array.isArray(answer) || !answer.every(isSessionRecord)) throw malformedAnswer("listSessions", this.guard);
     const now = Date.now();
-    return (answer as SessionRecord[]).filter((s) => s.userId === userId && s.expiresAt > now);
+    return (answer).filter((s) => s.userId === userId && s.expiresAt > now);
   }
 
   revokeSession(id: string): Promise<boolean> {
@@ -58,9 +58,9 @@ export class CheckedStore {
   }
 
   async touchSession(id: string, at: number): Promise<void> {
-    const touch = this.store.touchSession;
-    if (touch === undefined) return;
-    await this.run("touchSession", () => touch.call(this.store, id, at));
+    const store = this.store;
+    if (store.touchSession === undefined) return;
+    await this.run("touchSession", () => store.touchSession?.(id, at) ?? Promise.resolve());
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { DemoDirectory, demoConfig } from "../../examples/app/demo.js";
-import { issueSession, type IssueSessionOptions, type CompleteSessionStore } from "../../src/index.js";
+import { issueSession, type IssueSessionOptions, type SessionStore } from "../../src/index.js";
 
 /** The example app's directory: alice (no permissions), admin, API key demo-key, tenant key demo-tenant-key. */
 export function demoUsers(): DemoDirectory {
@@ -7,7 +7,7 @@ export function demoUsers(): DemoDirectory {
 }
 
 /** Logs a user in: a real session, its token handed back once. */
-export async function login(store: CompleteSessionStore, userId: string, extra: Partial<IssueSessionOptions> = {}) {
+export async function login(store: SessionStore, userId: string, extra: Partial<IssueSessionOptions> = {}) {
   return issueSession(store, { userId, authenticationSource: "login", ...extra });
 }
 

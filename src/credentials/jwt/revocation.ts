@@ -58,8 +58,12 @@ const JWT_PRINCIPAL = Symbol.for("express-logout.jwt-principal");
 
 /** The claims of the JWT that authenticated this request (after `requireSession` or any factory), or `undefined`. */
 export function getJwtClaims(req: Request): JwtClaims | undefined {
-  const principal = getAuthentication(req)?.principal as (ResolvedPrincipal & { [JWT_PRINCIPAL]?: unknown }) | undefined;
-  return principal?.[JWT_PRINCIPAL] === true ? (principal as JwtPrincipal).claims : undefined;
+  const principal: unknown = getAuthentication(req)?.principal;
+  return isJwtPrincipal(principal) ? principal.claims : undefined;
+}
+
+function isJwtPrincipal(value: unknown): value is JwtPrincipal {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[JWT_PRINCIPAL] === true;
 }
 
 /** Sets the user's logout-everywhere cut-off to now, kept as long as a token issued before it can live. */

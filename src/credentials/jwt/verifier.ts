@@ -48,7 +48,7 @@ export interface JwtVerifierOptions {
 
 /** A verifier built once from its options: `verify` is synchronous and does no I/O. */
 export interface JwtVerifier {
-  verify(token: string): JwtClaims | undefined;
+  readonly verify: (token: string) => JwtClaims | undefined;
   readonly policy: JwtRevocationPolicy;
 }
 
