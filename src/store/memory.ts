@@ -1,6 +1,7 @@
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
 import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -17,7 +18,7 @@ const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepInter
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements CompleteSessionStore {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -26,6 +27,8 @@ export class MemorySessionStore implements CompleteSessionStore {
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #timer: NodeJS.Timeout;
+  /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
+  readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
     checkKnownOptions("MemorySessionStore", options, MEMORY_STORE_OPTIONS);
@@ -33,6 +36,7 @@ export class MemorySessionStore implements CompleteSessionStore {
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
+      this.#announce(session, "expired");
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
@@ -47,6 +51,11 @@ export class MemorySessionStore implements CompleteSessionStore {
   /** Live sessions held (expired ones not yet swept included). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
   }
 
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
@@ -68,6 +77,7 @@ export class MemorySessionStore implements CompleteSessionStore {
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#endListeners.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -122,6 +132,7 @@ export class MemorySessionStore implements CompleteSessionStore {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
+    if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
   }
 
@@ -137,6 +148,7 @@ export class MemorySessionStore implements CompleteSessionStore {
       if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
       this.#sessions.delete(id);
       this.#unindex(id, session);
+      this.#announce(session, "revoked");
       count += 1;
     }
     return Promise.resolve(count);
@@ -185,6 +197,26 @@ export class MemorySessionStore implements CompleteSessionStore {
     return Promise.resolve({
       denied: this.#deniedJwts.get(jwtKey(userId, jti)) !== undefined,
       issuedBefore: this.#jwtCutoffs.get(userId),
+    });
+  }
+
+  /**
+   * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
+   * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
+   */
+  subscribeSessionEnds(userId: string, listener: SessionEndListener): Promise<() => void> {
+    this.#endListeners.add(userId, listener);
+    return Promise.resolve(() => {
+      this.#endListeners.remove(userId, listener);
+    });
+  }
+
+  /** Delivered after the current call returns, so a listener never runs inside the store operation. */
+  #announce(session: SessionRecord, reason: SessionEndReason): void {
+    if (!this.#endListeners.has(session.userId)) return;
+    const notice = { sessionId: session.id, userId: session.userId, reason, at: Date.now() };
+    queueMicrotask(() => {
+      this.#endListeners.deliver(notice);
     });
   }
 

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
 import type { CompleteSessionStore, JwtRevocationStore, MarkerStore, SessionStore, StoreCapability } from "../types.js";
 import { coreStoreTests } from "./core.js";
-import { useStoreInstance, type ConformanceOptions } from "./instance.js";
+import { sampleSession, useStoreInstance, type ConformanceOptions } from "./instance.js";
 import { jwtRevocationStoreTests } from "./jwt-revocation.js";
 import { markerStoreTests } from "./markers.js";
 import { touchStoreTests } from "./touch.js";
+import { describeRevocationFeedConformance } from "./revocation-feed.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
 
@@ -52,6 +53,11 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     if (capabilities.includes("touch")) touchStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
+    describeRevocationFeedConformance({
+      store: instance.store,
+      otherInstance: instance.sharedBackend ? instance.another : undefined,
+      sample: sampleSession,
+    });
   });
 }
 
