@@ -22,7 +22,9 @@
  *   every query, so an expired row is never returned even if nothing ever deletes it. `cleanup()` deletes
  *   expired rows; run it on a timer if you like, correctness never depends on it.
  * - Every method is one statement, so each is atomic on its own without an explicit transaction: the claim is
- *   `INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired>`, the counter an upsert, revoke-all one `DELETE`.
+ *   `INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired>`, the counter an upsert, revoke-all one `DELETE`. The
+ *   one exception, `createSession`, first deletes expired rows that still hold its id or token hash (dead to
+ *   every reader already), then inserts; the insert alone decides.
  * - Uniqueness of the session id and token hash is the database's (primary key, unique index).
  */
 import type { Pool } from "pg";
