@@ -1,7 +1,8 @@
-import { revokeUserJwts, type JwtRevocationOptions } from "./credentials/jwt.js";
+import { revokeUserJwts, type JwtRevocationOptions } from "./credentials/jwt/index.js";
 import { LogoutEvents } from "./events.js";
-import { assertSessionStore } from "./store/contract.js";
-import type { EpochMs, SessionStore } from "./types.js";
+import { SetupError, checkKnownOptions, optionNames } from "./options/index.js";
+import { assertSessionStore, hasStoreCapability } from "./store/capabilities.js";
+import type { EpochMs, JwtRevocationStore, SessionStore } from "./types.js";
 
 /** Why a user's sessions end after a credential change; any other short name works too. */
 export type CredentialChangeReason =
@@ -27,12 +28,15 @@ export interface EndSessionsAfterCredentialChangeOptions {
   /**
    * Also refuse every JWT of the user issued up to now (a per-user cut-off; a JWT cannot be kept by id), with the
    * JWT verifier's `clockToleranceSeconds` / `maxTokenLifetimeMs` when they differ from the defaults. `false`
-   * leaves JWTs alone (for a store without JWT revocation). Default `true`.
+   * leaves JWTs alone. Default: `true` when the store has the JWT revocation capability (as every store that
+   * serves JWTs must), `false` otherwise.
    */
   readonly jwts?: boolean | Readonly<JwtRevocationOptions>;
   /** Where `sessions.ended` and `credentials.changed` are told. */
   readonly events?: LogoutEvents;
 }
+
+const CHANGE_OPTIONS = optionNames<EndSessionsAfterCredentialChangeOptions>({ userId: true, keep: true, reason: true, jwts: true, events: true });
 
 /** What `endSessionsAfterCredentialChange` ended. */
 export interface CredentialChangeResult {
@@ -57,24 +61,20 @@ export interface CredentialChangeResult {
  * ```
  */
 export async function endSessionsAfterCredentialChange(store: SessionStore, options: Readonly<EndSessionsAfterCredentialChangeOptions>): Promise<CredentialChangeResult> {
-  assertSessionStore(store);
   const fn = "endSessionsAfterCredentialChange";
-  if (typeof options !== "object" || (options as unknown) === null) throw new TypeError(`express-logout: ${fn} needs options with \`userId\`.`);
-  const known = ["userId", "keep", "reason", "jwts", "events"];
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) throw new TypeError(`express-logout: ${fn} received an unsupported option \`${name}\`. Known options: ${known.map((k) => `\`${k}\``).join(", ")}.`);
-  }
+  assertSessionStore(store);
+  checkKnownOptions(fn, options, CHANGE_OPTIONS, "with `userId`");
   const { userId, keep } = options;
-  if (typeof userId !== "string" || userId === "") throw new TypeError(`express-logout: ${fn} needs a non-empty \`userId\`.`);
-  if (keep !== undefined && (typeof keep !== "string" || keep === "")) throw new TypeError(`express-logout: ${fn} \`keep\` must be a session id (the caller's own), or left out to end every session.`);
+  if (typeof userId !== "string" || userId === "") throw new SetupError("option-invalid", `${fn} needs a non-empty \`userId\`.`);
+  if (keep !== undefined && (typeof keep !== "string" || keep === "")) throw new SetupError("option-invalid", `${fn} \`keep\` must be a session id (the caller's own), or left out to end every session.`);
   const reason = options.reason ?? "credentials-changed";
-  if (typeof reason !== "string" || !/^[a-z0-9][a-z0-9_.:-]{0,63}$/.test(reason)) throw new TypeError(`express-logout: ${fn} \`reason\` must be a short lowercase name such as "password-changed".`);
-  if (options.events !== undefined && !(options.events instanceof LogoutEvents)) throw new TypeError(`express-logout: ${fn} \`events\` must be a \`new LogoutEvents()\`.`);
-  const jwts = options.jwts ?? true;
+  if (typeof reason !== "string" || !/^[a-z0-9][a-z0-9_.:-]{0,63}$/.test(reason)) throw new SetupError("option-invalid", `${fn} \`reason\` must be a short lowercase name such as "password-changed".`);
+  if (options.events !== undefined && !(options.events instanceof LogoutEvents)) throw new SetupError("option-invalid", `${fn} \`events\` must be a \`new LogoutEvents()\`.`);
+  const jwts = options.jwts ?? hasStoreCapability(store, "jwt-revocation");
 
   // JWTs first: they cannot be listed, so the cut-off is what ends them; then the sessions. Either step failing
   // rejects, and running the whole call again is safe.
-  const jwtsIssuedBefore = jwts === false ? undefined : await revokeUserJwts(store, userId, jwts === true ? {} : jwts);
+  const jwtsIssuedBefore = jwts === false ? undefined : await revokeUserJwts(store as SessionStore & JwtRevocationStore, userId, jwts === true ? {} : jwts);
   const sessionsEnded = await store.revokeUserSessions(userId, keep === undefined ? {} : { exceptSessionId: keep });
   const at = Date.now();
   options.events?.emit("sessions.ended", { userId, by: userId, target: keep === undefined ? "all" : "others", count: sessionsEnded, reason, at });

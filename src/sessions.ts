@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { LogoutError } from "./errors.js";
 import { LogoutEvents } from "./events.js";
 import { AUTHENTICATION_METHOD } from "./lifetime/deadlines.js";
-import { assertSessionStore } from "./store/contract.js";
+import { SetupError, checkKnownOptions, optionNames } from "./options/index.js";
+import { assertSessionStore, assertStoreCapabilities } from "./store/capabilities.js";
 import { generateToken, hashSecret } from "./secrets.js";
-import type { SessionLimit, SessionLimitPolicy, SessionRecord, SessionStore } from "./types.js";
+import type { SessionLimit, SessionLimitPolicy, SessionLimitStore, SessionRecord, SessionStore } from "./types.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -71,9 +72,26 @@ export interface IssuedSession {
   readonly endedSessionIds: readonly string[];
 }
 
+const ISSUE_OPTIONS = optionNames<IssueSessionOptions>({
+  userId: true,
+  lifetimeMs: true,
+  ttlMs: true,
+  idleTimeoutMs: true,
+  method: true,
+  maxSessionsPerUser: true,
+  whenFull: true,
+  events: true,
+  authenticationSource: true,
+  apiKeyId: true,
+  tenant: true,
+  ip: true,
+  userAgent: true,
+  tokenPrefix: true,
+});
+
 function positiveMs(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`express-logout: issueSession \`${name}\` must be a positive number of milliseconds, received ${String(value)}.`);
+    throw new SetupError("option-invalid", `issueSession \`${name}\` must be a positive number of milliseconds, received ${String(value)}.`);
   }
   return value;
 }
@@ -81,27 +99,27 @@ function positiveMs(name: string, value: unknown): number {
 /** The lifetime options of a login, checked: a mistake here is the host's, and fails the login loudly. */
 function lifetimeOf(options: Readonly<IssueSessionOptions>): { lifetimeMs: number; idleTimeoutMs: number | undefined; limit: SessionLimit | undefined } {
   if (options.lifetimeMs !== undefined && options.ttlMs !== undefined) {
-    throw new TypeError("express-logout: issueSession takes `lifetimeMs` or its older name `ttlMs`, not both.");
+    throw new SetupError("option-invalid", "issueSession takes `lifetimeMs` or its older name `ttlMs`, not both.");
   }
   const lifetimeMs = positiveMs("lifetimeMs", options.lifetimeMs ?? options.ttlMs ?? DEFAULT_SESSION_LIFETIME_MS);
   const idleTimeoutMs = options.idleTimeoutMs === undefined ? undefined : positiveMs("idleTimeoutMs", options.idleTimeoutMs);
   if (idleTimeoutMs !== undefined && idleTimeoutMs > lifetimeMs) {
-    throw new TypeError(`express-logout: issueSession \`idleTimeoutMs\` (${String(idleTimeoutMs)}) is longer than \`lifetimeMs\` (${String(lifetimeMs)}), so it could never apply; shorten it or leave it out.`);
+    throw new SetupError("option-invalid", `issueSession \`idleTimeoutMs\` (${String(idleTimeoutMs)}) is longer than \`lifetimeMs\` (${String(lifetimeMs)}), so it could never apply; shorten it or leave it out.`);
   }
   if (options.method !== undefined && (typeof options.method !== "string" || !AUTHENTICATION_METHOD.test(options.method))) {
-    throw new TypeError("express-logout: issueSession `method` must be a short lowercase method name such as `password`, `totp` or `webauthn`.");
+    throw new SetupError("option-invalid", "issueSession `method` must be a short lowercase method name such as `password`, `totp` or `webauthn`.");
   }
   const max = options.maxSessionsPerUser;
   if (max === undefined) {
-    if (options.whenFull !== undefined) throw new TypeError("express-logout: issueSession `whenFull` only applies with `maxSessionsPerUser`.");
+    if (options.whenFull !== undefined) throw new SetupError("option-invalid", "issueSession `whenFull` only applies with `maxSessionsPerUser`.");
     return { lifetimeMs, idleTimeoutMs, limit: undefined };
   }
   if (!Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError(`express-logout: issueSession \`maxSessionsPerUser\` must be a whole number >= 1, received ${String(max)}.`);
+    throw new SetupError("option-invalid", `issueSession \`maxSessionsPerUser\` must be a whole number >= 1, received ${String(max)}.`);
   }
   const whenFull: unknown = options.whenFull ?? "end-least-recently-used";
   if (whenFull !== "end-least-recently-used" && whenFull !== "refuse") {
-    throw new TypeError(`express-logout: issueSession \`whenFull\` must be "end-least-recently-used" or "refuse", received ${String(whenFull)}.`);
+    throw new SetupError("option-invalid", `issueSession \`whenFull\` must be "end-least-recently-used" or "refuse", received ${String(whenFull)}.`);
   }
   return { lifetimeMs, idleTimeoutMs, limit: { maxSessions: max, whenFull } };
 }
@@ -114,16 +132,17 @@ function lifetimeOf(options: Readonly<IssueSessionOptions>): { lifetimeMs: numbe
  */
 export async function issueSession(store: SessionStore, options: Readonly<IssueSessionOptions>): Promise<IssuedSession> {
   assertSessionStore(store);
+  checkKnownOptions("issueSession", options, ISSUE_OPTIONS, "with at least `userId`");
   if (typeof options.userId !== "string" || options.userId === "") {
-    throw new TypeError("express-logout: issueSession needs a non-empty `userId`.");
+    throw new SetupError("option-invalid", "issueSession needs a non-empty `userId`.");
   }
   const { lifetimeMs, idleTimeoutMs, limit } = lifetimeOf(options);
   if (options.events !== undefined && !(options.events instanceof LogoutEvents)) {
-    throw new TypeError("express-logout: issueSession `events` must be a `new LogoutEvents()`.");
+    throw new SetupError("option-invalid", "issueSession `events` must be a `new LogoutEvents()`.");
   }
-  if (limit !== undefined && typeof store.createSessionWithinLimit !== "function") {
-    throw new TypeError("express-logout: issueSession `maxSessionsPerUser` needs a store with `createSessionWithinLimit` (MemorySessionStore and RedisSessionStore have it).");
-  }
+  // An idle timeout nothing can extend would end every session idleTimeoutMs after its login, however busy.
+  if (idleTimeoutMs !== undefined) assertStoreCapabilities(store, ["touch"], "issueSession `idleTimeoutMs`");
+  if (limit !== undefined) assertStoreCapabilities(store, ["session-limit"], "issueSession `maxSessionsPerUser`");
   const token = generateToken(options.tokenPrefix);
   const now = Date.now();
   const session: SessionRecord = {
@@ -142,11 +161,11 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
     ...(options.ip === undefined ? {} : { ip: options.ip }),
     ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent.slice(0, 512) }),
   };
-  if (limit === undefined || store.createSessionWithinLimit === undefined) {
+  if (limit === undefined) {
     await store.createSession(session);
     return { token, session, endedSessionIds: [] };
   }
-  const result = await store.createSessionWithinLimit(session, limit);
+  const result = await (store as SessionStore & SessionLimitStore).createSessionWithinLimit(session, limit);
   if (!result.created) {
     throw new LogoutError("session-limit-reached", `the user already has ${String(limit.maxSessions)} live sessions`);
   }

@@ -2,9 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { AUTHENTICATION_METHOD, lastAuthenticatedAt } from "../lifetime/deadlines.js";
 import { problemShape } from "../shapes/problem.js";
+import { SetupError, functionOption, optionNames, positiveOption } from "../options/index.js";
 import type { Authentication, SessionRecord } from "../types.js";
-import { positive, resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, getAuthentication, rememberAuthentication, settle } from "./runtime.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
+import { authenticate, getAuthentication, rememberAuthentication, settle } from "./runtime/index.js";
 
 /** Default freshness window of `requireRecentAuth`: 15 minutes, Kratos' `privileged_session_max_age` default. */
 export const DEFAULT_RECENT_AUTH_MAX_AGE_MS = 15 * 60 * 1000;
@@ -50,24 +51,17 @@ export interface RequireRecentAuthOptions extends CommonOptions {
  * caller when nobody did yet. The freshness is read from the store on every request, so a step-up through one
  * instance counts on every other at once.
  */
-export function requireRecentAuth(options: Readonly<RequireRecentAuthOptions> = {} as Readonly<RequireRecentAuthOptions>): RequestHandler {
+export function requireRecentAuth(options: Readonly<RequireRecentAuthOptions>): RequestHandler {
   const factory = "requireRecentAuth";
-  const rt = resolveRuntime(factory, options, problemShape, ["maxAgeMs", "methods", "stepUp", "reauthenticateUrl", "availableMethods"]);
-  const maxAgeMs = positive(factory, "maxAgeMs", options.maxAgeMs ?? DEFAULT_RECENT_AUTH_MAX_AGE_MS);
+  // A store that cannot record a step-up would leave every session stale for good once its login is old.
+  const rt = resolveRuntime(factory, options, problemShape, RECENT_AUTH_OPTIONS, { store: ["step-up"] });
+  const maxAgeMs = positiveOption(factory, "maxAgeMs", options.maxAgeMs ?? DEFAULT_RECENT_AUTH_MAX_AGE_MS);
   const methods = methodList(factory, "methods", options.methods);
   const availableMethods = methodList(factory, "availableMethods", options.availableMethods) ?? (options.stepUp === undefined ? ["password"] : ["totp"]);
-  const stepUp = options.stepUp;
-  if (stepUp !== undefined && typeof stepUp !== "function") {
-    throw new TypeError(`express-logout: ${factory} \`stepUp\` must be a middleware such as \`requireTotp({ ... })\`.`);
-  }
+  const stepUp = options.stepUp === undefined ? undefined : (functionOption(factory, "stepUp", options.stepUp, "such as `requireTotp({ ... })`") as RequestHandler);
   const url = options.reauthenticateUrl;
   if (url !== undefined && typeof url !== "string" && typeof url !== "function") {
-    throw new TypeError(`express-logout: ${factory} \`reauthenticateUrl\` must be a URL string or a function of the request.`);
-  }
-  if (typeof rt.store.recordAuthentication !== "function") {
-    throw new TypeError(
-      `express-logout: ${factory} needs a store with \`recordAuthentication\`, or no step-up could ever make a session fresh again (MemorySessionStore and RedisSessionStore have it).`,
-    );
+    throw new SetupError("option-invalid", `${factory} \`reauthenticateUrl\` must be a URL string or a function of the request.`);
   }
 
   function isFresh(session: SessionRecord, now: number): boolean {
@@ -100,10 +94,19 @@ export function requireRecentAuth(options: Readonly<RequireRecentAuthOptions> = 
   };
 }
 
+const RECENT_AUTH_OPTIONS = optionNames<RequireRecentAuthOptions>({
+  ...commonOptionNames,
+  maxAgeMs: true,
+  methods: true,
+  stepUp: true,
+  reauthenticateUrl: true,
+  availableMethods: true,
+});
+
 function methodList(factory: string, name: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0 || !value.every((m) => typeof m === "string" && AUTHENTICATION_METHOD.test(m))) {
-    throw new TypeError(`express-logout: ${factory} \`${name}\` must be a non-empty array of method names such as ["totp", "webauthn"].`);
+    throw new SetupError("option-invalid", `${factory} \`${name}\` must be a non-empty array of method names such as ["totp", "webauthn"].`);
   }
   return [...(value as string[])];
 }

@@ -35,7 +35,8 @@ export interface RecordActivityOptions {
  */
 export async function recordActivity(store: SessionStore, session: SessionRecord, options: Readonly<RecordActivityOptions> = {}): Promise<SessionRecord> {
   const now = Date.now();
-  if (!activityDue(session, now, options.touchEveryMs)) return session;
+  // A store without `touchSession` cannot extend anything (issueSession refuses an idle timeout on such a store).
+  if (store.touchSession === undefined || !activityDue(session, now, options.touchEveryMs)) return session;
   await store.touchSession(session.id, now);
   return { ...session, lastSeenAt: now };
 }

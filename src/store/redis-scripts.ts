@@ -142,8 +142,8 @@ return false
  * The body shared by both create scripts: refuses a live duplicate id ({1}) or token hash ({2}), then writes the
  * record, the token index and the user index with their TTLs and trims the user index of expired members. With a
  * limit (`limitArg` names the ARGV index of the maximum, the next one the policy), the user's live sessions are
- * counted in the same script: at the limit it refuses ({3}) or ends the least recently used first, and answers
- * {0, ended session ids...}.
+ * counted in the same script: at the limit it refuses ({3}) or ends the least recently used first, announcing each
+ * on the revocation feed (the ARGV after the policy names the publish command), and answers {0, ended ids...}.
  * KEYS[1] user index, KEYS[2] record, KEYS[3] token index. ARGV[1] now, ARGV[2] ttl ms (until the session's
  * end, idle or absolute), ARGV[3] that end (the index score), ARGV[4] index member, ARGV[5] user key base.
  */
@@ -154,11 +154,11 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local alive = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local rec = ARGV[5] .. 'session:' .. member
-  local f = redis.call('HMGET', rec, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'id', 'tokenKey')
+  local f = redis.call('HMGET', rec, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'id', 'tokenKey', 'userId')
   if not f[1] then
     redis.call('ZREM', KEYS[1], member)
   elseif ends(f[1], f[2], f[3], f[4]) > now then
-    alive[#alive + 1] = { member = member, rec = rec, seen = tonumber(f[2] or f[3]), created = tonumber(f[3]), id = f[5], tokenKey = f[6] }
+    alive[#alive + 1] = { member = member, rec = rec, seen = tonumber(f[2] or f[3]), created = tonumber(f[3]), id = f[5], tokenKey = f[6], user = f[7] }
   end
 end
 local excess = #alive - max + 1
@@ -173,10 +173,12 @@ if excess > 0 then
     redis.call('ZREM', KEYS[1], v.member)
     redis.call('DEL', v.rec)
     if v.tokenKey and redis.call('GET', v.tokenKey) == v.member then redis.call('DEL', v.tokenKey) end
+    announce(ARGV[${String(limitArg + 2)}], ARGV[5], v.id, v.user, ARGV[1])
     ended[#ended + 1] = v.id
   end
 end`;
   return `${ENDS_LUA}
+${limitArg === undefined ? "" : ANNOUNCE_END_LUA}
 local now = tonumber(ARGV[1])
 local function live(key)
   local e = endsOf(key)
@@ -206,9 +208,10 @@ export const CREATE_SESSION = script("createSession", createLua(6, undefined));
 /**
  * Creates a session within a per-user limit, atomically with counting the user's live sessions (two instances
  * logging the same user in at once cannot both take the last place). ARGV[6] the limit, ARGV[7] `"refuse"` or
- * `"end-least-recently-used"`, ARGV[8..] field/value pairs. Answers {0, ended ids...}, {1}, {2}, or {3} (refused).
+ * `"end-least-recently-used"`, ARGV[8] the publish command ("" for none), ARGV[9..] field/value pairs. Answers
+ * {0, ended ids...}, {1}, {2}, or {3} (refused).
  */
-export const CREATE_SESSION_WITHIN_LIMIT = script("createSessionWithinLimit", createLua(8, 6));
+export const CREATE_SESSION_WITHIN_LIMIT = script("createSessionWithinLimit", createLua(9, 6));
 
 /**
  * The session a token index names, only if its record still carries that token hash (so a leftover index

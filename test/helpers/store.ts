@@ -1,14 +1,11 @@
-import { MemorySessionStore, sessionStoreMethods, type SessionRecord, type SessionStore } from "../../src/index.js";
+import { MemorySessionStore, allStoreMethods, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
 
-/** The optional SessionStore methods the built-in stores have. */
-const optionalMethods = ["recordAuthentication", "createSessionWithinLimit"] as const satisfies readonly (keyof SessionStore)[];
-
-/** The SessionStore methods, as MemorySessionStore implements them (the optional ones included). */
-function storeMethodNames(): (keyof SessionStore)[] {
-  return [...sessionStoreMethods, ...optionalMethods].filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+/** The CompleteSessionStore methods, as MemorySessionStore implements them. */
+function storeMethodNames(): (keyof CompleteSessionStore)[] {
+  return allStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
 }
 
-const mutating = new Set<keyof SessionStore>([
+const mutating = new Set<keyof CompleteSessionStore>([
   "createSession",
   "touchSession",
   "recordAuthentication",
@@ -29,7 +26,7 @@ export class RecordingStore extends MemorySessionStore {
   readonly mutations: string[] = [];
   readonly calls: string[] = [];
   /** Every call with its arguments, for tests that check what the store was asked (never a raw token). */
-  readonly log: { readonly method: keyof SessionStore; readonly args: readonly unknown[] }[] = [];
+  readonly log: { readonly method: keyof CompleteSessionStore; readonly args: readonly unknown[] }[] = [];
 
   constructor() {
     super({ sweepIntervalMs: 60_000 });
@@ -59,8 +56,8 @@ export class RecordingStore extends MemorySessionStore {
 }
 
 /** A store whose every call fails the way a broken backend does: `throw` rejects, `hang` never settles. */
-export function brokenStore(mode: "throw" | "hang", base: SessionStore = new MemorySessionStore()): SessionStore & { failing: boolean } {
-  const wrapper = { failing: true } as SessionStore & { failing: boolean };
+export function brokenStore(mode: "throw" | "hang", base: CompleteSessionStore = new MemorySessionStore()): CompleteSessionStore & { failing: boolean } {
+  const wrapper = { failing: true } as CompleteSessionStore & { failing: boolean };
   for (const name of storeMethodNames()) {
     const original = (base as unknown as Record<string, unknown>)[name];
     (wrapper as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {

@@ -1,0 +1,49 @@
+import type { Request } from "express";
+import type { LogoutEvents } from "./events.js";
+import type { CheckedStore } from "./store/checked-store.js";
+import type { Authentication } from "./types.js";
+
+/**
+ * Where the caller found by this library's middleware is kept on the request. A registered symbol, not a
+ * module-level `WeakMap`: when both the ESM and the CommonJS build are loaded in one process (a
+ * `requirePermission` from one, a `requireTotp` from the other), both copies read and write the same slot.
+ */
+const AUTHENTICATION = Symbol.for("express-logout.authentication");
+
+type WithState = Request & { [AUTHENTICATION]?: unknown };
+
+function isAuthentication(value: unknown): value is Authentication {
+  return typeof value === "object" && value !== null && "session" in value && "credential" in value;
+}
+
+/** The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any. */
+export function getAuthentication(req: Request): Authentication | undefined {
+  const value = (req as WithState)[AUTHENTICATION];
+  return isAuthentication(value) ? value : undefined;
+}
+
+/** Remembers the caller for later middleware of this library and for `getAuthentication`. */
+export function rememberAuthentication(req: Request, auth: Authentication): void {
+  Object.defineProperty(req, AUTHENTICATION, { value: auth, writable: true, configurable: true, enumerable: false });
+}
+
+const AUTHENTICATED_THROUGH = Symbol.for("express-logout.authenticated-through");
+
+/** The store (checked, under its factory's deadline) and events of the middleware that authenticated a request. */
+export interface AuthenticatingRuntime {
+  readonly calls: CheckedStore;
+  readonly events: LogoutEvents | undefined;
+}
+
+type WithRuntime = Request & { [AUTHENTICATED_THROUGH]?: AuthenticatingRuntime };
+
+/** Remembers, once per request, which middleware's store authenticated it (for `markAuthenticated`). */
+export function rememberAuthenticatingRuntime(req: Request, rt: AuthenticatingRuntime): void {
+  if ((req as WithRuntime)[AUTHENTICATED_THROUGH] !== undefined) return;
+  Object.defineProperty(req, AUTHENTICATED_THROUGH, { value: { calls: rt.calls, events: rt.events }, writable: true, configurable: true, enumerable: false });
+}
+
+/** The store and events of the middleware that authenticated the request, if any did. */
+export function authenticatingRuntime(req: Request): AuthenticatingRuntime | undefined {
+  return (req as WithRuntime)[AUTHENTICATED_THROUGH];
+}

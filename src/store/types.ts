@@ -1,0 +1,172 @@
+/** Milliseconds since the Unix epoch. */
+export type EpochMs = number;
+
+/**
+ * One login. A store keeps only the hash of the bearer token (`tokenHash`), never the token.
+ */
+export interface SessionRecord {
+  /** Opaque, unguessable id (a UUID by default). Safe to show to the session's owner. */
+  readonly id: string;
+  readonly userId: string;
+  /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
+  readonly tokenHash: string;
+  readonly createdAt: EpochMs;
+  /** The absolute expiry: the session ends then, however active it is. */
+  readonly expiresAt: EpochMs;
+  /**
+   * When the session was last used, as written by `touchSession` (at most every `touchEveryMs`). With an idle
+   * timeout, the session idles out `idleTimeoutMs` after this moment.
+   */
+  readonly lastSeenAt?: EpochMs;
+  /**
+   * The idle timeout, fixed at issue time (`issueSession({ idleTimeoutMs })`): the session ends this long after its
+   * last recorded activity, and never later than `expiresAt`. Absent: no idle timeout.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * When the user last proved who they are in this session (the login, a TOTP step-up, a password re-check), kept
+   * apart from `createdAt` so a long-lived session can become fresh again. Absent: `createdAt`.
+   */
+  readonly authenticatedAt?: EpochMs;
+  /** How the user proved it: authentication method names such as `"password"`, `"totp"`, `"webauthn"`, most recent last. */
+  readonly amr?: readonly string[];
+  /** How the session was opened, e.g. `"login"`, `"github"`, `"api-key"`. */
+  readonly authenticationSource?: string;
+  /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
+  readonly apiKeyId?: string;
+  readonly tenant?: string;
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+/** Options of `SessionStore.revokeUserSessions`. */
+export interface RevokeUserSessionsOptions {
+  /** Keep this one session (the caller's own) alive. */
+  readonly exceptSessionId?: string;
+  /** Only end the sessions minted from this API key. */
+  readonly apiKeyId?: string;
+}
+
+/**
+ * The core every session store implements: sessions and nothing else. Every method is one awaited call and
+ * atomic on its own. Sessions expire without the caller scanning anything: at `expiresAt`, or earlier when they
+ * have an idle timeout and were not used for `idleTimeoutMs` (see `sessionEndsAt`); a store never returns a session
+ * past either, and keeps every field of a `SessionRecord` it was given (`idleTimeoutMs`, `authenticatedAt` and
+ * `amr` included). A store of only
+ * these methods serves `createLogoutHandler`, `requireSession`, `listSessions`, `whoAmI`, every shape and the
+ * browser logout flow; `requireTotp` also needs `MarkerStore`, JWTs also `JwtRevocationStore`.
+ *
+ * Answers are checked: `undefined` or `null` means "not found"; anything else that is not what the method
+ * promises is a broken store (the request gets a 503). Prove a store with `express-logout/testing`'s
+ * `describeSessionStoreConformance`.
+ */
+export interface SessionStore {
+  /** Stores a new session. Its id and token hash must be unique. */
+  createSession(session: SessionRecord): Promise<void>;
+  /** The live session with this id, or `undefined` (unknown, ended or expired; `null` is taken the same way). */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** The live session whose token hashes to `tokenHash`, or `undefined` (`null` is taken the same way). */
+  findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Every live session of the user, oldest first. */
+  listSessions(userId: string): Promise<SessionRecord[]>;
+  /** Ends one session. Idempotent: answers whether it was live before the call. */
+  revokeSession(id: string): Promise<boolean>;
+  /** Ends every live session of the user that matches `options`; answers how many ended. */
+  revokeUserSessions(userId: string, options?: RevokeUserSessionsOptions): Promise<number>;
+  /**
+   * Optional. Records activity of a live session: `lastSeenAt` becomes `at`, which moves the idle deadline of a
+   * session with `idleTimeoutMs` (never past `expiresAt`); does nothing for an unknown or ended one. Needed by
+   * `requireSession({ touchEveryMs })` and by every session issued with an idle timeout.
+   */
+  touchSession?(id: string, at: EpochMs): Promise<void>;
+}
+
+/**
+ * One-time markers and counters with a TTL, atomic across every instance sharing the store: TOTP single use and
+ * throttling (`requireTotp`), the JWT "ended" and "kept" markers, and the browser flow's record of revoked
+ * tokens. Markers and counters live in separate namespaces: a marker and a counter with the same key are two
+ * things.
+ */
+export interface MarkerStore {
+  /** Sets a one-time marker. Answers `true` to exactly one caller per key until the marker expires. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Whether a marker `claim` set is still there. Never sets one. */
+  isClaimed(key: string): Promise<boolean>;
+  /** Adds one to a counter that lives `windowMs` from its first hit; answers the new count. */
+  incrementCounter(key: string, windowMs: number): Promise<number>;
+  /** The counter's current value (0 when absent or expired). */
+  readCounter(key: string): Promise<number>;
+}
+
+/**
+ * Step-up: records that the user of a live session proved who they are again. Needed by `requireRecentAuth` and
+ * `markAuthenticated`; `requireTotp` uses it when the store has it.
+ */
+export interface StepUpStore {
+  /**
+   * `authenticatedAt` becomes the later of its value and `at`, and `method` moves to the end of `amr` (each
+   * method once, at most 8). Answers whether the session was live.
+   */
+  recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean>;
+}
+
+/** What `createSessionWithinLimit` does when the user already has `maxSessions` live sessions. */
+export type SessionLimitPolicy = "end-least-recently-used" | "refuse";
+
+/** A cap on a user's concurrent sessions, applied atomically with the login that would exceed it. */
+export interface SessionLimit {
+  /** Live sessions a user may hold at once, the new one included. A whole number >= 1. */
+  readonly maxSessions: number;
+  /** End the sessions used least recently to make room, or refuse the new login. */
+  readonly whenFull: SessionLimitPolicy;
+}
+
+/** What `createSessionWithinLimit` did. */
+export interface SessionLimitResult {
+  /** Whether the new session was stored (`false` only under `refuse` with the user at the limit). */
+  readonly created: boolean;
+  /** Ids of the sessions ended to make room (least recently used first). */
+  readonly ended: readonly string[];
+}
+
+/** A per-user session limit, enforced atomically with the login. Needed by `issueSession({ maxSessionsPerUser })`. */
+export interface SessionLimitStore {
+  /**
+   * Stores a new session unless its user already holds `limit.maxSessions` live ones; then it ends the least
+   * recently used to make room, or refuses, by `limit.whenFull`. The count, the ending and the insert are one
+   * atomic step, so concurrent logins from several instances never exceed the limit.
+   */
+  createSessionWithinLimit(session: SessionRecord, limit: SessionLimit): Promise<SessionLimitResult>;
+}
+
+/** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
+export interface JwtRevocation {
+  readonly denied: boolean;
+  /** Tokens with `iat` (in ms) before this moment are refused; `undefined` when the user has no cut-off. */
+  readonly issuedBefore: EpochMs | undefined;
+}
+
+/** JWT revocation: a `jti` deny-list and a per-user cut-off, asked together in one call. Needed by `jwtBearer`. */
+export interface JwtRevocationStore {
+  /** Refuses the JWT with this `jti` until `expiresAt` (its `exp`). */
+  denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void>;
+  /** Refuses every JWT of the user issued before `issuedBefore`; the cut-off is kept until `keepUntil`. */
+  revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void>;
+  /** One round trip: whether this `jti` is denied and the user's cut-off. */
+  jwtRevocation(userId: string, jti: string): Promise<JwtRevocation>;
+}
+
+/** A store with every capability, as `MemorySessionStore` and `RedisSessionStore` are. */
+export type CompleteSessionStore = SessionStore &
+  Required<Pick<SessionStore, "touchSession">> &
+  MarkerStore &
+  JwtRevocationStore &
+  StepUpStore &
+  SessionLimitStore;
+
+/**
+ * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
+ * `"touch"` (`SessionStore.touchSession`), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`).
+ * `"sessions"` is the core itself.
+ */
+export type StoreCapability = "sessions" | "touch" | "markers" | "jwt-revocation" | "step-up" | "session-limit";
