@@ -9,6 +9,7 @@ import type { Authentication, MarkerStore, SessionStore, UserDirectory, UserReco
 import { recordStepUp } from "./mark-authenticated.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 /** Default number of wrong codes per user and throttling window before `throttled`. */
 export const DEFAULT_TOTP_MAX_FAILURES = 5;
@@ -105,7 +106,9 @@ function keyFor(kind: string, userId: string, suffix: number): string {
  *   `requireRecentAuth` finds it fresh; emits `session.authenticated`.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
  */
-export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandler {
+export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("requireTotp", "requireTotp({ ... })", options, notMountable)) return undefined as never;
   const factory = "requireTotp";
   const rt = resolveRuntime(factory, options, problemShape, REQUIRE_TOTP_OPTIONS, { store: ["markers"] });
   const users = rt.users;
