@@ -1,0 +1,108 @@
+import type { CookieOptions, Request } from "express";
+import { LogoutError } from "../errors.js";
+import { isSessionRecord } from "../store/contract.js";
+import type { CredentialSource, ResolvedPrincipal, SessionRecord, SessionStore } from "../types.js";
+import { DEFAULT_SESSION_COOKIE, checkCookieName } from "./signed-cookie.js";
+import { trackedStateOf, type TrackedState } from "./tracked-state.js";
+
+export interface ExpressSessionOptions {
+  /** The session cookie's name, as given to express-session (`name`). Cleared at logout. Default `"connect.sid"`. */
+  readonly name?: string;
+}
+
+/** The part of express-session's `req.session` a logout uses. */
+interface RequestSession {
+  readonly cookie?: Partial<Record<"path" | "domain" | "sameSite" | "secure" | "httpOnly" | "partitioned" | "priority", unknown>>;
+  destroy(callback: (err?: unknown) => void): void;
+}
+
+/** The attributes the session cookie was set with, so clearing it reaches the same cookie (expressjs/session#241). */
+function cookieAttributes(session: RequestSession): CookieOptions {
+  const c = session.cookie ?? {};
+  const attributes: CookieOptions = { path: typeof c.path === "string" ? c.path : "/" };
+  if (typeof c.domain === "string") attributes.domain = c.domain;
+  if (typeof c.httpOnly === "boolean") attributes.httpOnly = c.httpOnly;
+  if (typeof c.secure === "boolean") attributes.secure = c.secure;
+  if (typeof c.sameSite === "boolean" || c.sameSite === "lax" || c.sameSite === "strict" || c.sameSite === "none") attributes.sameSite = c.sameSite;
+  if (typeof c.partitioned === "boolean") attributes.partitioned = c.partitioned;
+  if (c.priority === "low" || c.priority === "medium" || c.priority === "high") attributes.priority = c.priority;
+  return attributes;
+}
+
+/**
+ * Ends the request's express-session after its record ended: destroys it in the app's store, so `req.session`
+ * is gone for the rest of the request (express-session then saves nothing), and expires the cookie.
+ */
+async function closeRequestSession(req: Request, state: TrackedState, cookieName: string): Promise<void> {
+  const session = (req as { session?: RequestSession }).session;
+  if (session === undefined || trackedStateOf(session) !== state) return;
+  const attributes = cookieAttributes(session);
+  await new Promise<void>((resolve) => {
+    // The record has ended, which is what ends the session everywhere; a failure of the app's store here only
+    // leaves a dead entry that the next read with this cookie destroys, so it does not undo the logout.
+    session.destroy(() => {
+      resolve();
+    });
+  });
+  req.res?.clearCookie(cookieName, attributes);
+}
+
+/** The record in the store a factory was given: the tracked one, or the same session looked up there. */
+async function recordIn(store: SessionStore, state: TrackedState, record: SessionRecord): Promise<SessionRecord | undefined> {
+  if (store === state.store) return record;
+  const found: unknown = await store.findSessionByTokenHash(record.tokenHash);
+  return isSessionRecord(found) && found.id === record.id && found.expiresAt > Date.now() ? found : undefined;
+}
+
+/**
+ * The caller is the request's express-session, as express-session resolved it from its signed cookie and
+ * `trackSessions` checked it against its record in the same request (no further store call). Pass it in
+ * `credentials` to every factory: `requireSession`, `createLogoutHandler` (a logout of the current session,
+ * or "all", also destroys `req.session` and clears the cookie), `listSessions`, `requirePermission`,
+ * `requireTotp`, `whoAmI`, `browserLogoutFlow`. A request without a logged-in session has no credential (401).
+ */
+export function expressSession(options: Readonly<ExpressSessionOptions> = {}): CredentialSource {
+  if (typeof options !== "object" || (options as unknown) === null) throw new TypeError("express-logout: expressSession options must be an object such as `{ name: \"connect.sid\" }`.");
+  for (const key of Object.keys(options)) {
+    if (key !== "name") throw new TypeError(`express-logout: expressSession received an unsupported option \`${key}\` (known: name).`);
+  }
+  const cookieName = checkCookieName("expressSession", options.name ?? DEFAULT_SESSION_COOKIE);
+  const source = "express-session";
+  return {
+    name: source,
+    read(req) {
+      const session: unknown = (req as { session?: unknown }).session;
+      if (session === undefined || session === null) return undefined;
+      const state = trackedStateOf(session);
+      if (state === undefined) {
+        const error = new LogoutError("unauthenticated", "the express-session store is not wrapped with trackSessions: `session({ store: trackSessions(yourStore, { store }) })`");
+        return { kind: "invalid", source, error };
+      }
+      const record = state.record;
+      if (state.sid !== (req as { sessionID?: unknown }).sessionID || record === undefined) return undefined;
+      return {
+        kind: "resolved",
+        source,
+        async resolve(store): Promise<ResolvedPrincipal | undefined> {
+          const live = await recordIn(store, state, record);
+          if (live === undefined) return undefined;
+          return {
+            session: live,
+            async end(endIn) {
+              const ended = await endIn.revokeSession(live.id);
+              state.record = undefined;
+              await closeRequestSession(req, state, cookieName);
+              return ended;
+            },
+            // "All" ended every record of the user, this one included; what is left is this request's session.
+            async endAll() {
+              state.record = undefined;
+              await closeRequestSession(req, state, cookieName);
+              return 0;
+            },
+          };
+        },
+      };
+    },
+  };
+}
