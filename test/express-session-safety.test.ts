@@ -203,6 +203,20 @@ describe.each(combos)("express-session on %s, records in %s: races, instances, a
       expect(await snapshot(inner, store)).toBe(before);
     });
 
+    it("refuses a logout that a page of another site made the browser send (403), and nothing changes", async () => {
+      const server = app();
+      const a = request.agent(server);
+      await login(a, "alice");
+      await a.get("/me");
+      const before = await snapshot(inner, store);
+      for (const path of ["/logout", "/logout/all", "/logout/others"]) {
+        const res = await a.post(path).set("Sec-Fetch-Site", "cross-site");
+        expect(res.status).toBe(403);
+      }
+      expect(await snapshot(inner, store)).toBe(before);
+      expect((await a.get("/me").set("Sec-Fetch-Site", "cross-site")).status).toBe(200);
+    });
+
     it("accepts a cookie signed with an older secret of the rotation list", async () => {
       const server = app();
       const res = await request(server).post("/login").type("form").send({ username: "alice", password: "alice-password" });

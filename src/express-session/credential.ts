@@ -8,7 +8,15 @@ import { trackedStateOf, type TrackedState } from "./tracked-state.js";
 export interface ExpressSessionOptions {
   /** The session cookie's name, as given to express-session (`name`). Cleared at logout. Default `"connect.sid"`. */
   readonly name?: string;
+  /**
+   * What to do when the browser marks the request `Sec-Fetch-Site: cross-site` (a page of another site made it
+   * send the session cookie), as `cookieToken` does: `"refuse-unsafe"` (default) refuses it (403) on every
+   * method but GET, HEAD and OPTIONS; `"refuse"` on every method; `"allow"` never.
+   */
+  readonly crossSite?: "refuse-unsafe" | "refuse" | "allow";
 }
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The part of express-session's `req.session` a logout uses. */
 interface RequestSession {
@@ -64,10 +72,19 @@ async function recordIn(store: SessionStore, state: TrackedState, record: Sessio
 export function expressSession(options: Readonly<ExpressSessionOptions> = {}): CredentialSource {
   if (typeof options !== "object" || (options as unknown) === null) throw new TypeError("express-logout: expressSession options must be an object such as `{ name: \"connect.sid\" }`.");
   for (const key of Object.keys(options)) {
-    if (key !== "name") throw new TypeError(`express-logout: expressSession received an unsupported option \`${key}\` (known: name).`);
+    if (key !== "name" && key !== "crossSite") throw new TypeError(`express-logout: expressSession received an unsupported option \`${key}\` (known: name, crossSite).`);
   }
   const cookieName = checkCookieName("expressSession", options.name ?? DEFAULT_SESSION_COOKIE);
+  const crossSite: unknown = options.crossSite ?? "refuse-unsafe";
+  if (crossSite !== "refuse-unsafe" && crossSite !== "refuse" && crossSite !== "allow") {
+    throw new TypeError('express-logout: expressSession `crossSite` must be "refuse-unsafe", "refuse" or "allow".');
+  }
   const source = "express-session";
+  /** Whether a page of another site made the browser send this request, on a method `crossSite` refuses. */
+  function forged(req: Request): boolean {
+    if (crossSite === "allow" || req.headers["sec-fetch-site"] !== "cross-site") return false;
+    return crossSite === "refuse" || !SAFE_METHODS.has(req.method);
+  }
   return {
     name: source,
     read(req) {
@@ -80,6 +97,7 @@ export function expressSession(options: Readonly<ExpressSessionOptions> = {}): C
       }
       const record = state.record;
       if (state.sid !== (req as { sessionID?: unknown }).sessionID || record === undefined) return undefined;
+      if (forged(req)) return { kind: "invalid", source, error: new LogoutError("forbidden", "a page of another site sent the session cookie") };
       return {
         kind: "resolved",
         source,
