@@ -224,7 +224,11 @@ export function passportApp(options: PassportAppOptions) {
  */
 export async function snapshot(inner: InnerStoreHandle, store: SessionStore): Promise<string> {
   const entries = await inner.entries();
-  const sessions = Object.fromEntries(Object.entries(entries).map(([sid, data]) => [sid, { ...data, cookie: undefined }]));
+  const sessions = Object.fromEntries(
+    Object.entries(entries)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([sid, data]) => [sid, { ...data, cookie: undefined }]),
+  );
   const records = await Promise.all(userIds.map((id) => store.listSessions(id)));
   return JSON.stringify({ sessions, records: records.flat().map((r) => ({ id: r.id, userId: r.userId, tokenHash: r.tokenHash, createdAt: r.createdAt, expiresAt: r.expiresAt })) });
 }
