@@ -19,7 +19,7 @@ import { Strategy as LocalStrategy } from "passport-local";
 import { createClient } from "redis";
 import {
   MemorySessionStore, RedisSessionStore, bodySessionId, createLogoutHandler, expressSession, getAuthentication, requirePermission,
-  requireSession, requireTotp, sessionStoreUnavailable, shapes, trackSessions, type SessionStore, type Shape, type UserDirectory,
+  requireSession, requireTotp, sessionStoreUnavailable, shapes, trackSessions, type MarkerStore, type SessionStore, type Shape, type UserDirectory,
 } from "express-logout";
 
 // The app's users (a real app has its own table, with hashed passwords).
@@ -36,7 +36,7 @@ const users: UserDirectory = {
 };
 
 // The stores: the app's own express-session store, and express-logout's store of one record per logged-in session.
-async function stores(): Promise<{ inner: Store; store: SessionStore; where: string }> {
+async function stores(): Promise<{ inner: Store; store: SessionStore & MarkerStore; where: string }> {
   const url = process.env.REDIS_URL;
   if (url === undefined || url === "") return { inner: new MemoryStore(), store: new MemorySessionStore(), where: "memory" };
   const client = createClient({ url, disableOfflineQueue: true });

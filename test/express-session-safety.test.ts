@@ -1,7 +1,7 @@
 import { sign } from "cookie-signature";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SessionStore } from "../src/index.js";
+import type { CompleteSessionStore } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { SESSION_SECRETS, adminTotp, gate, innerStoreKinds, passportApp, snapshot, type InnerStoreHandle, type InnerStoreKind, type PassportAppOptions } from "./helpers/express-session-app.js";
 import { faultyStore } from "./helpers/faulty-store.js";
@@ -32,7 +32,7 @@ const combos = innerStoreKinds.flatMap((inner) => storeFactories.map((f) => [inn
 describe.each(combos)("express-session on %s, records in %s: races, instances, adoption, faults", (_i, _s, innerKind, factory) => {
   const express = expressVersions[0].express;
   let inner: InnerStoreHandle;
-  let store: SessionStore;
+  let store: CompleteSessionStore;
 
   beforeEach(async () => {
     inner = await innerKind.create();

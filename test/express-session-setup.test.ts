@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { sign } from "cookie-signature";
 import session, { MemoryStore, Store } from "express-session";
 import { describe, expect, it } from "vitest";
-import { MemorySessionStore, defaultSessionUserId, expressSession, readSessionCookie, sessionStoreUnavailable, trackSessions } from "../src/index.js";
+import { MemorySessionStore, SetupError, defaultSessionUserId, expressSession, readSessionCookie, sessionStoreMethods, sessionStoreUnavailable, trackSessions } from "../src/index.js";
 
 const SECRET = "current-session-secret-0123456789abcdef";
 const OLD_SECRET = "previous-session-secret-0123456789abcdef";
@@ -73,6 +73,13 @@ describe("trackSessions setup", () => {
   it("refuses a missing or wrong express-logout store", () => {
     expect(() => trackSessions(new MemoryStore(), {} as never)).toThrow(/store/);
     expect(() => trackSessions(new MemoryStore(), { store: {} as never })).toThrow(/not a SessionStore/);
+  });
+
+  it("says which capability a store of only the core methods lacks: markers, for the tombstones", () => {
+    const core = Object.fromEntries(sessionStoreMethods.map((name) => [name, (store[name] as (...a: unknown[]) => unknown).bind(store)]));
+    const attempt = () => trackSessions(new MemoryStore(), { store: core as never });
+    expect(attempt).toThrow(SetupError);
+    expect(attempt).toThrow(/trackSessions needs the markers and counters capability \(MarkerStore\).*`claim`, `isClaimed`/);
   });
 
   it("refuses an unknown option with a suggestion", () => {

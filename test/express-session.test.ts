@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hashSecret, type SessionStore } from "../src/index.js";
+import { hashSecret, type CompleteSessionStore } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { adminTotp, innerStoreKinds, memoryInner, passportApp, snapshot, type InnerStoreHandle, type InnerStoreKind } from "./helpers/express-session-app.js";
 import { storeFactories, type StoreFactory } from "./helpers/store-factories.js";
@@ -27,7 +27,7 @@ const combos = innerStoreKinds.flatMap((inner) => storeFactories.map((f) => [inn
 describe.each(combos)("express-session on %s, records in %s", (_innerName, _storeName, innerKind, factory) => {
   const express = expressVersions[0].express;
   let inner: InnerStoreHandle;
-  let store: SessionStore;
+  let store: CompleteSessionStore;
 
   beforeEach(async () => {
     inner = await innerKind.create();

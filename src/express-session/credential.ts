@@ -1,8 +1,9 @@
 import type { CookieOptions, Request } from "express";
 import { LogoutError } from "../errors.js";
-import { isSessionRecord } from "../store/contract.js";
+import { isSessionRecord } from "../store/answers.js";
 import type { CredentialSource, ResolvedPrincipal, SessionRecord, SessionStore } from "../types.js";
-import { DEFAULT_SESSION_COOKIE, checkCookieName } from "./signed-cookie.js";
+import { checkKnownOptions, cookieNameOption, oneOfOption, optionNames } from "../options/index.js";
+import { DEFAULT_SESSION_COOKIE } from "./signed-cookie.js";
 import { trackedStateOf, type TrackedState } from "./tracked-state.js";
 
 export interface ExpressSessionOptions {
@@ -59,6 +60,7 @@ async function closeRequestSession(req: Request, state: TrackedState, cookieName
 async function recordIn(store: SessionStore, state: TrackedState, record: SessionRecord): Promise<SessionRecord | undefined> {
   if (store === state.store) return record;
   const found: unknown = await store.findSessionByTokenHash(record.tokenHash);
+  // Checked as the contract says: anything but a live record of this very session is not it.
   return isSessionRecord(found) && found.id === record.id && found.expiresAt > Date.now() ? found : undefined;
 }
 
@@ -70,15 +72,9 @@ async function recordIn(store: SessionStore, state: TrackedState, record: Sessio
  * `requireTotp`, `whoAmI`, `browserLogoutFlow`. A request without a logged-in session has no credential (401).
  */
 export function expressSession(options: Readonly<ExpressSessionOptions> = {}): CredentialSource {
-  if (typeof options !== "object" || (options as unknown) === null) throw new TypeError("express-logout: expressSession options must be an object such as `{ name: \"connect.sid\" }`.");
-  for (const key of Object.keys(options)) {
-    if (key !== "name" && key !== "crossSite") throw new TypeError(`express-logout: expressSession received an unsupported option \`${key}\` (known: name, crossSite).`);
-  }
-  const cookieName = checkCookieName("expressSession", options.name ?? DEFAULT_SESSION_COOKIE);
-  const crossSite: unknown = options.crossSite ?? "refuse-unsafe";
-  if (crossSite !== "refuse-unsafe" && crossSite !== "refuse" && crossSite !== "allow") {
-    throw new TypeError('express-logout: expressSession `crossSite` must be "refuse-unsafe", "refuse" or "allow".');
-  }
+  checkKnownOptions("expressSession", options, optionNames<ExpressSessionOptions>({ name: true, crossSite: true }));
+  const cookieName = cookieNameOption("expressSession", "name", options.name ?? DEFAULT_SESSION_COOKIE);
+  const crossSite = oneOfOption("expressSession", "crossSite", options.crossSite ?? "refuse-unsafe", ["refuse-unsafe", "refuse", "allow"] as const);
   const source = "express-session";
   /** Whether a page of another site made the browser send this request, on a method `crossSite` refuses. */
   function forged(req: Request): boolean {

@@ -1,8 +1,8 @@
+import type { GuardOptions } from "../deadline.js";
 import type { LogoutEvents } from "../events.js";
-import { constantTimeEqual, hashSecret } from "../secrets.js";
+import { hashSecret } from "../secrets.js";
 import { newSessionId } from "../sessions.js";
-import { isSessionRecord } from "../store/contract.js";
-import { guarded, malformedAnswer, type GuardOptions } from "../store/guard.js";
+import { CheckedStore } from "../store/checked-store.js";
 import type { EpochMs, SessionRecord, SessionStore } from "../types.js";
 
 /** How long a tombstone lives at the least, when the session it marks would have expired sooner. */
@@ -23,12 +23,13 @@ export interface DeviceFacts {
  */
 export class SessionRecords {
   readonly store: SessionStore;
-  readonly #guard: GuardOptions;
+  readonly #calls: CheckedStore;
   readonly #events: LogoutEvents | undefined;
 
+  /** `store` must have the markers capability (`trackSessions` checked it at setup). */
   constructor(store: SessionStore, guard: GuardOptions) {
     this.store = store;
-    this.#guard = guard;
+    this.#calls = new CheckedStore(store, guard);
     this.#events = guard.events;
   }
 
@@ -36,13 +37,8 @@ export class SessionRecords {
    * The live record of express-session `sid`, or `undefined`. The hash is compared again in constant time and
    * the expiry checked whatever the store says; an answer that is not a record is a broken store (a 503).
    */
-  async live(sid: string): Promise<SessionRecord | undefined> {
-    const tokenHash = hashSecret(sid);
-    const answer: unknown = await guarded("findSessionByTokenHash", () => this.store.findSessionByTokenHash(tokenHash), this.#guard);
-    if (answer === undefined || answer === null) return undefined;
-    if (!isSessionRecord(answer)) throw malformedAnswer("findSessionByTokenHash", this.#guard);
-    if (!constantTimeEqual(answer.tokenHash, tokenHash) || answer.expiresAt <= Date.now()) return undefined;
-    return answer;
+  live(sid: string): Promise<SessionRecord | undefined> {
+    return this.#calls.findSessionByTokenHash(hashSecret(sid));
   }
 
   /**
@@ -63,7 +59,7 @@ export class SessionRecords {
       ...(device.userAgent === undefined ? {} : { userAgent: device.userAgent.slice(0, MAX_USER_AGENT_LENGTH) }),
     };
     try {
-      await guarded("createSession", () => this.store.createSession(record), this.#guard);
+      await this.#calls.run("createSession", () => this.store.createSession(record));
       return record;
     } catch (error) {
       const winner = await this.live(sid);
@@ -74,16 +70,14 @@ export class SessionRecords {
 
   /** Ends a record; answers whether it was live. `by` is told to the audit log when the session ends here. */
   async end(record: SessionRecord, by: string | undefined): Promise<boolean> {
-    const live = await guarded("revokeSession", () => this.store.revokeSession(record.id), this.#guard);
+    const live = await this.#calls.revokeSession(record.id);
     if (live) this.#events?.emit("session.ended", { sessionId: record.id, userId: record.userId, by, target: "current", at: Date.now() });
     return live;
   }
 
-  /** Records `lastSeenAt`, on stores that keep it. */
-  async seen(record: SessionRecord, at: EpochMs): Promise<void> {
-    const store = this.store;
-    if (typeof store.touchSession !== "function") return;
-    await guarded("touchSession", () => store.touchSession(record.id, at), this.#guard);
+  /** Records `lastSeenAt`, on stores that keep it (the optional `touchSession`). */
+  seen(record: SessionRecord, at: EpochMs): Promise<void> {
+    return this.#calls.touchSession(record.id, at);
   }
 
   /**
@@ -92,15 +86,12 @@ export class SessionRecords {
    * directly) is then refused instead of adopted.
    */
   async bury(sid: string, until: EpochMs): Promise<void> {
-    const ttl = Math.max(MIN_TOMBSTONE_MS, until - Date.now());
-    await guarded("incrementCounter", () => this.store.incrementCounter(tombstoneKey(sid), ttl), this.#guard);
+    await this.#calls.claim(tombstoneKey(sid), Math.max(MIN_TOMBSTONE_MS, until - Date.now()));
   }
 
   /** Whether `sid` ended (see `bury`). */
-  async buried(sid: string): Promise<boolean> {
-    const count: unknown = await guarded("readCounter", () => this.store.readCounter(tombstoneKey(sid)), this.#guard);
-    if (typeof count !== "number" || !Number.isFinite(count)) throw malformedAnswer("readCounter", this.#guard);
-    return count > 0;
+  buried(sid: string): Promise<boolean> {
+    return this.#calls.isClaimed(tombstoneKey(sid));
   }
 }
 

@@ -1,5 +1,6 @@
 import { unsign } from "cookie-signature";
 import { readCookieHeader } from "../credentials/index.js";
+import { SetupError, checkKnownOptions, cookieNameOption, optionNames } from "../options/index.js";
 
 /** express-session's default cookie name. */
 export const DEFAULT_SESSION_COOKIE = "connect.sid";
@@ -17,17 +18,10 @@ export interface SignedSessionCookieOptions {
   readonly name?: string;
 }
 
-export function checkCookieName(factory: string, name: unknown): string {
-  if (typeof name !== "string" || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new TypeError(`express-logout: ${factory} \`name\` must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), such as "connect.sid".`);
-  }
-  return name;
-}
-
 function checkSecrets(secret: unknown): readonly string[] {
   const list: unknown[] = typeof secret === "string" ? [secret] : Array.isArray(secret) ? (secret as unknown[]) : [];
   if (list.length === 0 || !list.every((s) => typeof s === "string" && s !== "")) {
-    throw new TypeError("express-logout: readSessionCookie `secret` must be the app's express-session secret: a non-empty string or a list of them, newest first.");
+    throw new SetupError("option-invalid", "readSessionCookie `secret` must be the app's express-session secret: a non-empty string or a list of them, newest first.");
   }
   return list as string[];
 }
@@ -44,9 +38,9 @@ function checkSecrets(secret: unknown): readonly string[] {
  * ```
  */
 export function readSessionCookie(cookieHeader: string | undefined, options: Readonly<SignedSessionCookieOptions>): string | undefined {
-  if (typeof options !== "object" || (options as unknown) === null) throw new TypeError("express-logout: readSessionCookie needs options with `secret`.");
+  checkKnownOptions("readSessionCookie", options, optionNames<SignedSessionCookieOptions>({ secret: true, name: true }), "with `secret`");
   const secrets = checkSecrets(options.secret);
-  const name = checkCookieName("readSessionCookie", options.name ?? DEFAULT_SESSION_COOKIE);
+  const name = cookieNameOption("readSessionCookie", "name", options.name ?? DEFAULT_SESSION_COOKIE);
   if (typeof cookieHeader !== "string") return undefined;
   const value = readCookieHeader(cookieHeader, name);
   if (value?.startsWith("s:") !== true || value.length > MAX_SIGNED_VALUE_LENGTH) return undefined;

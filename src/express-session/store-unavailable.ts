@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from "express";
 import { isLogoutError } from "../errors.js";
-import { sendReply } from "../handlers/runtime.js";
+import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
+import { sendReply } from "../handlers/runtime/index.js";
 import { problemShape } from "../shapes/problem.js";
 import type { Shape } from "../types.js";
 
@@ -20,9 +21,10 @@ export interface SessionStoreUnavailableOptions {
  * ```
  */
 export function sessionStoreUnavailable(options: Readonly<SessionStoreUnavailableOptions> = {}): ErrorRequestHandler {
+  checkKnownOptions("sessionStoreUnavailable", options, optionNames<SessionStoreUnavailableOptions>({ shape: true }));
   const shape = options.shape ?? problemShape;
   if (typeof shape !== "object" || typeof shape.error !== "function") {
-    throw new TypeError("express-logout: sessionStoreUnavailable `shape` must be a Shape, such as `shapes.rocketChat`.");
+    throw new SetupError("option-invalid", "sessionStoreUnavailable `shape` must be a Shape, such as `shapes.rocketChat`.");
   }
   return function sessionStoreUnavailableHandler(error: unknown, req: Request, res: Response, next: NextFunction): void {
     if (!isLogoutError(error) || error.code !== "store-unavailable" || res.headersSent) {

@@ -1,9 +1,10 @@
 import type { EventEmitter } from "node:events";
 import type { LogoutEvents } from "../events.js";
-import { closest, positive } from "../handlers/options.js";
-import { assertSessionStore } from "../store/contract.js";
-import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS } from "../store/guard.js";
-import type { SessionStore } from "../types.js";
+import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS } from "../deadline.js";
+import { isLogoutEvents } from "../events.js";
+import { SetupError, checkKnownOptions, functionOption, optionNames, positiveOption } from "../options/index.js";
+import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
+import type { MarkerStore, SessionStore } from "../types.js";
 import { InnerStore } from "./inner-store.js";
 import { withoutTracking, type SessionData } from "./session-data.js";
 import { SessionRecords } from "./session-records.js";
@@ -15,8 +16,11 @@ import { defaultSessionUserId, type SessionUserId } from "./user-id.js";
 export const DEFAULT_LAST_SEEN_EVERY_MS = 60_000;
 
 export interface TrackSessionsOptions {
-  /** The express-logout store that keeps one record per logged-in session (memory, Redis or your own). Required. */
-  readonly store: SessionStore;
+  /**
+   * The express-logout store that keeps one record per logged-in session (memory, Redis or your own). Required.
+   * Besides the core it needs the markers capability (`MarkerStore`), for the tombstones of ended sessions.
+   */
+  readonly store: SessionStore & MarkerStore;
   /**
    * Finds the user in the session data. Default: passport's `data.passport.user`, else `data.userId`; a
    * number becomes its string. It must answer a string, a number, or `undefined` for "no user".
@@ -39,7 +43,21 @@ export interface TrackSessionsOptions {
   readonly events?: LogoutEvents;
 }
 
-const OPTION_NAMES = ["store", "userId", "maxLifetimeMs", "touchEveryMs", "timeoutMs", "retryAfterSeconds", "events"];
+const OPTION_NAMES = optionNames<TrackSessionsOptions>({
+  store: true,
+  userId: true,
+  maxLifetimeMs: true,
+  touchEveryMs: true,
+  timeoutMs: true,
+  retryAfterSeconds: true,
+  events: true,
+});
+
+/**
+ * What tracking needs of the express-logout store beyond the core: markers, for the tombstone of a destroyed
+ * session. `touchSession` is used when the store has it ("last seen").
+ */
+const NEEDS = ["markers"] as const;
 
 /** The members of an express-session store that the wrapper relies on. */
 export interface ExpressSessionStoreLike extends EventEmitter {
@@ -65,7 +83,7 @@ interface SessionRequest {
 }
 
 function fail(message: string): never {
-  throw new TypeError(`express-logout: trackSessions ${message}`);
+  throw new SetupError("option-invalid", `trackSessions ${message}`);
 }
 
 /**
@@ -117,24 +135,20 @@ export function trackSessions<S extends ExpressSessionStoreLike>(inner: S, optio
     fail("needs the app's express-session store as its first argument, such as `trackSessions(new RedisStore({ client }), { store })`.");
   }
   const Base = storeClassOf(inner) ?? fail("needs an express-session store (a subclass of `session.Store`, as MemoryStore, connect-redis and connect-pg-simple are).");
-  if (typeof options !== "object" || (options as unknown) === null) fail("needs options with at least `store`, the express-logout SessionStore.");
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(name)) {
-      const suggestion = closest(name, OPTION_NAMES);
-      fail(`received an unsupported option \`${name}\`.${suggestion === undefined ? "" : ` Did you mean \`${suggestion}\`?`}`);
-    }
-  }
+  checkKnownOptions("trackSessions", options, OPTION_NAMES, "with at least `store`, the express-logout SessionStore");
   assertSessionStore(options.store);
-  if (options.userId !== undefined && typeof options.userId !== "function") fail("`userId` must be a function `(data) => id` that reads the user's id from the session data.");
-  const timeoutMs = positive("trackSessions", "timeoutMs", options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
-  const retryAfterSeconds = Math.ceil(positive("trackSessions", "retryAfterSeconds", options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
-  const touchEveryMs = positive("trackSessions", "touchEveryMs", options.touchEveryMs ?? DEFAULT_LAST_SEEN_EVERY_MS);
-  const maxLifetimeMs = options.maxLifetimeMs === undefined ? undefined : positive("trackSessions", "maxLifetimeMs", options.maxLifetimeMs);
+  assertStoreCapabilities(options.store, NEEDS, "trackSessions");
+  const userId = options.userId === undefined ? undefined : (functionOption("trackSessions", "userId", options.userId, "`(data) => id` that reads the user's id from the session data") as SessionUserId);
+  if (options.events !== undefined && !isLogoutEvents(options.events)) fail("`events` must be a `new LogoutEvents()`.");
+  const timeoutMs = positiveOption("trackSessions", "timeoutMs", options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+  const retryAfterSeconds = Math.ceil(positiveOption("trackSessions", "retryAfterSeconds", options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
+  const touchEveryMs = positiveOption("trackSessions", "touchEveryMs", options.touchEveryMs ?? DEFAULT_LAST_SEEN_EVERY_MS);
+  const maxLifetimeMs = options.maxLifetimeMs === undefined ? undefined : positiveOption("trackSessions", "maxLifetimeMs", options.maxLifetimeMs);
 
   const records = new SessionRecords(options.store, { timeoutMs, retryAfterSeconds, events: options.events });
   const tracker = new SessionTracker(new InnerStore(inner), records, {
-    userId: options.userId ?? defaultSessionUserId,
-    customUserId: options.userId !== undefined,
+    userId: userId ?? defaultSessionUserId,
+    customUserId: userId !== undefined,
     maxLifetimeMs,
     touchEveryMs,
   });

@@ -19,7 +19,7 @@ import {
   sessionStoreUnavailable,
   shapes,
   trackSessions,
-  type SessionStore,
+  type CompleteSessionStore,
   type TrackSessionsOptions,
   type UserDirectory,
 } from "../../src/index.js";
@@ -139,7 +139,7 @@ export const innerStoreKinds: InnerStoreKind[] = [memoryInner, ...(redis ? [redi
 export interface PassportAppOptions {
   readonly express: ExpressFactory;
   readonly inner: Store;
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly session?: Partial<SessionOptions>;
   readonly track?: Partial<TrackSessionsOptions>;
   /** Awaited by `POST /slow` and `GET /slow` before they answer: a request still running while the test acts. */
@@ -222,7 +222,7 @@ export function passportApp(options: PassportAppOptions) {
  * Everything both stores hold, for "nothing changed" checks: the app's sessions (without `cookie`, whose expiry
  * every request that passes moves) and every record of the known users.
  */
-export async function snapshot(inner: InnerStoreHandle, store: SessionStore): Promise<string> {
+export async function snapshot(inner: InnerStoreHandle, store: CompleteSessionStore): Promise<string> {
   const entries = await inner.entries();
   const sessions = Object.fromEntries(
     Object.entries(entries)
