@@ -138,7 +138,7 @@ describe.each(combos)("express-session on %s, records in %s: races, instances, a
   describe("the express-logout store failing or hanging", () => {
     it.each(["fail", "hang"] as const)("when it does %s: 503 with Retry-After everywhere, never a pass, nothing changed", async (fault) => {
       const faulty = faultyStore(store);
-      const server = passportApp({ express, inner: inner.store, store: faulty.store, track: { timeoutMs: 150 } }).app;
+      const server = passportApp({ express, inner: inner.store, store: faulty.store, track: { timeoutMs: 500 } }).app;
       const [a, admin] = [request.agent(server), request.agent(server)];
       await login(a, "alice");
       await login(admin, "admin");
