@@ -1,5 +1,7 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -9,12 +11,14 @@ export interface MemorySessionStoreOptions {
   readonly sweepIntervalMs?: number;
 }
 
+const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepIntervalMs: true });
+
 /**
  * The embedded store: one process, O(1) per operation. Sessions are indexed by id, by token hash and by user;
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -23,15 +27,16 @@ export class MemorySessionStore implements SessionStore {
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #timer: NodeJS.Timeout;
+  /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
+  readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
-    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
-      throw new TypeError("express-logout: MemorySessionStore `sweepIntervalMs` must be a positive number of milliseconds.");
-    }
+    checkKnownOptions("MemorySessionStore", options, MEMORY_STORE_OPTIONS);
+    const sweepIntervalMs = positiveOption("MemorySessionStore", "sweepIntervalMs", options.sweepIntervalMs ?? 60_000);
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
+      this.#announce(session, "expired");
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
@@ -46,6 +51,11 @@ export class MemorySessionStore implements SessionStore {
   /** Live sessions held (expired ones not yet swept included). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
   }
 
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
@@ -67,6 +77,7 @@ export class MemorySessionStore implements SessionStore {
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#endListeners.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -121,6 +132,7 @@ export class MemorySessionStore implements SessionStore {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
+    if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
   }
 
@@ -146,6 +158,7 @@ export class MemorySessionStore implements SessionStore {
       if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
       this.#sessions.delete(id);
       this.#unindex(id, session);
+      this.#announce(session, "revoked");
       count += 1;
     }
     return Promise.resolve(count);
@@ -156,6 +169,10 @@ export class MemorySessionStore implements SessionStore {
     if (this.#markers.get(key, now) !== undefined) return Promise.resolve(false);
     this.#markers.set(key, true, now + ttlMs);
     return Promise.resolve(true);
+  }
+
+  isClaimed(key: string): Promise<boolean> {
+    return Promise.resolve(this.#markers.get(key) !== undefined);
   }
 
   incrementCounter(key: string, windowMs: number): Promise<number> {
@@ -190,6 +207,26 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve({
       denied: this.#deniedJwts.get(jwtKey(userId, jti)) !== undefined,
       issuedBefore: this.#jwtCutoffs.get(userId),
+    });
+  }
+
+  /**
+   * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
+   * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
+   */
+  subscribeSessionEnds(userId: string, listener: SessionEndListener): Promise<() => void> {
+    this.#endListeners.add(userId, listener);
+    return Promise.resolve(() => {
+      this.#endListeners.remove(userId, listener);
+    });
+  }
+
+  /** Delivered after the current call returns, so a listener never runs inside the store operation. */
+  #announce(session: SessionRecord, reason: SessionEndReason): void {
+    if (!this.#endListeners.has(session.userId)) return;
+    const notice = { sessionId: session.id, userId: session.userId, reason, at: Date.now() };
+    queueMicrotask(() => {
+      this.#endListeners.deliver(notice);
     });
   }
 
