@@ -136,16 +136,6 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
     return Promise.resolve(live);
   }
 
-  /** Ends the live session whose token hashes to `tokenHash` and answers it as it was (the logout of the caller's own session). */
-  endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const id = this.#byTokenHash.get(tokenHash);
-    const session = id === undefined ? undefined : this.#sessions.get(id);
-    if (id === undefined || session === undefined) return Promise.resolve(undefined);
-    this.#sessions.delete(id);
-    this.#unindex(id, session);
-    return Promise.resolve(session);
-  }
-
   revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     const ids = this.#byUser.get(userId);
     if (ids === undefined) return Promise.resolve(0);
