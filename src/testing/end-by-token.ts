@@ -35,7 +35,8 @@ export function endByTokenStoreTests(instance: StoreInstance<EndByTokenStore>): 
     const session = sampleSession(user());
     await store().createSession(session);
     const answers = await Promise.all(Array.from({ length: 8 }, () => store().endSessionByTokenHash(session.tokenHash)));
-    expect(answers.filter((a) => a !== undefined && a !== null)).toEqual([session]);
+    // A store may answer null for "none", as SQL drivers do.
+    expect(answers.filter((a) => (a as SessionRecord | null | undefined) != null)).toEqual([session]);
   });
 
   if (instance.sharedBackend) {
