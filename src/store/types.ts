@@ -79,6 +79,13 @@ export interface SessionStore {
    * `requireSession({ touchEveryMs })` and by every session issued with an idle timeout.
    */
   touchSession?(id: string, at: EpochMs): Promise<void>;
+  /**
+   * Optional. Ends the live session whose token hashes to `tokenHash` and answers it as it was before the call
+   * (`undefined` when there was none): the lookup and the revoke of a logout of the caller's own session in one
+   * call, so one round trip. Without it, that logout is a `findSessionByTokenHash`, then a `revokeSession`.
+   * `RedisSessionStore` has it; `MemorySessionStore` does not need it (its calls cost no round trip).
+   */
+  endSessionByTokenHash?(tokenHash: string): Promise<SessionRecord | undefined>;
 }
 
 /**
@@ -166,7 +173,8 @@ export type CompleteSessionStore = SessionStore &
 
 /**
  * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
- * `"touch"` (`SessionStore.touchSession`), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`).
+ * `"touch"` (`SessionStore.touchSession`), `"end-by-token"` (`SessionStore.endSessionByTokenHash`, one call for
+ * a logout; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`).
  * `"sessions"` is the core itself.
  */
-export type StoreCapability = "sessions" | "touch" | "markers" | "jwt-revocation" | "step-up" | "session-limit";
+export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation" | "step-up" | "session-limit";
