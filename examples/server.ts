@@ -27,6 +27,7 @@ const server: Server = await new Promise((resolve) => {
     store,
     config,
     publicUrl: process.env.PUBLIC_URL ?? `http://${host}:${port}`,
+    ...(process.env.SESSION_IDLE_TIMEOUT_MS === undefined ? {} : { sessionIdleTimeoutMs: Number(process.env.SESSION_IDLE_TIMEOUT_MS) }),
     ...(process.env.RETURN_TO_ALLOW === undefined ? {} : { returnToAllow: process.env.RETURN_TO_ALLOW.split(",").map((v) => v.trim()).filter(Boolean) }),
   }).app.listen(port, host, () => { resolve(s); });
 });

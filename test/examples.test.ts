@@ -122,6 +122,31 @@ describe("the small examples, each run as a developer would and driven through i
     expect(await json(await fetch(`${url}/v1/whoami`, { headers: auth }))).toMatchObject({ code: 16 });
   });
 
+  it("examples/session-lifetime-app.ts: the session limit, the deadlines, a stale password change refused, re-check, others signed out, idle end", async () => {
+    const url = await run("examples/session-lifetime-app.ts", { IDLE_TIMEOUT_MS: "3000", RECENT_AUTH_MS: "1500" });
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
+    const login = async () => (await json<{ token: string }>(await post("/login", { password: "correct horse" }))).token;
+    const first = await login();
+    const [second, third, fourth] = [await login(), await login(), await login()];
+    // The fourth login ended the least recently used session: the first.
+    expect((await fetch(`${url}/me`, { headers: { authorization: `Bearer ${first}` } })).status).toBe(401);
+    const me = await json<{ idlesOutAt: string; endsAt: string }>(await fetch(`${url}/me`, { headers: { authorization: `Bearer ${fourth}` } }));
+    expect(Date.parse(me.idlesOutAt) - Date.now()).toBeGreaterThan(1_000);
+    expect(Date.parse(me.endsAt) - Date.parse(me.idlesOutAt)).toBeGreaterThan(60 * 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const stale = await post("/password", { next: "battery staple" }, fourth);
+    expect(stale.status).toBe(401);
+    expect(await json(stale)).toMatchObject({ code: "reauthentication-required" });
+    expect((await post("/reauthenticate", { password: "correct horse" }, fourth)).status).toBe(200);
+    expect(await json(await post("/password", { next: "battery staple" }, fourth))).toEqual({ changed: true, sessionsEnded: 2 });
+    for (const token of [second, third]) expect((await fetch(`${url}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await post("/login", { password: "correct horse" })).status).toBe(401);
+    // Unused for longer than its idle timeout, the session ends.
+    await new Promise((resolve) => setTimeout(resolve, 3_200));
+    expect((await fetch(`${url}/me`, { headers: { authorization: `Bearer ${fourth}` } })).status).toBe(401);
+  });
+
   it("examples/soajs-app.ts: logout answers the user, then data:true", async () => {
     const url = await run("examples/soajs-app.ts");
     const { soajsauth } = await json<{ soajsauth: string }>(await fetch(`${url}/urac/login`, { method: "POST" }));

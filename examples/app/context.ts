@@ -7,8 +7,10 @@ export interface ExampleContext {
   readonly store: CompleteSessionStore;
   readonly users: DemoDirectory;
   readonly events: LogoutEvents;
-  /** Session lifetime in ms (24 h). */
+  /** Absolute session lifetime in ms (24 h). */
   readonly sessionTtlMs: number;
+  /** Idle timeout of a session in ms (30 min, `SESSION_IDLE_TIMEOUT_MS`): a session nobody uses for this long ends. */
+  readonly sessionIdleTimeoutMs: number;
   /** The app's public origin, e.g. `http://127.0.0.1:3000`. */
   readonly publicUrl: string;
   /** Extra `return_to` prefixes the browser logout flow allows besides the app's own origin. */
@@ -23,8 +25,11 @@ export async function openSession(ctx: ExampleContext, req: Request, userId: str
   try {
     return await issueSession(ctx.store, {
       userId,
-      ttlMs: ctx.sessionTtlMs,
+      lifetimeMs: ctx.sessionTtlMs,
+      idleTimeoutMs: ctx.sessionIdleTimeoutMs,
       authenticationSource,
+      // A login with the password records it as the session's first authentication method.
+      ...(authenticationSource === "password" ? { method: "password" } : {}),
       ...extra,
       ...(req.ip === undefined ? {} : { ip: req.ip }),
       ...(req.headers["user-agent"] === undefined ? {} : { userAgent: req.headers["user-agent"] }),

@@ -77,6 +77,18 @@ export class DemoDirectory implements UserDirectory {
     this.#add(record, password, permissions, totpSecret);
   }
 
+  /**
+   * Replaces a user's password when `current` is right (compared in constant time); answers whether it did. The
+   * new password is kept as a salted scrypt hash, like every password here.
+   */
+  changePassword(userId: string, current: unknown, next: unknown): boolean {
+    const user = this.#users.get(userId);
+    if (user === undefined || typeof next !== "string" || next.length < 8 || next.length > 1024) return false;
+    if (this.checkPassword(user.record.username, current)?.id !== userId) return false;
+    this.#add(user.record, next, [...user.permissions], user.totpSecret);
+    return true;
+  }
+
   /** The user whose username and password match, or `undefined`; the password is compared in constant time. */
   checkPassword(username: unknown, password: unknown): UserRecord | undefined {
     if (typeof username !== "string" || typeof password !== "string" || password.length > 1024) return undefined;

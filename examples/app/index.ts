@@ -6,6 +6,7 @@ import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
 import { mountKratos } from "./kratos.js";
+import { mountAccount } from "./account.js";
 import { mountPage } from "./page.js";
 import { mountSoajs } from "./soajs.js";
 
@@ -15,6 +16,8 @@ export interface ExampleAppOptions {
   readonly config?: DemoConfig;
   readonly returnToAllow?: readonly string[];
   readonly events?: LogoutEvents;
+  /** Idle timeout of every session, in ms. Default 30 minutes. */
+  readonly sessionIdleTimeoutMs?: number;
 }
 
 /** The example app: every product's routes on their seed paths, on one store. */
@@ -28,13 +31,16 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
     users: new DemoDirectory(options.config ?? demoConfig()),
     events: options.events ?? new LogoutEvents(),
     sessionTtlMs: 24 * 60 * 60 * 1000,
+    sessionIdleTimeoutMs: options.sessionIdleTimeoutMs ?? 30 * 60 * 1000,
     publicUrl: options.publicUrl,
     returnToAllow: options.returnToAllow ?? ["https://app.example.com/"],
   };
   mountEndor(app, ctx);
   mountSoajs(app, ctx);
   mountRocketChat(app, ctx);
-  mountPage(app, ctx, mountKratos(app, ctx));
+  const flow = mountKratos(app, ctx);
+  mountAccount(app, ctx, flow);
+  mountPage(app, ctx, flow);
   // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace; a store that fails
   // during a login is a 503 with Retry-After, as the library answers it.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

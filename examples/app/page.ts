@@ -1,6 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { Express, Request, Response } from "express";
-import { KRATOS_SESSION_COOKIE, LogoutError, hashSecret, isLogoutError, type BrowserLogoutFlow, type SessionRecord, type UserRecord } from "../../src/index.js";
+import {
+  KRATOS_SESSION_COOKIE,
+  LogoutError,
+  hashSecret,
+  idleExpiresAt,
+  isLogoutError,
+  recordActivity,
+  type BrowserLogoutFlow,
+  type SessionRecord,
+  type UserRecord,
+} from "../../src/index.js";
 import { route, type ExampleContext } from "./context.js";
 
 /** How often visiting the page records "last seen" for the session: at most once a minute. */
@@ -19,6 +29,22 @@ export function deviceName(userAgent: string | undefined): string {
     /Edg\//.test(userAgent) ? "Edge" : /Chrome\/|HeadlessChrome|Chromium/.test(userAgent) ? "Chrome" : /Firefox\//.test(userAgent) ? "Firefox" : /Safari\//.test(userAgent) ? "Safari" : /^curl\//.test(userAgent) ? "curl" : userAgent.split(/[ /]/)[0] ?? "Unknown";
   const os = /Windows/.test(userAgent) ? "Windows" : /Android/.test(userAgent) ? "Android" : /iPhone|iPad/.test(userAgent) ? "iOS" : /Mac OS X/.test(userAgent) ? "macOS" : /Linux/.test(userAgent) ? "Linux" : undefined;
   return os === undefined ? browser : `${browser} on ${os}`;
+}
+
+/** "in 29 min", "in 23 h": how long until a deadline, for people. */
+function until(ms: number, now: number): string {
+  const s = Math.max(0, Math.round((ms - now) / 1000));
+  if (s < 60) return "in under a minute";
+  if (s < 3600) return `in ${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `in ${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `in ${Math.floor(s / 86_400)} d`;
+}
+
+/** A deadline as a `<time>` element: relative for people, exact (UTC) in `datetime` and on hover. */
+function deadline(ms: number | undefined, now: number): string {
+  if (ms === undefined) return "never (no idle timeout)";
+  const iso = new Date(ms).toISOString();
+  return `<time datetime="${html(iso)}" title="${html(iso)}">${html(until(ms, now))}</time>`;
 }
 
 function ago(ms: number, now: number): string {
@@ -57,7 +83,14 @@ function loginPage(nonce: string): string {
 </form>`);
 }
 
-function sessionsPage(nonce: string, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string): string {
+/** "30 minutes", "24 hours". */
+function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${String(minutes)} minutes`;
+  return `${String(Math.round(minutes / 60))} hours`;
+}
+
+function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string): string {
   const now = Date.now();
   const rows = sessions
     .map((s) => {
@@ -66,6 +99,8 @@ function sessionsPage(nonce: string, user: UserRecord, current: SessionRecord, s
   <td>${html(deviceName(s.userAgent))}${mine ? ' <span class="badge">this device</span>' : ""}</td>
   <td>${html(s.ip ?? "unknown")}</td>
   <td>${html(ago(s.lastSeenAt ?? s.createdAt, now))}</td>
+  <td data-idles-out="${html(String(idleExpiresAt(s) ?? ""))}">${deadline(idleExpiresAt(s), now)}</td>
+  <td data-ends-at="${html(String(s.expiresAt))}">${deadline(s.expiresAt, now)}</td>
   <td>${mine ? "" : `<button class="danger" data-end="${html(s.id)}">End</button>`}</td>
 </tr>`;
     })
@@ -74,12 +109,21 @@ function sessionsPage(nonce: string, user: UserRecord, current: SessionRecord, s
 <header><h1>Signed in as ${html(user.username)}</h1><a class="button" id="logout" href="${html(logoutUrl)}">Log out</a></header>
 <p class="muted">${html(user.email ?? "")}</p>
 <h2>Your active sessions</h2>
-<table><thead><tr><th>Device</th><th>IP</th><th>Last seen</th><th></th></tr></thead>
+<table><thead><tr><th>Device</th><th>IP</th><th>Last seen</th><th>Idles out</th><th>Ends for good</th><th></th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
 <div class="actions"><button class="danger" id="end-others"${sessions.length > 1 ? "" : " disabled"}>End all other sessions</button></div>
-<noscript><p>Ending other sessions needs JavaScript; "Log out" works without it.</p></noscript>
+<p class="muted">A session idles out after ${html(duration(ctx.sessionIdleTimeoutMs))} without use and ends for good ${html(duration(ctx.sessionTtlMs))} after its login.</p>
+<h2>Change password</h2>
+<form class="login" id="change-password">
+  <label>Current password <input name="current" type="password" autocomplete="current-password" required></label>
+  <label>New password <input name="next" type="password" autocomplete="new-password" minlength="8" required></label>
+  <label><input name="endOthers" type="checkbox" checked> Sign out my other sessions</label>
+  <button type="submit">Change password</button>
+  <p class="muted" id="password-result" role="status"></p>
+</form>
+<noscript><p>Ending other sessions and changing the password need JavaScript; "Log out" works without it.</p></noscript>
 <script nonce="${nonce}">
   // The buttons call the app's own session-management routes (DELETE /sessions/:id, DELETE /sessions).
   // A cross-site page cannot send these: DELETE with cookies needs a CORS preflight this app never grants.
@@ -90,6 +134,22 @@ ${rows}
   }
   for (const b of document.querySelectorAll("[data-end]")) b.addEventListener("click", () => end("/sessions/" + encodeURIComponent(b.dataset.end)));
   document.getElementById("end-others").addEventListener("click", () => end("/sessions"));
+  // JSON with cookies to the app's own origin: a cross-site form cannot send it (no CORS preflight is granted).
+  document.getElementById("change-password").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const res = await fetch("/account/password", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ current: form.get("current"), next: form.get("next"), endOthers: form.get("endOthers") === "on" }),
+    });
+    const body = await res.json().catch(() => ({}));
+    document.getElementById("password-result").textContent = res.ok
+      ? "Password changed. " + body.sessionsEnded + " other session(s) signed out."
+      : "Not changed: " + (body.error ?? res.status);
+    if (res.ok) setTimeout(() => location.reload(), 800);
+  });
 </script>`);
 }
 
@@ -100,12 +160,8 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
   if (typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
   const session = await ctx.store.findSessionByTokenHash(hashSecret(token));
   if (session === undefined) return undefined;
-  const now = Date.now();
-  if (now - (session.lastSeenAt ?? session.createdAt) >= TOUCH_EVERY_MS) {
-    await ctx.store.touchSession(session.id, now);
-    return { ...session, lastSeenAt: now };
-  }
-  return session;
+  // Visiting the page is a use: it moves the idle deadline (written at most once a minute).
+  return recordActivity(ctx.store, session, { touchEveryMs: TOUCH_EVERY_MS });
 }
 
 /** `GET /`: who is signed in, a login form, the user's sessions with buttons to end them, and "Log out". */
@@ -130,6 +186,6 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
       return;
     }
     const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
-    res.send(sessionsPage(nonce, user, session, sessions, flow.logoutUrl(session.id)));
+    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id)));
   }
 }

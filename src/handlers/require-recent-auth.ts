@@ -7,7 +7,7 @@ import type { Authentication, SessionRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, getAuthentication, rememberAuthentication, settle } from "./runtime/index.js";
 
-/** Default freshness window of `requireRecentAuth`: 15 minutes, Kratos' `privileged_session_max_age` default. */
+/** Default freshness window of `requireRecentAuth`: 15 minutes. */
 export const DEFAULT_RECENT_AUTH_MAX_AGE_MS = 15 * 60 * 1000;
 
 export interface RequireRecentAuthOptions extends CommonOptions {
