@@ -1,5 +1,7 @@
 import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
+import { SessionOrder } from "./session-order.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -14,8 +16,10 @@ export interface MemorySessionStoreOptions {
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemorySessionStore implements SessionStore, SessionDirectory {
   readonly #sessions: ExpiringMap<SessionRecord>;
+  /** Every session by creation time, for the administrator's `listAllSessions`. */
+  readonly #order = new SessionOrder();
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #markers: ExpiringMap<true>;
@@ -63,6 +67,7 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.clear();
     this.#byTokenHash.clear();
     this.#byUser.clear();
+    this.#order.clear();
     this.#markers.clear();
     this.#counters.clear();
     this.#deniedJwts.clear();
@@ -86,6 +91,7 @@ export class MemorySessionStore implements SessionStore {
       this.#byUser.set(session.userId, ids);
     }
     ids.add(session.id);
+    this.#order.add(session.id, session.createdAt);
     return Promise.resolve();
   }
 
@@ -183,7 +189,35 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
+    let checked;
+    try {
+      checked = checkPageRequest(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const { cursor, limit } = checked;
+    const now = Date.now();
+    const { ids, more } = this.#order.page(cursor, limit, (id) => this.#sessions.get(id, now) !== undefined);
+    const sessions = ids.map((id) => this.#sessions.get(id, now)).filter((s): s is SessionRecord => s !== undefined);
+    const last = sessions[sessions.length - 1];
+    return Promise.resolve({ sessions, cursor: more && last !== undefined ? encodeCursor([last.createdAt, last.id]) : undefined });
+  }
+
+  countAllSessions(): Promise<number> {
+    return Promise.resolve(this.#order.size);
+  }
+
+  extendSession(id: string, expiresAt: EpochMs): Promise<SessionRecord | undefined> {
+    const session = this.#sessions.get(id);
+    if (session === undefined || !Number.isFinite(expiresAt) || expiresAt <= Date.now()) return Promise.resolve(undefined);
+    const extended = { ...session, expiresAt };
+    this.#sessions.set(id, extended, expiresAt);
+    return Promise.resolve(extended);
+  }
+
   #unindex(id: string, session: SessionRecord): void {
+    this.#order.remove(id);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);
     if (ids !== undefined) {

@@ -140,13 +140,15 @@ return 0
 
 /**
  * Ends every live session of a user, but the one named in ARGV[4] when ARGV[3] is "1", and only those of the
- * API key ARGV[6] when ARGV[5] is "1". Answers how many live sessions ended.
+ * API key ARGV[6] when ARGV[5] is "1". Answers how many live sessions ended, followed by the index member of
+ * every record it removed (so the all-sessions index can forget them).
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
 export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local n = 0
+local removed = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not (ARGV[3] == '1' and member == ARGV[4]) then
     local rec = ARGV[2] .. 'session:' .. member
@@ -158,10 +160,12 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
       redis.call('DEL', rec)
       if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
       if tonumber(f[1]) > now then n = n + 1 end
+      removed[#removed + 1] = member
     end
   end
 end
-return n
+table.insert(removed, 1, n)
+return removed
 `);
 
 /**

@@ -13,6 +13,8 @@ import {
   TOUCH_SESSION,
   type RedisScript,
 } from "./redis-scripts.js";
+import { EXTEND_SESSION, INDEX_ADD, INDEX_COUNT, INDEX_PAGE, INDEX_REMOVE, INDEX_SCRIPTS, indexKeys, indexMember } from "./redis-session-index.js";
+import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 
 /** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
 export interface RedisCommandRoute {
@@ -48,9 +50,17 @@ export interface RedisSessionStoreOptions {
    * to Redis. Liveness is always read from Redis. Default 10 000; `0` turns it off.
    */
   readonly routeCacheSize?: number;
+  /**
+   * Keep an index of every session (two sorted sets in one slot, see docs/redis.md), so that the
+   * administrator's `listAllSessions` answers a page in O(page) at any size. It costs one more command per
+   * login, sent alongside the login's own (no extra round trip), and one per logout. Default `false`: turn it
+   * on where an administrator lists sessions (the admin factories that list every session refuse a store
+   * without it at setup). Sessions opened while it was off are not listed until they are extended.
+   */
+  readonly indexAllSessions?: boolean;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize"] as const;
+const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "indexAllSessions"] as const;
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -71,13 +81,14 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements SessionStore, SessionDirectory {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
   readonly #routeCacheSize: number;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  readonly #indexAll: boolean;
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
@@ -106,10 +117,19 @@ export class RedisSessionStore implements SessionStore {
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
       throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
+    if (options.indexAllSessions !== undefined && typeof options.indexAllSessions !== "boolean") {
+      throw new TypeError("express-logout: RedisSessionStore `indexAllSessions` must be true or false.");
+    }
+    this.#indexAll = options.indexAllSessions ?? false;
     this.#send = options.sendCommand;
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+  }
+
+  /** Whether this store keeps the all-sessions index (`indexAllSessions`). */
+  get indexesAllSessions(): boolean {
+    return this.#indexAll;
   }
 
   /** The key prefix in use. */
@@ -123,7 +143,7 @@ export class RedisSessionStore implements SessionStore {
    * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
    */
   async loadScripts(): Promise<void> {
-    for (const s of ALL_SCRIPTS) {
+    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS]) {
       const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
       if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
     }
@@ -150,9 +170,14 @@ export class RedisSessionStore implements SessionStore {
       const value = session[name];
       if (value !== undefined) fields.push(name, String(value));
     }
-    const result = asInteger(await this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
-      String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
-    ]));
+    // The all-sessions index lives in another slot: its command goes alongside, not after (no extra round trip).
+    const [created] = await Promise.all([
+      this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
+        String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
+      ]),
+      this.#indexAll ? this.#indexAdd(session, now) : undefined,
+    ]);
+    const result = asInteger(created);
     if (result === 1) throw new Error(`express-logout: RedisSessionStore: session id ${session.id} already exists`);
     if (result === 2) throw new Error("express-logout: RedisSessionStore: a session with this token hash already exists");
     this.#remember(`s${session.id}`, userId);
@@ -197,8 +222,11 @@ export class RedisSessionStore implements SessionStore {
 
   async revokeSession(id: string): Promise<boolean> {
     const ended = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const live = asInteger(await this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id)]));
-      return live === 1 ? true : undefined;
+      const [reply] = await Promise.all([
+        this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id)]),
+        this.#indexAll ? this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [indexMember(keyPart(userId), keyPart(id))]) : undefined,
+      ]);
+      return asInteger(reply) === 1 ? true : undefined;
     });
     return ended ?? false;
   }
@@ -206,7 +234,7 @@ export class RedisSessionStore implements SessionStore {
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     const except = options.exceptSessionId;
     const apiKeyId = options.apiKeyId;
-    return asInteger(await this.#eval(REVOKE_USER_SESSIONS, [this.#indexKey(userId)], [
+    const [count, ...removed] = asArray(await this.#eval(REVOKE_USER_SESSIONS, [this.#indexKey(userId)], [
       String(Date.now()),
       this.#userBase(userId),
       except === undefined ? "0" : "1",
@@ -214,6 +242,85 @@ export class RedisSessionStore implements SessionStore {
       apiKeyId === undefined ? "0" : "1",
       apiKeyId ?? "",
     ]));
+    if (this.#indexAll && removed.length > 0) {
+      const base = keyPart(userId);
+      await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), removed.map((member) => indexMember(base, asText(member) ?? "")));
+    }
+    return asInteger(count);
+  }
+
+  // The administrator's side (SessionDirectory).
+
+  async listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
+    this.#needIndex("listAllSessions");
+    const { cursor, limit } = checkPageRequest(request);
+    let position: [number, string] | undefined = cursor;
+    const sessions: SessionRecord[] = [];
+    // One more than asked for tells whether a next page exists. Members whose records are gone are skipped;
+    // a few rounds bound the work when many are, and a short page still carries its cursor.
+    for (let round = 0; round < 4; round++) {
+      const want = limit + 1 - sessions.length;
+      const flat = asArray(await this.#eval(INDEX_PAGE, indexKeys(this.#prefix), [
+        String(Date.now()), String(want), position === undefined ? "" : String(position[0]), position?.[1] ?? "",
+      ])).map((v) => asText(v) ?? "");
+      const members: Array<[string, number]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) members.push([flat[i] ?? "", Number(flat[i + 1])]);
+      const now = Date.now();
+      const records = await Promise.all(members.map(([member]) => this.#readMember(member, now)));
+      const gone = members.filter((_, i) => records[i] === undefined).map(([member]) => member);
+      if (gone.length > 0) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), gone);
+      for (const record of records) if (record !== undefined) sessions.push(record);
+      const last = members[members.length - 1];
+      if (last !== undefined) position = [last[1], last[0]];
+      if (sessions.length > limit) {
+        const page = sessions.slice(0, limit);
+        const end = page[page.length - 1] as SessionRecord;
+        return { sessions: page, cursor: encodeCursor([end.createdAt, indexMember(keyPart(end.userId), keyPart(end.id))]) };
+      }
+      if (members.length < want) return { sessions, cursor: undefined };
+    }
+    return { sessions, cursor: position === undefined ? undefined : encodeCursor(position) };
+  }
+
+  async countAllSessions(): Promise<number> {
+    this.#needIndex("countAllSessions");
+    return asInteger(await this.#eval(INDEX_COUNT, indexKeys(this.#prefix), [String(Date.now())]));
+  }
+
+  async extendSession(id: string, expiresAt: EpochMs): Promise<SessionRecord | undefined> {
+    const now = Date.now();
+    const ttl = Math.ceil(expiresAt - now);
+    if (!(ttl > 0)) return undefined;
+    const extended = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
+      const reply = await this.#eval(EXTEND_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(now), String(expiresAt), keyPart(id), String(ttl)]);
+      const record = parseSession(reply, now);
+      return record?.id === id && record.userId === userId ? record : undefined;
+    });
+    if (extended === undefined) return undefined;
+    // The routes must outlive the session too, or the session could no longer be found by id or token.
+    await Promise.all([
+      this.#claimRoute(this.#sessionRouteKey(id), extended.userId, ttl, undefined),
+      this.#claimRoute(this.#tokenRouteKey(extended.tokenHash), extended.userId, ttl, undefined),
+      this.#indexAll ? this.#indexAdd(extended, now) : undefined,
+    ]);
+    return extended;
+  }
+
+  #needIndex(operation: string): void {
+    if (!this.#indexAll) throw new Error(`express-logout: RedisSessionStore: ${operation} needs the all-sessions index; this store was created with \`indexAllSessions: false\`.`);
+  }
+
+  #indexAdd(session: SessionRecord, now: number): Promise<unknown> {
+    return this.#eval(INDEX_ADD, indexKeys(this.#prefix), [String(now), String(session.createdAt), String(session.expiresAt), indexMember(keyPart(session.userId), keyPart(session.id)), String(Math.max(1, Math.ceil(session.expiresAt - now)))]);
+  }
+
+  /** The live record an index member names, or `undefined`. */
+  async #readMember(member: string, now: number): Promise<SessionRecord | undefined> {
+    const split = member.indexOf(":");
+    if (split < 0) return undefined;
+    const key = `${this.#prefix}user:{${member.slice(0, split)}}:session:${member.slice(split + 1)}`;
+    const record = parseSession(await this.#command(["HMGET", key, ...SESSION_FIELDS], key), now);
+    return record !== undefined && keyPart(record.userId) === member.slice(0, split) && keyPart(record.id) === member.slice(split + 1) ? record : undefined;
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {

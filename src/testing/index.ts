@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionRecord, SessionStore } from "../types.js";
+import { describeSessionDirectoryConformance } from "./session-directory.js";
 
 export interface ConformanceOptions {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
@@ -405,6 +406,8 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).claim(key, 60_000)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
+
+    describeSessionDirectoryConformance(() => store, sampleSession);
 
     it("refuses a second session with the same id or token hash", async () => {
       const session = sampleSession(user());
