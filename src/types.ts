@@ -1,5 +1,6 @@
 import type { Request } from "express";
 import type { LogoutError } from "./errors.js";
+import type { AdminShape } from "./handlers/admin/types.js";
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;
@@ -261,4 +262,6 @@ export interface Shape {
    * `undefined` to answer with `error` instead (an API client, or an error a page cannot handle).
    */
   readonly errorRedirect?: (error: LogoutError, req: Request, errorPageUrl: string) => Reply | undefined;
+  /** The product's administrator routes (list anyone's sessions, end them, extend one), for the admin factories. */
+  readonly admin?: AdminShape;
 }
