@@ -231,6 +231,20 @@ export interface SessionListOutcome {
   readonly sessions: readonly SessionView[];
   readonly total: number;
   readonly offset: number;
+  /** The page size asked for, when the shape read it (`shape.sessionListQuery`). */
+  readonly limit?: number;
+}
+
+/** How a shape pages, filters and orders the caller's own sessions (`shape.sessionListQuery`). */
+export interface SessionListQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** `"newest-login"`: by `createdAt`, newest first. Default: most recent activity first. */
+  readonly order?: "newest-login" | "recent-activity";
+  /** Sessions for which it answers `false` are left out (before paging; `total` counts the rest). */
+  readonly match?: (session: SessionView) => boolean;
+  /** Orders one page once it is cut. */
+  readonly arrange?: (page: readonly SessionView[]) => SessionView[];
 }
 
 /**
@@ -251,6 +265,8 @@ export interface Shape {
   readonly error: (error: LogoutError, req: Request) => Reply;
   /** The caller, for a who-am-I route (`whoAmI`). */
   readonly whoAmI?: (caller: Authentication, req: Request) => Reply;
+  /** Reads the paging, filter and sort of a list companion (throw a `bad-request` LogoutError to refuse); default `offset`/`count`. */
+  readonly sessionListQuery?: (req: Request) => SessionListQuery;
   /** The caller's sessions, for a list companion. */
   readonly sessionList?: (outcome: SessionListOutcome, req: Request) => Reply;
   /** One of the caller's sessions, for an info companion. */

@@ -3,10 +3,9 @@ import { LogoutError } from "../../errors.js";
 import { guarded, malformedAnswer } from "../../store/guard.js";
 import type { Authentication } from "../../types.js";
 import { sendReply } from "../runtime.js";
+import { PERMISSION_IN_HANDLER } from "./types.js";
 import { actorOf, adminHandler, findSession, resolveAdmin, type AdminOptions } from "./setup.js";
 
-/** The `details.kind` of a permission refusal that the product answers from inside its handler (Rocket.Chat's `unauthorized()`). */
-export const PERMISSION_IN_HANDLER = "permission-in-handler";
 
 function reader(read: (req: Request) => string): { validate: (req: Request) => void; value: (req: Request) => string } {
   const values = new WeakMap<Request, string>();

@@ -101,6 +101,7 @@ export function adminListSessions(options: Readonly<AdminListSessionsOptions>): 
     remember(req, read(req));
   }, async (req, res, caller) => {
     const query = queries.get(req) ?? read(req);
+    query.afterGate?.();
     sendReply(res, render(await page(query, currentSessionId(caller)), req));
   });
 }

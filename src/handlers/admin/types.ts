@@ -26,6 +26,11 @@ export interface AdminListQuery {
   readonly active?: boolean;
   /** A shape's own free-text match (Rocket.Chat's `filter`); sessions for which it answers `false` are left out. */
   readonly match?: (session: AdminSessionView) => boolean;
+  /**
+   * Checks the rest of the query once the gate has passed, throwing a `bad-request` LogoutError (Rocket.Chat
+   * parses `sort` inside its handler, after permission and 2FA).
+   */
+  readonly afterGate?: () => void;
   /** A shape's own ordering of one page once it is cut (Rocket.Chat sorts a page after paging by login time). */
   readonly arrange?: (page: readonly AdminSessionView[]) => AdminSessionView[];
 }
@@ -76,3 +81,6 @@ export interface AdminShape {
   readonly ended?: (outcome: AdminEndedOutcome, req: Request) => Reply;
   readonly extended?: (session: AdminSessionView, req: Request) => Reply;
 }
+
+/** The `details.kind` of a permission refusal the product answers from inside its handler (Rocket.Chat's `unauthorized()`). */
+export const PERMISSION_IN_HANDLER = "permission-in-handler";
