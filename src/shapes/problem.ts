@@ -2,6 +2,7 @@ import type { Request } from "express";
 import { LogoutError } from "../errors.js";
 import { bearerToken, headerToken } from "../credentials/index.js";
 import type { AdminListQuery, AdminSessionPage, AdminSessionView, AdminShape } from "../handlers/admin/types.js";
+import { isStoreCursor } from "../store/session-directory.js";
 import type { Shape } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
 
@@ -55,7 +56,7 @@ function listQuery(req: Request): AdminListQuery {
   const source = textParam(req, "authenticationSource");
   const offset = wholeParam(req, "offset", 0, 1_000_000);
   if (cursor !== undefined && offset !== undefined) throw badQuery("cursor and offset cannot be used together");
-  if (cursor !== undefined && !/^[A-Za-z0-9_-]+$/.test(cursor)) throw badQuery("cursor is not one this server made");
+  if (cursor !== undefined && !isStoreCursor(cursor)) throw badQuery("cursor is not one this server made");
   return {
     limit: wholeParam(req, "limit", 1, 1000) ?? 100,
     ...(cursor === undefined ? {} : { cursor }),

@@ -84,6 +84,14 @@ export function decodeCursor(cursor: string): [number, string] | undefined {
   return [createdAt, key];
 }
 
+/**
+ * Whether a cursor has the form the built-in stores make (a shape checks it before it reaches a store, so a
+ * forged one is the client's `bad-request`, never a store error).
+ */
+export function isStoreCursor(cursor: string): boolean {
+  return decodeCursor(cursor) !== undefined;
+}
+
 /** Checks a page request as both built-in stores do: a bad one is the caller's mistake, a `RangeError`. */
 export function checkPageRequest(request: AllSessionsPageRequest): { cursor: [number, string] | undefined; limit: number } {
   const limit = request.limit;
