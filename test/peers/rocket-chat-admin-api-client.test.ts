@@ -53,7 +53,7 @@ describe("@rocket.chat/api-client on the administrator's routes of the example a
     const info = (await (await admin.client.send(`/v1/sessions/info.admin?sessionId=${target}`, "GET")).json()) as Record<string, unknown>;
     expect(info).toMatchObject({ sessionId: target, userId: "alice", _user: { username: "alice" }, success: true });
 
-    const out = (await (await admin.client.send("/v1/users.logout", "POST", { body: JSON.stringify({ userId: "alice" }), headers: { "Content-Type": "application/json" } })).json()) as unknown;
+    const out = (await (await admin.client.send("/v1/users.logout", "POST", { body: JSON.stringify({ userId: "alice" }), headers: { "Content-Type": "application/json" } })).json());
     expect(out).toEqual({ message: "User alice has been logged out!", success: true });
     expect(methods).toEqual(["totp", "totp", "totp"]);
 
