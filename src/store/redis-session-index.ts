@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { SESSION_FIELDS, type RedisScript } from "./redis-scripts.js";
+import { SESSION_FIELDS, userSlotScript, type RedisScript } from "./redis-scripts.js";
 
 /**
  * `RedisSessionStore`'s index of every session, for the administrator's `listAllSessions`: two sorted sets
@@ -8,10 +8,10 @@ import { SESSION_FIELDS, type RedisScript } from "./redis-scripts.js";
  * - `by-created`: score `createdAt`, the order pages come in (newest first);
  * - `by-expiry`: score `expiresAt`, so expired members are dropped by a range, never by a scan.
  *
- * A member is `<escaped user id>:<escaped session id>` (escaping keeps `:` out of both parts), which names the
- * record's key without a lookup. The record itself lives in its user's slot, so a script here cannot read it:
- * a page is one script for the members, then one HMGET per member sent together, and a member whose record is
- * gone (ended by a path that could not reach the index, or half-written) is skipped and removed.
+ * A member is the session id (ids are unique across users: their route keys see to it). The record lives in
+ * its user's slot, so a script here cannot read it: a page is one script for the members, then one lookup by
+ * id per member, sent together, and a member whose record is gone (ended by a path that could not reach the
+ * index, or half-written) is skipped and removed.
  */
 
 function script(name: string, source: string): RedisScript {
@@ -83,27 +83,26 @@ return redis.call('ZCARD', KEYS[1])
 /**
  * Moves a live session's expiresAt, in its user's slot: the record, its token index and its entry in the user
  * index, each kept at least as long. Answers the record's fields (HMGET order), or false when it is not live.
- * KEYS[1] user index, KEYS[2] record. ARGV[1] now, ARGV[2] new expiresAt, ARGV[3] user-index member, ARGV[4] ttl ms.
+ * ARGV[2] session id key part (the user-index member), ARGV[3] now, ARGV[4] new expiresAt, ARGV[5] ttl ms.
  */
-export const EXTEND_SESSION = script("extendSession", `
-local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey')
-if not f[1] or tonumber(f[1]) <= tonumber(ARGV[1]) then return false end
-redis.call('HSET', KEYS[2], 'expiresAt', ARGV[2])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
-if f[2] and redis.call('GET', f[2]) == ARGV[3] and redis.call('PTTL', f[2]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', f[2], ARGV[4]) end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-return redis.call('HMGET', KEYS[2], ${SESSION_FIELDS.map((f) => `'${f}'`).join(", ")})
+export const EXTEND_SESSION = userSlotScript("extendSession", "false", `
+local rec = base .. 'session:' .. ARGV[2]
+local index = base .. 'sessions'
+local ttl = tonumber(ARGV[5])
+local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey')
+if not f[1] or tonumber(f[1]) <= tonumber(ARGV[3]) then return false end
+redis.call('HSET', rec, 'expiresAt', ARGV[4])
+if redis.call('PTTL', rec) < ttl then redis.call('PEXPIRE', rec, ttl) end
+if f[2] and redis.call('GET', f[2]) == ARGV[2] and redis.call('PTTL', f[2]) < ttl then redis.call('PEXPIRE', f[2], ttl) end
+redis.call('ZADD', index, ARGV[4], ARGV[2])
+if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
+return redis.call('HMGET', rec, ${SESSION_FIELDS.map((f) => `'${f}'`).join(", ")})
 `);
 
-export const INDEX_SCRIPTS: readonly RedisScript[] = [INDEX_ADD, INDEX_REMOVE, INDEX_PAGE, INDEX_COUNT, EXTEND_SESSION];
+export const INDEX_SCRIPTS: readonly RedisScript[] = [INDEX_ADD, INDEX_REMOVE, INDEX_PAGE, INDEX_COUNT, EXTEND_SESSION.direct, EXTEND_SESSION.routed];
 
 /** The two keys of the index under `prefix`. */
 export function indexKeys(prefix: string): [string, string] {
   return [`${prefix}all-sessions:{all-sessions}:by-created`, `${prefix}all-sessions:{all-sessions}:by-expiry`];
 }
 
-/** The member of a session: its escaped user id and session id, `:` between them. */
-export function indexMember(escapedUserId: string, escapedSessionId: string): string {
-  return `${escapedUserId}:${escapedSessionId}`;
-}
