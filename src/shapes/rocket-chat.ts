@@ -2,7 +2,7 @@ import type { Request } from "express";
 import { LogoutError } from "../errors.js";
 import { userIdAndToken } from "../credentials/index.js";
 import { PERMISSION_IN_HANDLER, type AdminListQuery, type AdminSessionPage, type AdminSessionView, type AdminShape } from "../handlers/admin/types.js";
-import { getAuthentication } from "../handlers/runtime.js";
+import { getAuthentication } from "../request-state.js";
 import type { Reply, SessionListQuery, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
 

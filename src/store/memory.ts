@@ -1,7 +1,9 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { SessionOrder } from "./session-order.js";
+import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -11,12 +13,14 @@ export interface MemorySessionStoreOptions {
   readonly sweepIntervalMs?: number;
 }
 
+const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepIntervalMs: true });
+
 /**
  * The embedded store: one process, O(1) per operation. Sessions are indexed by id, by token hash and by user;
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore, SessionDirectory {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed, SessionDirectory {
   readonly #sessions: ExpiringMap<SessionRecord>;
   /** Every session by creation time, for the administrator's `listAllSessions`. */
   readonly #order = new SessionOrder();
@@ -27,15 +31,16 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #timer: NodeJS.Timeout;
+  /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
+  readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
-    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
-      throw new TypeError("express-logout: MemorySessionStore `sweepIntervalMs` must be a positive number of milliseconds.");
-    }
+    checkKnownOptions("MemorySessionStore", options, MEMORY_STORE_OPTIONS);
+    const sweepIntervalMs = positiveOption("MemorySessionStore", "sweepIntervalMs", options.sweepIntervalMs ?? 60_000);
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
+      this.#announce(session, "expired");
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
@@ -50,6 +55,11 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
   /** Live sessions held (expired ones not yet swept included). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
   }
 
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
@@ -72,6 +82,7 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#endListeners.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -127,6 +138,7 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
+    if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
   }
 
@@ -142,6 +154,7 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
       if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
       this.#sessions.delete(id);
       this.#unindex(id, session);
+      this.#announce(session, "revoked");
       count += 1;
     }
     return Promise.resolve(count);
@@ -152,6 +165,10 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
     if (this.#markers.get(key, now) !== undefined) return Promise.resolve(false);
     this.#markers.set(key, true, now + ttlMs);
     return Promise.resolve(true);
+  }
+
+  isClaimed(key: string): Promise<boolean> {
+    return Promise.resolve(this.#markers.get(key) !== undefined);
   }
 
   incrementCounter(key: string, windowMs: number): Promise<number> {
@@ -214,6 +231,26 @@ export class MemorySessionStore implements SessionStore, SessionDirectory {
     const extended = { ...session, expiresAt };
     this.#sessions.set(id, extended, expiresAt);
     return Promise.resolve(extended);
+  }
+
+  /**
+   * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
+   * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
+   */
+  subscribeSessionEnds(userId: string, listener: SessionEndListener): Promise<() => void> {
+    this.#endListeners.add(userId, listener);
+    return Promise.resolve(() => {
+      this.#endListeners.remove(userId, listener);
+    });
+  }
+
+  /** Delivered after the current call returns, so a listener never runs inside the store operation. */
+  #announce(session: SessionRecord, reason: SessionEndReason): void {
+    if (!this.#endListeners.has(session.userId)) return;
+    const notice = { sessionId: session.id, userId: session.userId, reason, at: Date.now() };
+    queueMicrotask(() => {
+      this.#endListeners.deliver(notice);
+    });
   }
 
   #unindex(id: string, session: SessionRecord): void {

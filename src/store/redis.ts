@@ -1,4 +1,5 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
@@ -18,6 +19,8 @@ import {
 } from "./redis-scripts.js";
 import { EXTEND_SESSION, INDEX_ADD, INDEX_COUNT, INDEX_PAGE, INDEX_REMOVE, INDEX_SCRIPTS, indexKeys } from "./redis-session-index.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
+import { RedisRevocationFeed, assertRedisSubscriber, type RedisSubscriber } from "./redis-feed.js";
+import type { RevocationFeed, SessionEndListener } from "./revocation-feed.js";
 
 /** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
 export interface RedisCommandRoute {
@@ -62,6 +65,18 @@ export interface RedisSessionStoreOptions {
    */
   readonly cluster?: boolean;
   /**
+   * How the scripts that end sessions publish each end on the revocation feed (live connections close on it):
+   * `"sharded"` (default) publishes with SPUBLISH (Redis 7 or newer; on a Cluster each user's channel stays on
+   * the user's shard), `"classic"` with PUBLISH (any version), `"off"` not at all (no instance can then watch
+   * sessions through this store). Every instance sharing the keys must use the same setting.
+   */
+  readonly revocationFeed?: "sharded" | "classic" | "off";
+  /**
+   * Receives the revocation feed, on a dedicated subscriber connection (see `RedisSubscriber`). Without it the
+   * store still publishes ends, but this instance cannot subscribe (`watchSessions` refuses the store).
+   */
+  readonly subscriber?: RedisSubscriber;
+  /**
    * Keep an index of every session (two sorted sets in one slot, see docs/redis.md), so that the
    * administrator's `listAllSessions` answers a page in O(page) at any size. It costs one more command per
    * login, sent alongside the login's own (no extra round trip), and one per logout. Default `false`: turn it
@@ -71,7 +86,16 @@ export interface RedisSessionStoreOptions {
   readonly indexAllSessions?: boolean;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "cluster", "indexAllSessions"] as const;
+const OPTION_NAMES = optionNames<RedisSessionStoreOptions>({
+  sendCommand: true,
+  prefix: true,
+  isReady: true,
+  routeCacheSize: true,
+  cluster: true,
+  revocationFeed: true,
+  subscriber: true,
+  indexAllSessions: true,
+});
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -92,7 +116,7 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore, SessionDirectory {
+export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed>, SessionDirectory {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
@@ -102,42 +126,65 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
   readonly #indexAll: boolean;
+  /** The publish command the scripts that end sessions run ("" for none). */
+  readonly #publish: "SPUBLISH" | "PUBLISH" | "";
+  readonly #feed: RedisRevocationFeed | undefined;
+  /**
+   * The revocation feed capability, present when the store has a `subscriber`: subscribes to the ends of one
+   * user's sessions on every instance sharing these keys.
+   */
+  readonly subscribeSessionEnds?: (userId: string, listener: SessionEndListener) => Promise<() => void>;
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
-      throw new TypeError("express-logout: RedisSessionStore needs an options object with `sendCommand`, e.g. `{ sendCommand: (args) => client.sendCommand(args) }`.");
+      throw new SetupError("options-missing", "RedisSessionStore needs an options object with `sendCommand`, e.g. `{ sendCommand: (args) => client.sendCommand(args) }`.");
     }
-    for (const name of Object.keys(options)) {
-      if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-        const hint = name === "client" || name === "redis" ? " Pass a function instead: `sendCommand: (args) => client.sendCommand(args)`." : ` Known options: ${OPTION_NAMES.map((o) => `\`${o}\``).join(", ")}.`;
-        throw new TypeError(`express-logout: RedisSessionStore received an unsupported option \`${name}\`.${hint}`);
+    for (const name of ["client", "redis"]) {
+      if (Object.hasOwn(options, name)) {
+        throw new SetupError("option-unknown", `RedisSessionStore received an unsupported option \`${name}\`. Pass a function instead: \`sendCommand: (args) => client.sendCommand(args)\`.`);
       }
     }
+    checkKnownOptions("RedisSessionStore", options, OPTION_NAMES);
     if (typeof options.sendCommand !== "function") {
-      throw new TypeError(
-        "express-logout: RedisSessionStore `sendCommand` must be a function that sends one command, e.g. `(args) => client.sendCommand(args)` " +
+      throw new SetupError(
+        "option-invalid",
+        "RedisSessionStore `sendCommand` must be a function that sends one command, e.g. `(args) => client.sendCommand(args)` " +
           "for redis v5 or `(args) => client.call(args[0], ...args.slice(1))` for ioredis.",
       );
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
-      throw new TypeError("express-logout: RedisSessionStore `prefix` must be a string without `{` or `}` (the store adds its own hash tags).");
+      throw new SetupError("option-invalid", "RedisSessionStore `prefix` must be a string without `{` or `}` (the store adds its own hash tags).");
     }
     if (options.isReady !== undefined && typeof options.isReady !== "function") {
-      throw new TypeError("express-logout: RedisSessionStore `isReady` must be a function, e.g. `() => client.isReady`.");
+      throw new SetupError("option-invalid", "RedisSessionStore `isReady` must be a function, e.g. `() => client.isReady`.");
     }
     const routeCacheSize = options.routeCacheSize ?? 10_000;
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
-      throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
+      throw new SetupError("option-invalid", "RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
     if (options.cluster !== undefined && typeof options.cluster !== "boolean") {
-      throw new TypeError("express-logout: RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
+      throw new SetupError("option-invalid", "RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
     }
     this.#routesInScripts = options.cluster !== true;
     if (options.indexAllSessions !== undefined && typeof options.indexAllSessions !== "boolean") {
       throw new TypeError("express-logout: RedisSessionStore `indexAllSessions` must be true or false.");
     }
     this.#indexAll = options.indexAllSessions ?? false;
+    const revocationFeed: unknown = options.revocationFeed ?? "sharded";
+    if (revocationFeed !== "sharded" && revocationFeed !== "classic" && revocationFeed !== "off") {
+      throw new TypeError('express-logout: RedisSessionStore `revocationFeed` must be "sharded" (Redis 7+, the default), "classic" or "off".');
+    }
+    this.#publish = revocationFeed === "sharded" ? "SPUBLISH" : revocationFeed === "classic" ? "PUBLISH" : "";
+    if (options.subscriber !== undefined) {
+      if (revocationFeed === "off") {
+        throw new TypeError('express-logout: RedisSessionStore has a `subscriber` but `revocationFeed: "off"`: nothing would ever be published to it. Remove one of the two.');
+      }
+      assertRedisSubscriber(options.subscriber);
+      const feed = new RedisRevocationFeed(options.subscriber, (userId) => `${this.#userBase(userId)}ended`);
+      this.#feed = feed;
+      this.subscribeSessionEnds = (userId, listener) => feed.subscribe(userId, listener);
+    }
     this.#send = options.sendCommand;
     this.#prefix = prefix;
     this.#isReady = options.isReady;
@@ -147,6 +194,11 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
   /** Whether this store keeps the all-sessions index (`indexAllSessions`). */
   get indexesAllSessions(): boolean {
     return this.#indexAll;
+  }
+
+  /** How many users' revocation-feed channels this instance is subscribed to (0 without a `subscriber`). */
+  get feedSubscriptions(): number {
+    return this.#feed?.channels ?? 0;
   }
 
   /** The key prefix in use. */
@@ -219,7 +271,7 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
    * was none: the lookup and the revoke of a logout in one script, so one round trip on standalone Redis.
    */
   async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now())]);
+    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish]);
     const record = parseSession(reply, 0);
     if (record?.tokenHash !== tokenHash) return undefined;
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
@@ -245,7 +297,7 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
   async revokeSession(id: string): Promise<boolean> {
     // The all-sessions index lives in another slot: its removal goes alongside, not after.
     const [reply] = await Promise.all([
-      this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now())]),
+      this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now()), this.#publish]),
       this.#indexAll ? this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [id]) : undefined,
     ]);
     return reply !== undefined && asInteger(reply) === 1;
@@ -261,9 +313,10 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
       except === undefined ? "" : keyPart(except),
       apiKeyId === undefined ? "0" : "1",
       apiKeyId ?? "",
+      this.#publish,
     ]));
     if (this.#indexAll && removed.length > 0) {
-      await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), removed.map((member) => unescapeKeyPart(asText(member) ?? "")));
+      await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), removed.map((id) => asText(id) ?? ""));
     }
     return asInteger(count);
   }
@@ -341,6 +394,11 @@ export class RedisSessionStore implements SessionStore, SessionDirectory {
     const k = `${this.#prefix}claim:${keyPart(key)}`;
     // SET NX is the whole claim: one command, atomic on its own, no script needed.
     return (await this.#command(["SET", k, "1", "NX", "PX", String(wholeMs(ttlMs, "ttlMs"))], k)) !== null;
+  }
+
+  async isClaimed(key: string): Promise<boolean> {
+    const k = `${this.#prefix}claim:${keyPart(key)}`;
+    return asInteger(await this.#command(["EXISTS", k], k)) === 1;
   }
 
   async incrementCounter(key: string, windowMs: number): Promise<number> {
@@ -522,12 +580,6 @@ export function keyPart(value: string): string {
     const code = c.charCodeAt(0);
     return code > 0xff ? `%u${code.toString(16).padStart(4, "0")}` : `%${code.toString(16).padStart(2, "0")}`;
   });
-}
-
-/** The inverse of `keyPart`. */
-function unescapeKeyPart(part: string): string {
-  if (part === "%") return "";
-  return part.replace(/%u([0-9a-f]{4})|%([0-9a-f]{2})/g, (_, wide: string | undefined, narrow: string | undefined) => String.fromCharCode(parseInt(wide ?? narrow ?? "0", 16)));
 }
 
 function wholeMs(value: number, name: string): number {

@@ -1,3 +1,4 @@
+import { SetupError } from "../options/setup-error.js";
 import type { EpochMs, SessionRecord, SessionStore } from "../types.js";
 
 /** One page request of `SessionDirectory.listAllSessions`. */
@@ -55,7 +56,7 @@ export function assertSessionDirectory(store: SessionStore, factory: string): as
   if (isSessionDirectory(store)) return;
   const record = store as unknown as Record<string, unknown>;
   if (record.indexesAllSessions === false) {
-    throw new TypeError(`express-logout: ${factory} needs a store that indexes all sessions; this RedisSessionStore was created without it. Pass \`indexAllSessions: true\` to \`new RedisSessionStore({ ... })\` (sessions opened before are listed once they are extended or opened again).`);
+    throw new SetupError("store-capability-missing", `${factory} needs a store that indexes all sessions; this RedisSessionStore was created without it. Pass \`indexAllSessions: true\` to \`new RedisSessionStore({ ... })\` (sessions opened before are listed once they are extended or opened again).`);
   }
   const missing = sessionDirectoryMethods.filter((name) => typeof record[name] !== "function");
   throw new TypeError(

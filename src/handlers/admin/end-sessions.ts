@@ -1,8 +1,9 @@
+import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler } from "express";
 import { LogoutError } from "../../errors.js";
-import { guarded, malformedAnswer } from "../../store/guard.js";
+import { guarded, malformedAnswer } from "../../deadline.js";
 import type { Authentication } from "../../types.js";
-import { sendReply } from "../runtime.js";
+import { sendReply } from "../runtime/index.js";
 import { PERMISSION_IN_HANDLER } from "./types.js";
 import { actorOf, adminHandler, findSession, resolveAdmin, type AdminOptions } from "./setup.js";
 
@@ -57,7 +58,7 @@ export function adminEndUserSessions(options: Readonly<AdminEndUserSessionsOptio
   const ar = resolveAdmin(factory, options, ["readUserId", "ended"], ["allowSelf"], PERMISSION_IN_HANDLER);
   const { rt, admin } = ar;
   const allowSelf: unknown = options.allowSelf ?? false;
-  if (typeof allowSelf !== "boolean") throw new TypeError(`express-logout: ${factory} \`allowSelf\` must be true or false.`);
+  if (typeof allowSelf !== "boolean") throw new SetupError("option-invalid", `${factory} \`allowSelf\` must be true or false.`);
   const render = admin.ended as NonNullable<typeof admin.ended>;
   const userIds = reader(admin.readUserId as NonNullable<typeof admin.readUserId>);
   return adminHandler(ar, userIds.validate, async (req, res, caller) => {

@@ -1,11 +1,12 @@
+import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../../errors.js";
 import { constantTimeEqual, hashSecret } from "../../secrets.js";
-import { guarded } from "../../store/guard.js";
+import { guarded } from "../../deadline.js";
 import type { Authentication, UserRecord } from "../../types.js";
 import { commonOptionNames, type CommonOptions, type Runtime } from "../options.js";
 import { requireTotp, type RequireTotpOptions } from "../require-totp.js";
-import { authenticate, loadUser, precheck, rememberAuthentication } from "../runtime.js";
+import { authenticate, loadUser, precheck, rememberAuthentication } from "../runtime/index.js";
 
 /** `requireTotp`'s own options, for a gate's `totp`. */
 export type AdminTotpOptions = Omit<RequireTotpOptions, keyof CommonOptions | "users">;
@@ -76,38 +77,39 @@ function runMiddleware(middleware: RequestHandler, req: Request, res: Response):
 export function compileGate(factory: string, raw: unknown, rt: Runtime, options: CommonOptions, requiresSecondFactor: boolean, permissionErrorKind?: string): CompiledGate {
   const example = `\`gate: { permission: "view-device-management" }\` (plus a TOTP step-up by default) or \`gate: { apiKeyHashes: [hashSecret(adminKey)] }\``;
   if (typeof raw !== "object" || raw === null) {
-    throw new TypeError(`express-logout: ${factory} acts on other users' sessions and needs a \`gate\`: ${example}.`);
+    throw new SetupError("option-invalid", `${factory} acts on other users' sessions and needs a \`gate\`: ${example}.`);
   }
   if ("apiKeyHashes" in raw) {
     const hashes: unknown = (raw as ApiKeyGate).apiKeyHashes;
     if (!Array.isArray(hashes) || hashes.length === 0 || !hashes.every((h) => typeof h === "string" && /^[A-Za-z0-9_-]{43}$/.test(h))) {
-      throw new TypeError(`express-logout: ${factory} \`gate.apiKeyHashes\` must be a non-empty array of \`hashSecret(key)\` values (never the keys themselves).`);
+      throw new SetupError("option-invalid", `${factory} \`gate.apiKeyHashes\` must be a non-empty array of \`hashSecret(key)\` values (never the keys themselves).`);
     }
     if (requiresSecondFactor) {
-      throw new TypeError(`express-logout: ${factory} with shape \`${rt.shape.name}\` needs a permission gate with a TOTP step-up, as the product asks a second factor here: \`gate: { permission: "..." }\`.`);
+      throw new SetupError("option-invalid", `${factory} with shape \`${rt.shape.name}\` needs a permission gate with a TOTP step-up, as the product asks a second factor here: \`gate: { permission: "..." }\`.`);
     }
     return apiKeyGate(hashes as string[]);
   }
   const gate = raw as PermissionGate;
   const permissions: unknown = typeof gate.permission === "string" ? [gate.permission] : gate.permission;
   if (!Array.isArray(permissions) || permissions.length === 0 || !permissions.every((p) => typeof p === "string" && p !== "")) {
-    throw new TypeError(`express-logout: ${factory} \`gate\` needs a \`permission\` (a name or a non-empty array of names) or \`apiKeyHashes\`: ${example}.`);
+    throw new SetupError("option-invalid", `${factory} \`gate\` needs a \`permission\` (a name or a non-empty array of names) or \`apiKeyHashes\`: ${example}.`);
   }
   const users = rt.users;
   if (users === undefined || typeof users.hasPermission !== "function") {
-    throw new TypeError(`express-logout: ${factory} with a permission gate needs \`users\` with \`hasPermission(user, permission)\`.`);
+    throw new SetupError("option-invalid", `${factory} with a permission gate needs \`users\` with \`hasPermission(user, permission)\`.`);
   }
   const totpOption: unknown = gate.totp ?? true;
   if (totpOption !== true && totpOption !== false && (typeof totpOption !== "object" || totpOption === null)) {
-    throw new TypeError(`express-logout: ${factory} \`gate.totp\` must be true, false or requireTotp's options.`);
+    throw new SetupError("option-invalid", `${factory} \`gate.totp\` must be true, false or requireTotp's options.`);
   }
   if (totpOption === false && requiresSecondFactor) {
-    throw new TypeError(`express-logout: ${factory} with shape \`${rt.shape.name}\` cannot turn off \`gate.totp\`: the product asks a TOTP code on this route.`);
+    throw new SetupError("option-invalid", `${factory} with shape \`${rt.shape.name}\` cannot turn off \`gate.totp\`: the product asks a TOTP code on this route.`);
   }
   // The step-up speaks the route's shape and reads the same store: only the common options are handed on.
   const common: Record<string, unknown> = {};
-  for (const name of commonOptionNames) if (options[name] !== undefined) common[name] = options[name];
-  const step = totpOption === false ? undefined : requireTotp({ ...(common as unknown as CommonOptions), users, ...(totpOption === true ? {} : totpOption) });
+  for (const name of Object.keys(commonOptionNames) as (keyof CommonOptions)[]) if (options[name] !== undefined) common[name] = options[name];
+  // requireTotp checks at setup that the store has the markers and counters it needs.
+  const step = totpOption === false ? undefined : requireTotp({ ...(common as unknown as RequireTotpOptions), users, ...(totpOption === true ? {} : totpOption) });
   const hasPermission = users.hasPermission.bind(users);
   return {
     async pass(req, res, validate, isSelf) {

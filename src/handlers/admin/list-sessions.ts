@@ -1,8 +1,9 @@
+import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler } from "express";
-import { guarded, malformedAnswer } from "../../store/guard.js";
+import { guarded, malformedAnswer } from "../../deadline.js";
 import { assertSessionDirectory, type SessionDirectory } from "../../store/session-directory.js";
 import type { SessionRecord, SessionStore } from "../../types.js";
-import { sendReply } from "../runtime.js";
+import { sendReply } from "../runtime/index.js";
 import { adminHandler, adminViews, currentSessionId, resolveAdmin, type AdminOptions } from "./setup.js";
 import type { AdminListQuery, AdminSessionPage, AdminSessionView } from "./types.js";
 
@@ -55,7 +56,7 @@ export function adminListSessions(options: Readonly<AdminListSessionsOptions>): 
   assertSessionDirectory(rt.store, factory);
   const store: SessionStore & SessionDirectory = rt.store;
   const maxScan = options.maxScan ?? DEFAULT_ADMIN_MAX_SCAN;
-  if (!Number.isInteger(maxScan) || maxScan < 1) throw new TypeError(`express-logout: ${factory} \`maxScan\` must be a whole number >= 1.`);
+  if (!Number.isInteger(maxScan) || maxScan < 1) throw new SetupError("option-invalid", `${factory} \`maxScan\` must be a whole number >= 1.`);
   const read = admin.readAllSessionsQuery as NonNullable<typeof admin.readAllSessionsQuery>;
   const render = admin.allSessions as NonNullable<typeof admin.allSessions>;
 

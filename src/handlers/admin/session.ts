@@ -1,12 +1,12 @@
 import type { Request, RequestHandler } from "express";
 import { LogoutError } from "../../errors.js";
 import { DEFAULT_SESSION_TTL_MS } from "../../sessions.js";
-import { guarded, malformedAnswer } from "../../store/guard.js";
-import { isSessionRecord } from "../../store/contract.js";
+import { guarded, malformedAnswer } from "../../deadline.js";
+import { isSessionRecord } from "../../store/answers.js";
 import { assertSessionDirectory, type SessionDirectory } from "../../store/session-directory.js";
 import type { SessionStore } from "../../types.js";
-import { positive } from "../options.js";
-import { sendReply } from "../runtime.js";
+import { positiveOption } from "../../options/index.js";
+import { sendReply } from "../runtime/index.js";
 import { actorOf, adminHandler, adminViews, currentSessionId, findSession, resolveAdmin, type AdminOptions } from "./setup.js";
 
 /** Reads a session id in the gate's `validate` step (so a bad one is refused before the permission is asked). */
@@ -61,7 +61,7 @@ export function adminExtendSession(options: Readonly<AdminExtendSessionOptions>)
   const { rt, admin } = ar;
   assertSessionDirectory(rt.store, factory);
   const store: SessionStore & SessionDirectory = rt.store;
-  const lifespanMs = positive(factory, "lifespanMs", options.lifespanMs ?? DEFAULT_SESSION_TTL_MS);
+  const lifespanMs = positiveOption(factory, "lifespanMs", options.lifespanMs ?? DEFAULT_SESSION_TTL_MS);
   const render = admin.extended as NonNullable<typeof admin.extended>;
   const ids = idReader(admin.readSessionId as NonNullable<typeof admin.readSessionId>);
   return adminHandler(ar, ids.validate, async (req, res, caller) => {

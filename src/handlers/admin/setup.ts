@@ -1,11 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { problemShape } from "../../shapes/problem.js";
-import { guarded, malformedAnswer } from "../../store/guard.js";
-import { isSessionRecord } from "../../store/contract.js";
+import { guarded, malformedAnswer } from "../../deadline.js";
+import { isSessionRecord } from "../../store/answers.js";
 import type { SessionRecord, UserRecord } from "../../types.js";
 import { viewOf } from "../list-sessions.js";
-import { resolveRuntime, type CommonOptions, type Runtime } from "../options.js";
-import { loadUser, settle } from "../runtime.js";
+import { SetupError } from "../../options/index.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "../options.js";
+import { loadUser, settle } from "../runtime/index.js";
 import { compileGate, type AdminCaller, type AdminGate, type CompiledGate } from "./gate.js";
 import type { AdminSessionView, AdminShape } from "./types.js";
 
@@ -38,11 +39,11 @@ export function resolveAdmin(
   const withCredentials = typeof options === "object" && (options as unknown) !== null && options.credentials === undefined && admin?.credentials !== undefined
     ? { ...options, credentials: admin.credentials }
     : options;
-  const rt = resolveRuntime(factory, withCredentials, problemShape, ["gate", ...extraOptionNames]);
-  if (admin === undefined) throw new TypeError(`express-logout: ${factory}: shape \`${rt.shape.name}\` has no administrator routes (\`shape.admin\`).`);
+  const rt = resolveRuntime(factory, withCredentials, problemShape, [...Object.keys(commonOptionNames), "gate", ...extraOptionNames]);
+  if (admin === undefined) throw new SetupError("shape-unsupported", `${factory}: shape \`${rt.shape.name}\` has no administrator routes (\`shape.admin\`).`);
   const missing = hooks.filter((hook) => typeof admin[hook] !== "function");
   if (missing.length > 0) {
-    throw new TypeError(`express-logout: ${factory}: shape \`${rt.shape.name}\` does not speak this route (its \`admin\` lacks ${missing.map((m) => `\`${m}\``).join(", ")}).`);
+    throw new SetupError("shape-unsupported", `${factory}: shape \`${rt.shape.name}\` does not speak this route (its \`admin\` lacks ${missing.map((m) => `\`${m}\``).join(", ")}).`);
   }
   const gate = compileGate(factory, options.gate, rt, withCredentials, admin.requiresSecondFactor, permissionErrorKind);
   return { rt, admin, gate };
