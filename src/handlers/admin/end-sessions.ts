@@ -1,5 +1,6 @@
 import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler } from "express";
+import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 import { LogoutError } from "../../errors.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
 import type { Authentication } from "../../types.js";
@@ -24,7 +25,9 @@ function reader(read: (req: Request) => string): { validate: (req: Request) => v
  * Ends any user's live session by id, for an administrator, rendered by `shape.admin.ended` (Kratos
  * `DELETE /admin/sessions/:id` → 204). Unknown, ended or expired: `not-found`, and nothing changes.
  */
-export function adminEndSession(options: Readonly<AdminOptions>): RequestHandler {
+export function adminEndSession(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminEndSession", "adminEndSession({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminEndSession", options, ["readSessionId", "ended"]);
   const { rt, admin } = ar;
   const render = admin.ended as NonNullable<typeof admin.ended>;
@@ -53,7 +56,9 @@ export interface AdminEndUserSessionsOptions extends AdminOptions {
  * rendered by `shape.admin.ended` (Rocket.Chat `POST /api/v1/users.logout`, Kratos
  * `DELETE /admin/identities/:id/sessions`). What a user with no live session answers is the shape's choice.
  */
-export function adminEndUserSessions(options: Readonly<AdminEndUserSessionsOptions>): RequestHandler {
+export function adminEndUserSessions(options: Readonly<AdminEndUserSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminEndUserSessions", "adminEndUserSessions({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminEndUserSessions";
   const ar = resolveAdmin(factory, options, ["readUserId", "ended"], ["allowSelf"], PERMISSION_IN_HANDLER);
   const { rt, admin } = ar;

@@ -1,5 +1,6 @@
 import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler } from "express";
+import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
 import { assertSessionDirectory, type SessionDirectory } from "../../store/session-directory.js";
 import type { SessionRecord, SessionStore } from "../../types.js";
@@ -49,7 +50,9 @@ export async function userSessionsPage(store: SessionStore, query: AdminListQuer
  * `shape.admin.allSessions` (Rocket.Chat `GET /api/v1/sessions/list.all`, Kratos `GET /admin/sessions`).
  * Needs a store that implements `SessionDirectory` and a `gate`, both checked at setup.
  */
-export function adminListSessions(options: Readonly<AdminListSessionsOptions>): RequestHandler {
+export function adminListSessions(options: Readonly<AdminListSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminListSessions", "adminListSessions({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminListSessions";
   const ar = resolveAdmin(factory, options, ["readAllSessionsQuery", "allSessions"], ["maxScan"]);
   const { rt, admin } = ar;
@@ -111,7 +114,9 @@ export function adminListSessions(options: Readonly<AdminListSessionsOptions>): 
  * One user's live sessions, newest login first, from that user's own index (never a scan), for an
  * administrator: rendered by `shape.admin.userSessions` (Kratos `GET /admin/identities/:id/sessions`).
  */
-export function adminListUserSessions(options: Readonly<AdminOptions>): RequestHandler {
+export function adminListUserSessions(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminListUserSessions", "adminListUserSessions({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminListUserSessions", options, ["readUserSessionsQuery", "userSessions"]);
   const { rt, admin } = ar;
   const read = admin.readUserSessionsQuery as NonNullable<typeof admin.readUserSessionsQuery>;

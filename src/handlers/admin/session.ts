@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from "express";
+import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 import { LogoutError } from "../../errors.js";
 import { DEFAULT_SESSION_TTL_MS } from "../../sessions.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
@@ -27,7 +28,9 @@ function idReader(read: (req: Request) => string): { validate: (req: Request) =>
  * `GET /api/v1/sessions/info.admin` with `_user`, Kratos `GET /admin/sessions/:id`). Unknown, ended or expired:
  * `not-found`.
  */
-export function adminGetSession(options: Readonly<AdminOptions>): RequestHandler {
+export function adminGetSession(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminGetSession", "adminGetSession({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminGetSession", options, ["readSessionId", "session"]);
   const { rt, admin } = ar;
   const render = admin.session as NonNullable<typeof admin.session>;
@@ -55,7 +58,9 @@ export interface AdminExtendSessionOptions extends AdminOptions {
  * than it already would), rendered by `shape.admin.extended` (Kratos `PATCH /admin/sessions/:id/extend`).
  * Needs a store that implements `SessionDirectory` (`extendSession`), checked at setup.
  */
-export function adminExtendSession(options: Readonly<AdminExtendSessionOptions>): RequestHandler {
+export function adminExtendSession(options: Readonly<AdminExtendSessionOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("adminExtendSession", "adminExtendSession({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminExtendSession";
   const ar = resolveAdmin(factory, options, ["readSessionId", "extended"], ["lifespanMs"]);
   const { rt, admin } = ar;
