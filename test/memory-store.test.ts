@@ -12,6 +12,7 @@ describeSessionStoreConformance("MemorySessionStore", {
   closeStore: () => {
     for (const store of opened.splice(0)) store.close();
   },
+  providerSessionLinks: true,
 });
 
 describe("MemorySessionStore memory", () => {

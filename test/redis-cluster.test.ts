@@ -34,7 +34,7 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
 
   const open = () => new RedisSessionStore({ sendCommand: (args, { key }) => client.sendCommand(key, false, args), prefix });
 
-  describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true });
+  describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true, providerSessionLinks: true });
 
   it("keeps every key of a user in one slot, and each route in the slot of its own id", async () => {
     const store = open();

@@ -34,6 +34,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
     describeSessionStoreConformance("RedisSessionStore (redis v5)", {
       createStore: () => new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady }),
       sharedBackend: true,
+      providerSessionLinks: true,
     });
   });
 
@@ -46,6 +47,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         routeCacheSize: 0,
       }),
       sharedBackend: true,
+      providerSessionLinks: true,
     });
   });
 

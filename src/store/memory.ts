@@ -1,5 +1,7 @@
 import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import type { ProviderSessionLink, ProviderSessionLinks } from "../oidc/provider-session.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { ProviderLinkIndex } from "./memory-provider-links.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -14,7 +16,7 @@ export interface MemorySessionStoreOptions {
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -22,6 +24,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #counters: ExpiringMap<number>;
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
+  readonly #providerLinks = new ProviderLinkIndex();
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
@@ -67,6 +70,7 @@ export class MemorySessionStore implements SessionStore {
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#providerLinks.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -183,7 +187,21 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    if (link.expiresAt > Date.now()) this.#providerLinks.add(link);
+    return Promise.resolve();
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySid(issuer, sid, (id) => this.#sessions.get(id) !== undefined));
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySubject(issuer, subject, (id) => this.#sessions.get(id) !== undefined));
+  }
+
   #unindex(id: string, session: SessionRecord): void {
+    this.#providerLinks.forget(id);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);
     if (ids !== undefined) {

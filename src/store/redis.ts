@@ -1,4 +1,6 @@
+import type { ProviderSessionLink, ProviderSessionLinks } from "../oidc/provider-session.js";
 import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
@@ -71,13 +73,14 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements SessionStore, ProviderSessionLinks {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
   readonly #routeCacheSize: number;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  readonly #links: RedisLinkContext;
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
@@ -110,6 +113,13 @@ export class RedisSessionStore implements SessionStore {
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+    this.#links = {
+      prefix,
+      keyPart,
+      sessionKey: (userId, sessionId) => this.#sessionKey(userId, sessionId),
+      evalScript: (s, keys, args) => this.#eval(s, keys, args),
+      command: (args, key) => this.#command(args, key),
+    };
   }
 
   /** The key prefix in use. */
@@ -123,7 +133,7 @@ export class RedisSessionStore implements SessionStore {
    * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
    */
   async loadScripts(): Promise<void> {
-    for (const s of ALL_SCRIPTS) {
+    for (const s of [...ALL_SCRIPTS, ...PROVIDER_LINK_SCRIPTS]) {
       const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
       if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
     }
@@ -250,6 +260,18 @@ export class RedisSessionStore implements SessionStore {
     const jtiKey = this.#jtiKey(userId, jti);
     const [denied, cutoff] = asArray(await this.#command(["MGET", jtiKey, this.#cutoffKey(userId)], jtiKey)).map(asText);
     return { denied: denied !== undefined, issuedBefore: cutoff === undefined ? undefined : Number(cutoff) };
+  }
+
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    return linkProviderSession(this.#links, link);
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sid", issuer, sid);
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sub", issuer, subject);
   }
 
   // Keys. A user's keys share the tag {user id}; a route key's tag is the id or hash it routes. Every part is

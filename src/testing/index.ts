@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionRecord, SessionStore } from "../types.js";
+import { describeProviderSessionLinks } from "./provider-links.js";
 
 export interface ConformanceOptions {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
@@ -20,6 +21,11 @@ export interface ConformanceOptions {
    * one app instance is refused by the next), with each instance's own caches warmed first. Default `false`.
    */
   readonly sharedBackend?: boolean;
+  /**
+   * Set it when the store implements the optional `ProviderSessionLinks` capability (back-channel logout): the kit
+   * then checks it too. `MemorySessionStore` and `RedisSessionStore` do. Default `false`.
+   */
+  readonly providerSessionLinks?: boolean;
 }
 
 /** A fresh, valid session record for `userId`; the token is random and only its hash is kept. */
@@ -413,5 +419,21 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       await expect(store.createSession({ ...session, id: randomUUID() })).rejects.toThrow();
       expect(await store.listSessions(session.userId)).toEqual([session]);
     });
+
+    if (options.providerSessionLinks === true) {
+      describeProviderSessionLinks({
+        current: () => store,
+        another:
+          options.sharedBackend === true
+            ? async () => {
+                const other = await options.createStore();
+                if (!opened.includes(other)) opened.push(other);
+                return other;
+              }
+            : undefined,
+        sample: sampleSession,
+        ttlMs,
+      });
+    }
   });
 }
