@@ -35,6 +35,25 @@ export interface LogoutEventMap {
   "totp.failed": { readonly userId: string; readonly failures: number; readonly at: EpochMs };
   /** A right TOTP code presented a second time in its time step. */
   "totp.replayed": { readonly userId: string; readonly at: EpochMs };
+  /**
+   * An OpenID Provider's back-channel logout was carried out: `sessionIds` are the local sessions it ended
+   * (`count` 0 when they had all ended already, which the specification counts as a success).
+   */
+  "backchannel.logout": {
+    readonly issuer: string;
+    readonly subject: string | undefined;
+    readonly sid: string | undefined;
+    readonly sessionIds: readonly string[];
+    readonly count: number;
+    readonly at: EpochMs;
+  };
+  /** A back-channel logout request was refused; `reason` names the rule it broke (see docs/oidc-logout.md). */
+  "backchannel.refused": {
+    readonly reason: string;
+    readonly status: number;
+    readonly ip: string | undefined;
+    readonly at: EpochMs;
+  };
   /** A store or host callback failed or timed out; the request got a 503. */
   "store.error": { readonly operation: string; readonly message: string; readonly at: EpochMs };
 }

@@ -39,6 +39,28 @@ export {
   type JwtPrincipal,
   type JwtRevocationOptions,
 } from "./credentials/jwt.js";
+export {
+  assertProviderSessionLinks,
+  hasProviderSessionLinks,
+  linkSessionToProvider,
+  providerSessionLinkMethods,
+  MAX_PROVIDER_CLAIM_LENGTH,
+  type ProviderSession,
+  type ProviderSessionLink,
+  type ProviderSessionLinks,
+} from "./oidc/provider-session.js";
+export { backchannelLogout, type BackchannelLogoutOptions } from "./oidc/backchannel-logout.js";
+export {
+  verifyLogoutToken,
+  InvalidLogoutTokenError,
+  BACKCHANNEL_LOGOUT_EVENT,
+  DEFAULT_LOGOUT_TOKEN_ALGORITHMS,
+  DEFAULT_LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS,
+  type LogoutTokenClaims,
+  type LogoutTokenRules,
+} from "./oidc/logout-token.js";
+export { KeysUnavailableError, DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, type LogoutTokenKeys } from "./oidc/key-set.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";

@@ -1,0 +1,78 @@
+// A real OpenID Provider (node-oidc-provider) for trying single sign-out on one machine: its development login
+// and consent pages (any login name, any password), back-channel logout and RP-initiated logout turned on.
+// Never use this configuration in production: the keys are generated at start and the pages are dev pages.
+import type { Server } from "node:http";
+import { exportJWK, generateKeyPair, type JWK } from "jose";
+import Provider, { type ClientMetadata, type Configuration } from "oidc-provider";
+
+export interface DevProviderOptions {
+  /** The port the provider listens on (0: any free port). */
+  readonly port: number;
+  readonly host?: string;
+  /** The clients registered at the provider (the apps that sign in through it). */
+  readonly clients: readonly ClientMetadata[];
+  /** The provider's signing keys (private JWKs). Default: one RS256 key generated at start. */
+  readonly signingKeys?: readonly JWK[];
+}
+
+export interface DevProvider {
+  /** The issuer identifier, e.g. "http://127.0.0.1:3001". */
+  readonly issuer: string;
+  readonly provider: Provider;
+  readonly server: Server;
+  /** The private signing keys in use (tests sign their own tokens with them). */
+  readonly signingKeys: readonly JWK[];
+  close(): Promise<void>;
+}
+
+/** A generated RS256 signing key as a private JWK with a `kid`. */
+export async function generateSigningKey(kid: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
+}
+
+export async function startDevProvider(options: DevProviderOptions): Promise<DevProvider> {
+  const host = options.host ?? "127.0.0.1";
+  const signingKeys = options.signingKeys ?? [await generateSigningKey("dev-key-1")];
+  const configuration: Configuration = {
+    clients: [...options.clients],
+    jwks: { keys: [...signingKeys] as never },
+    cookies: { keys: [crypto.randomUUID()] },
+    // Any login name is an account; its subject is the login name.
+    findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
+    features: {
+      devInteractions: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+    },
+    // The provider refuses to call loopback and private addresses (its SSRF protection). Here the app it sends
+    // back-channel logouts to runs on this machine, so its requests go out without that filter.
+    fetch: (url, init) => globalThis.fetch(url, { ...(init as RequestInit), dispatcher: undefined } as RequestInit),
+  };
+  // The issuer's port is known only once the server listens: listen first, then build the provider.
+  const { createServer } = await import("node:http");
+  let handler: ((req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (handler === undefined) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, host, resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : options.port;
+  const issuer = `http://${host}:${port}`;
+  const provider = new Provider(issuer, configuration);
+  // Dev interactions and an http issuer are development conveniences: the provider says so on every start.
+  provider.on("server_error", (_ctx, error) => { console.error("provider error:", error); });
+  handler = provider.callback();
+  return {
+    issuer,
+    provider,
+    server,
+    signingKeys,
+    close: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); server.closeAllConnections(); }),
+  };
+}
