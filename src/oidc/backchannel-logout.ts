@@ -42,6 +42,12 @@ export interface BackchannelLogoutOptions {
   readonly clockToleranceSeconds?: number;
   /** The oldest `iat` accepted, in seconds; also bounds how long a `jti` is remembered. Default 600. */
   readonly maxTokenAgeSeconds?: number;
+  /**
+   * Also accept logout tokens typed `JWT` (or untyped), from providers written before explicit typing (Keycloak
+   * before version 25 sends `typ: "JWT"`). The `events` and `nonce` checks still keep an ID token from passing
+   * for a logout token. Default `false`: only `logout+jwt`, as ASVS 5.0 10.5.5 asks.
+   */
+  readonly allowJwtTyp?: boolean;
   /** Audit events: `backchannel.logout`, `backchannel.refused`, `session.ended`, `store.error`. Default: none. */
   readonly events?: LogoutEvents;
   /** Milliseconds a store call (or a JWKS fetch) may take before the request fails closed with a 503. Default 2000. */
@@ -51,7 +57,7 @@ export interface BackchannelLogoutOptions {
 }
 
 const FACTORY = "backchannelLogout";
-const OPTION_NAMES = ["store", "issuer", "audience", "keys", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds", "events", "timeoutMs", "retryAfterSeconds"];
+const OPTION_NAMES = ["store", "issuer", "audience", "keys", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds", "allowJwtTyp", "events", "timeoutMs", "retryAfterSeconds"];
 const SYMMETRIC_OR_NONE = /^(?:none|HS\d+)$/i;
 
 function fail(message: string): never {
@@ -133,7 +139,9 @@ export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): 
     algorithms: checkAlgorithms(options.algorithms),
     clockToleranceSeconds,
     maxAgeSeconds: positive(FACTORY, "maxTokenAgeSeconds", options.maxTokenAgeSeconds ?? DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS),
+    allowJwtTyp: options.allowJwtTyp ?? false,
   };
+  if (typeof rules.allowJwtTyp !== "boolean") fail("`allowJwtTyp` must be a boolean.");
   const guard: GuardOptions = { timeoutMs, retryAfterSeconds, events };
 
   /** Spends the token's `jti`: answers `false` when another request (on any instance) spent it first. */

@@ -45,6 +45,13 @@ export interface LogoutTokenRules {
   readonly algorithms: readonly string[];
   readonly clockToleranceSeconds: number;
   readonly maxAgeSeconds: number;
+  /** Also accept a `typ` of `JWT` or none (providers written before explicit typing, such as Keycloak before 25). */
+  readonly allowJwtTyp: boolean;
+}
+
+/** `typ` as RFC 8725 §3.11 compares it: case-insensitive, with or without `application/`. */
+function normalizeTyp(value: unknown): string | undefined {
+  return typeof value === "string" ? value.toLowerCase().replace(/^application\//, "") : undefined;
 }
 
 const invalid = (reason: string, description: string, cause?: unknown) => new InvalidLogoutTokenError(reason, description, cause === undefined ? undefined : { cause });
@@ -102,18 +109,22 @@ function optionalClaim(payload: JWTPayload, name: "sub" | "sid"): string | undef
 export async function verifyLogoutToken(token: string, rules: LogoutTokenRules): Promise<LogoutTokenClaims> {
   if (token.length > MAX_LOGOUT_TOKEN_LENGTH) throw invalid("malformed", "the logout token is too long");
   let payload: JWTPayload;
+  let typ: string | undefined;
   try {
-    ({ payload } = await jwtVerify(token, rules.keys, {
+    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, rules.keys, {
       algorithms: [...rules.algorithms],
       issuer: rules.issuer,
       audience: [...rules.audience],
-      typ: "logout+jwt",
+      ...(rules.allowJwtTyp ? {} : { typ: "logout+jwt" }),
       clockTolerance: rules.clockToleranceSeconds,
       maxTokenAge: rules.maxAgeSeconds,
       requiredClaims: ["iat", "exp", "jti", "events"],
     }));
   } catch (error) {
     throw fromJose(error);
+  }
+  if (rules.allowJwtTyp && ![undefined, "jwt", "logout+jwt"].includes(normalizeTyp(typ))) {
+    throw invalid("typ", 'the logout token\'s typ header is neither "logout+jwt" nor "JWT"');
   }
   const events = payload.events;
   if (typeof events !== "object" || events === null || Array.isArray(events)) throw invalid("events", "the logout token's events claim is not an object");

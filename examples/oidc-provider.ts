@@ -1,7 +1,7 @@
 // A real OpenID Provider (node-oidc-provider) for trying single sign-out on one machine: its development login
 // and consent pages (any login name, any password), back-channel logout and RP-initiated logout turned on.
 // Never use this configuration in production: the keys are generated at start and the pages are dev pages.
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider, { type ClientMetadata, type Configuration } from "oidc-provider";
 
@@ -40,39 +40,49 @@ export async function startDevProvider(options: DevProviderOptions): Promise<Dev
     cookies: { keys: [crypto.randomUUID()] },
     // Any login name is an account; its subject is the login name.
     findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
+    // Lifetimes in seconds (the provider asks for them to be chosen, not defaulted).
+    ttl: { Interaction: 600, Session: 14 * 24 * 3600, Grant: 14 * 24 * 3600, AccessToken: 3600, IdToken: 3600 },
     features: {
       devInteractions: { enabled: true },
       backchannelLogout: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.body = `<!DOCTYPE html><title>Sign out</title><h1>Sign out of the provider?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`;
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.body = "<!DOCTYPE html><title>Signed out</title><h1>You are signed out of the provider.</h1>";
+        },
+      },
     },
     // The provider refuses to call loopback and private addresses (its SSRF protection). Here the app it sends
     // back-channel logouts to runs on this machine, so its requests go out without that filter.
-    fetch: (url, init) => globalThis.fetch(url, { ...(init as RequestInit), dispatcher: undefined } as RequestInit),
+    fetch: (url, init) => {
+      const { dispatcher: _filtered, ...plain } = init as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, plain);
+    },
   };
-  // The issuer's port is known only once the server listens: listen first, then build the provider.
-  const { createServer } = await import("node:http");
-  let handler: ((req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void) | undefined;
-  const server = createServer((req, res) => {
-    if (handler === undefined) {
-      res.statusCode = 503;
-      res.end();
-      return;
-    }
-    handler(req, res);
-  });
+  // The issuer's port is known only once the server listens: listen first, then build the provider and answer.
+  const server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port, host, resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : options.port;
   const issuer = `http://${host}:${port}`;
   const provider = new Provider(issuer, configuration);
-  // Dev interactions and an http issuer are development conveniences: the provider says so on every start.
   provider.on("server_error", (_ctx, error) => { console.error("provider error:", error); });
-  handler = provider.callback();
+  const callback = provider.callback();
+  server.on("request", (req, res) => { void callback(req, res); });
   return {
     issuer,
     provider,
     server,
     signingKeys,
-    close: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => { resolve(); });
+        server.closeAllConnections();
+      }),
   };
 }
