@@ -24,6 +24,8 @@ export const SESSION_COOKIE = "app_session";
 /** Where the provider POSTs logout tokens: register `${publicUrl}${BACKCHANNEL_PATH}` as `backchannel_logout_uri`. */
 export const BACKCHANNEL_PATH = "/oidc/backchannel-logout";
 export const CALLBACK_PATH = "/oidc/callback";
+/** Where the provider sends the browser back after an RP-initiated logout: register it as a `post_logout_redirect_uri`. */
+export const LOGGED_OUT_PATH = "/oidc/logged-out";
 
 const PENDING_LOGIN_MS = 10 * 60_000;
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

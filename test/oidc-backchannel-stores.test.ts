@@ -2,7 +2,7 @@ import express from "express";
 import express4 from "express4";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSigningKey } from "../examples/oidc-provider.js";
+import { generateSigningKey } from "./helpers/oidc-provider.js";
 import {
   LogoutEvents, MemorySessionStore, RedisSessionStore, backchannelLogout, issueSession, sessionStoreMethods,
   type LogoutTokenKeys, type SessionStore,

@@ -3,7 +3,7 @@ import express from "express";
 import { exportSPKI, importJWK, SignJWT, type JWK, type KeyObject } from "jose";
 import request from "supertest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { generateSigningKey, startDevProvider, type DevProvider } from "../examples/oidc-provider.js";
+import { generateSigningKey, startDevProvider, type DevProvider } from "./helpers/oidc-provider.js";
 import { LogoutEvents, backchannelLogout, issueSession, type LogoutEventMap } from "../src/index.js";
 import { BACKCHANNEL_EVENT, CLIENT_ID, logoutClaims, signLogoutToken } from "./helpers/oidc.js";
 import { RecordingStore } from "./helpers/store.js";

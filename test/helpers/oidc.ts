@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { Express } from "express";
 import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import type { ClientMetadata } from "oidc-provider";
-import { startDevProvider, type DevProvider } from "../../examples/oidc-provider.js";
-import { BACKCHANNEL_PATH, CALLBACK_PATH, createOidcApp } from "../../examples/oidc-relying-party.js";
+import { startDevProvider, type DevProvider } from "./oidc-provider.js";
+import { BACKCHANNEL_PATH, CALLBACK_PATH, LOGGED_OUT_PATH, createOidcApp } from "../../examples/oidc-relying-party.js";
 import type { LogoutEvents, SessionStore } from "../../src/index.js";
 import { formsOf, type CookieBrowser, type Page } from "./cookie-browser.js";
 
@@ -53,7 +53,7 @@ export async function startOidcSetup(options: { stores: readonly SessionStore[];
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
       redirect_uris: servers.map((s) => `${s.url}${CALLBACK_PATH}`),
-      post_logout_redirect_uris: servers.map((s) => `${s.url}/oidc/logged-out`),
+      post_logout_redirect_uris: servers.map((s) => `${s.url}${LOGGED_OUT_PATH}`),
       backchannel_logout_uri: `${target.url}${BACKCHANNEL_PATH}`,
       backchannel_logout_session_required: true,
       ...options.client,

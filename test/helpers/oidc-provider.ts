@@ -1,6 +1,5 @@
-// A real OpenID Provider (node-oidc-provider) for trying single sign-out on one machine: its development login
-// and consent pages (any login name, any password), back-channel logout and RP-initiated logout turned on.
-// Never use this configuration in production: the keys are generated at start and the pages are dev pages.
+// A real OpenID Provider (node-oidc-provider) for the tests: its development login and consent pages (any login
+// name, any password), back-channel logout and RP-initiated logout turned on, keys the tests can sign with.
 import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import Provider, { type ClientMetadata, type Configuration } from "oidc-provider";
