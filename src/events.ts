@@ -1,3 +1,4 @@
+import type { FailureCause } from "./failure-cause.js";
 import type { EpochMs, LogoutTargetKind } from "./types.js";
 
 /**
@@ -54,8 +55,13 @@ export interface LogoutEventMap {
     readonly ip: string | undefined;
     readonly at: EpochMs;
   };
-  /** A store or host callback failed or timed out; the request got a 503. */
-  "store.error": { readonly operation: string; readonly message: string; readonly at: EpochMs };
+  /**
+   * A store or host callback failed, timed out or answered a malformed value; the request got a 503.
+   * `message` names the operation (`"findSessionByTokenHash failed"`); `cause`, when the call threw or
+   * rejected, is what it threw ("connect ECONNREFUSED 127.0.0.1:6379", "db down") as a copy with only its
+   * name, `code` and message, where anything that could be a token or a token hash reads `[redacted]`.
+   */
+  "store.error": { readonly operation: string; readonly message: string; readonly cause?: FailureCause; readonly at: EpochMs };
 }
 
 export type LogoutEventName = keyof LogoutEventMap;

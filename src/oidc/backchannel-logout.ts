@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { isLogoutError } from "../errors.js";
+import { failureCause } from "../failure-cause.js";
 import { LogoutEvents } from "../events.js";
 import { closest, positive } from "../handlers/options.js";
 import { sendReply } from "../handlers/runtime.js";
@@ -203,7 +204,8 @@ export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): 
         if (error instanceof InvalidLogoutTokenError) {
           refuse(req, res, error.reason, backchannelReplies.invalid(error.message));
         } else if (error instanceof KeysUnavailableError) {
-          events?.emit("store.error", { operation: "fetch the provider's JWKS", message: error.message, at: Date.now() });
+          const cause = failureCause(error.cause);
+          events?.emit("store.error", { operation: "fetch the provider's JWKS", message: error.message, ...(cause === undefined ? {} : { cause }), at: Date.now() });
           refuse(req, res, "keys-unavailable", backchannelReplies.unavailable(retryAfterSeconds));
         } else if (isLogoutError(error) && error.code === "store-unavailable") {
           refuse(req, res, "store-unavailable", backchannelReplies.unavailable(error.details.retryAfterSeconds ?? retryAfterSeconds));
