@@ -2,6 +2,7 @@ import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, 
 import type { ProviderSessionLink, ProviderSessionLinks } from "../oidc/provider-session.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { ProviderLinkIndex } from "./memory-provider-links.js";
+import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -16,7 +17,7 @@ export interface MemorySessionStoreOptions {
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
+export class MemorySessionStore implements SessionStore, RevocationFeed, ProviderSessionLinks {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -26,6 +27,8 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #providerLinks = new ProviderLinkIndex();
   readonly #timer: NodeJS.Timeout;
+  /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
+  readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
@@ -35,6 +38,7 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
+      this.#announce(session, "expired");
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
@@ -49,6 +53,11 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
   /** Live sessions held (expired ones not yet swept included). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
   }
 
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
@@ -71,6 +80,7 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
     this.#providerLinks.clear();
+    this.#endListeners.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -125,6 +135,7 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
+    if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
   }
 
@@ -140,6 +151,7 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
       if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
       this.#sessions.delete(id);
       this.#unindex(id, session);
+      this.#announce(session, "revoked");
       count += 1;
     }
     return Promise.resolve(count);
@@ -198,6 +210,26 @@ export class MemorySessionStore implements SessionStore, ProviderSessionLinks {
 
   findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
     return Promise.resolve(this.#providerLinks.bySubject(issuer, subject, (id) => this.#sessions.get(id) !== undefined));
+  }
+
+  /**
+   * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
+   * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
+   */
+  subscribeSessionEnds(userId: string, listener: SessionEndListener): Promise<() => void> {
+    this.#endListeners.add(userId, listener);
+    return Promise.resolve(() => {
+      this.#endListeners.remove(userId, listener);
+    });
+  }
+
+  /** Delivered after the current call returns, so a listener never runs inside the store operation. */
+  #announce(session: SessionRecord, reason: SessionEndReason): void {
+    if (!this.#endListeners.has(session.userId)) return;
+    const notice = { sessionId: session.id, userId: session.userId, reason, at: Date.now() };
+    queueMicrotask(() => {
+      this.#endListeners.deliver(notice);
+    });
   }
 
   #unindex(id: string, session: SessionRecord): void {

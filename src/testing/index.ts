@@ -4,6 +4,7 @@ import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionRecord, SessionStore } from "../types.js";
 import { describeProviderSessionLinks } from "./provider-links.js";
+import { describeRevocationFeedConformance } from "./revocation-feed.js";
 
 export interface ConformanceOptions {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
@@ -435,5 +436,16 @@ export function describeSessionStoreConformance(name: string, options: Conforman
         ttlMs,
       });
     }
+    describeRevocationFeedConformance({
+      store: () => store,
+      otherInstance: options.sharedBackend === true
+        ? async () => {
+            const other = await options.createStore();
+            if (!opened.includes(other)) opened.push(other);
+            return other;
+          }
+        : undefined,
+      sample: sampleSession,
+    });
   });
 }
