@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { assertProviderSessionLinks, checkProviderSession, type ProviderSession } from "./oidc/provider-session.js";
-import { assertSessionStore } from "./store/contract.js";
+import { assertSessionStore } from "./store/capabilities.js";
+import { SetupError } from "./options/index.js";
+import { checkProviderSession, withLinks } from "./oidc/provider-session.js";
+import { assertStoreCapabilities } from "./store/capabilities.js";
 import { generateToken, hashSecret } from "./secrets.js";
-import type { SessionRecord, SessionStore } from "./types.js";
+import type { ProviderSession, SessionRecord, SessionStore } from "./types.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -49,13 +51,13 @@ export interface IssuedSession {
 export async function issueSession(store: SessionStore, options: Readonly<IssueSessionOptions>): Promise<IssuedSession> {
   assertSessionStore(store);
   if (typeof options.userId !== "string" || options.userId === "") {
-    throw new TypeError("express-logout: issueSession needs a non-empty `userId`.");
+    throw new SetupError("option-invalid", "issueSession needs a non-empty `userId`.");
   }
   const providerSession = options.providerSession === undefined ? undefined : checkProviderSession(options.providerSession, "issueSession");
-  if (providerSession !== undefined) assertProviderSessionLinks(store, "issueSession with `providerSession`");
+  if (providerSession !== undefined) assertStoreCapabilities(store, ["provider-links"], "issueSession with `providerSession`");
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError("express-logout: issueSession `ttlMs` must be a positive number of milliseconds.");
+    throw new SetupError("option-invalid", "issueSession `ttlMs` must be a positive number of milliseconds.");
   }
   const token = generateToken(options.tokenPrefix);
   const now = Date.now();
@@ -74,9 +76,8 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
   };
   await store.createSession(session);
   if (providerSession !== undefined) {
-    assertProviderSessionLinks(store, "issueSession with `providerSession`");
     try {
-      await store.linkProviderSession({ ...providerSession, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
+      await withLinks(store).linkProviderSession({ ...providerSession, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
     } catch (error) {
       // A session the provider could not end would outlive the provider's logout: end it, and let the login fail.
       await store.revokeSession(session.id).catch(() => undefined);

@@ -12,7 +12,6 @@ describeSessionStoreConformance("MemorySessionStore", {
   closeStore: () => {
     for (const store of opened.splice(0)) store.close();
   },
-  providerSessionLinks: true,
 });
 
 describe("MemorySessionStore memory", () => {

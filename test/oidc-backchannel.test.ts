@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LogoutEvents, MemorySessionStore, RedisSessionStore, hashSecret, hasProviderSessionLinks, type LogoutEventMap, type SessionStore } from "../src/index.js";
+import { LogoutEvents, MemorySessionStore, RedisSessionStore, hashSecret, hasStoreCapability, type ProviderSessionLinks, type LogoutEventMap, type SessionStore } from "../src/index.js";
 import { CookieBrowser } from "./helpers/cookie-browser.js";
 import { CLIENT_ID, appSessionToken, startOidcSetup, signIn, signOutAtProvider, type OidcSetup } from "./helpers/oidc.js";
 import { connectRedisV5, deleteKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
@@ -83,8 +83,8 @@ describe.each(scenarios)("back-channel logout from a real OpenID Provider: $name
     const session = await sessionOf(first().store, token);
     expect(session?.userId).toBe("alice");
     const store = first().store;
-    if (!hasProviderSessionLinks(store)) throw new Error("the store lacks provider-session links");
-    const links = (await store.findSessionsByProviderSubject(setup.op.issuer, "alice")).filter((l) => l.sessionId === session?.id);
+    expect(hasStoreCapability(store, "provider-links")).toBe(true);
+    const links = (await (store as SessionStore & ProviderSessionLinks).findSessionsByProviderSubject(setup.op.issuer, "alice")).filter((l) => l.sessionId === session?.id);
     expect(links).toHaveLength(1);
     expect(links[0]?.sid).toMatch(/^[\w-]{10,}$/);
   });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { MemorySessionStore, backchannelLogout, issueSession, linkSessionToProvider, sessionStoreMethods, type SessionStore } from "../src/index.js";
+import { MemorySessionStore, SetupError, backchannelLogout, issueSession, linkSessionToProvider, storeCapabilityMethods, type SessionStore } from "../src/index.js";
 
 const store = new MemorySessionStore();
 const valid = { store, issuer: "https://op.example.com", audience: "my-app", keys: "https://op.example.com/jwks" };
 
-/** A store with every core method but none of the provider-link capability. */
-function coreOnly(): SessionStore {
+/** A store with the core methods and markers, but none of the provider-link capability. */
+function withoutLinks(): SessionStore {
   const base = new MemorySessionStore();
   const core: Record<string, unknown> = {};
-  for (const name of sessionStoreMethods) {
+  for (const name of [...storeCapabilityMethods.sessions, ...storeCapabilityMethods.markers]) {
     core[name] = (...args: unknown[]) => (Reflect.get(base, name) as (...a: unknown[]) => unknown).apply(base, args);
   }
   return core as unknown as SessionStore;
@@ -29,7 +29,7 @@ describe("backchannelLogout refuses a misconfiguration at setup, saying what to 
     ["HS256 among the algorithms", { ...valid, algorithms: ["RS256", "HS256"] }, /must not include "HS256"/],
     ["alg none among the algorithms", { ...valid, algorithms: ["none"] }, /must not include "none"/],
     ["a misspelt option", { ...valid, audiance: "x" }, /unsupported option `audiance`. Did you mean `audience`\?/],
-    ["a clock tolerance of an hour", { ...valid, clockToleranceSeconds: 3600 }, /clockToleranceSeconds/],
+    ["a clock tolerance of an hour", { ...valid, clockToleranceSeconds: 3600 }, /clockToleranceSeconds` must be a whole number of seconds from 0 to 300/],
     ["a zero maximum age", { ...valid, maxTokenAgeSeconds: 0 }, /maxTokenAgeSeconds/],
     ["allowJwtTyp that is not a boolean", { ...valid, allowJwtTyp: "yes" }, /allowJwtTyp/],
     ["events that are not LogoutEvents", { ...valid, events: {} }, /events/],
@@ -37,8 +37,23 @@ describe("backchannelLogout refuses a misconfiguration at setup, saying what to 
     expect(() => backchannelLogout(options as never)).toThrow(message);
   });
 
-  it("a store without provider-session links, naming the missing methods", () => {
-    expect(() => backchannelLogout({ ...valid, store: coreOnly() })).toThrow(/lacks `linkProviderSession`, `findSessionsByProviderSid`, `findSessionsByProviderSubject`/);
+  it("a store without provider-session links, naming the missing methods and the capability code", () => {
+    let thrown: unknown;
+    try {
+      backchannelLogout({ ...valid, store: withoutLinks() });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SetupError);
+    expect((thrown as SetupError).code).toBe("store-capability-missing");
+    expect((thrown as SetupError).message).toMatch(/backchannelLogout needs the provider-session links capability \(ProviderSessionLinks\), and `store` lacks `linkProviderSession`, `findSessionsByProviderSid`, `findSessionsByProviderSubject`/);
+  });
+
+  it("a store without markers (the jti is spent through one)", () => {
+    const base = new MemorySessionStore();
+    const core: Record<string, unknown> = {};
+    for (const name of storeCapabilityMethods.sessions) core[name] = (...args: unknown[]) => (Reflect.get(base, name) as (...a: unknown[]) => unknown).apply(base, args);
+    expect(() => backchannelLogout({ ...valid, store: core as unknown as SessionStore })).toThrow(/backchannelLogout needs the markers and counters capability/);
   });
 
   it("being mounted without being called", () => {
@@ -62,7 +77,7 @@ describe("issueSession and linkSessionToProvider with a provider session", () =>
   });
 
   it("refuses a store without the capability, before any session exists", async () => {
-    const s = coreOnly();
+    const s = withoutLinks();
     await expect(issueSession(s, { userId: "u1", providerSession: { issuer: "https://op", subject: "alice" } })).rejects.toThrow(/lacks `linkProviderSession`/);
     expect(await s.listSessions("u1")).toEqual([]);
   });

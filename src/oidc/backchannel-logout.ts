@@ -1,13 +1,14 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, malformedAnswer, type GuardOptions } from "../deadline.js";
 import { isLogoutError } from "../errors.js";
+import { isLogoutEvents, type LogoutEvents } from "../events.js";
 import { failureCause } from "../failure-cause.js";
-import { LogoutEvents } from "../events.js";
-import { closest, positive } from "../handlers/options.js";
-import { sendReply } from "../handlers/runtime.js";
+import { sendReply } from "../handlers/runtime/reply.js";
+import { SetupError, booleanOption, checkKnownOptions, integerOption, optionNames, positiveOption } from "../options/index.js";
 import { hashSecret } from "../secrets.js";
-import { assertSessionStore } from "../store/contract.js";
-import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, guarded, malformedAnswer, type GuardOptions } from "../store/guard.js";
-import type { SessionStore } from "../types.js";
+import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
+import { CheckedStore } from "../store/checked-store.js";
+import type { ProviderSessionLink, SessionStore } from "../store/types.js";
 import { backchannelReplies } from "./backchannel-replies.js";
 import { readLogoutToken } from "./form-body.js";
 import { KeysUnavailableError, resolveLogoutTokenKeys, type LogoutTokenKeys } from "./key-set.js";
@@ -20,10 +21,13 @@ import {
   type LogoutTokenClaims,
   type LogoutTokenRules,
 } from "./logout-token.js";
-import { assertProviderSessionLinks, type ProviderSessionLink, type ProviderSessionLinks } from "./provider-session.js";
+import { withLinks } from "./provider-session.js";
 
 export interface BackchannelLogoutOptions {
-  /** Where sessions live; it must have the `ProviderSessionLinks` capability (the built-in stores do). Required. */
+  /**
+   * Where sessions live. Required. It needs the `markers` (the `jti` marker) and `provider-links` capabilities;
+   * `MemorySessionStore` and `RedisSessionStore` have both.
+   */
   readonly store: SessionStore;
   /** The provider's issuer identifier, exactly as its tokens' `iss` (e.g. `"https://op.example.com/"`). Required. */
   readonly issuer: string;
@@ -58,25 +62,28 @@ export interface BackchannelLogoutOptions {
 }
 
 const FACTORY = "backchannelLogout";
-const OPTION_NAMES = ["store", "issuer", "audience", "keys", "algorithms", "clockToleranceSeconds", "maxTokenAgeSeconds", "allowJwtTyp", "events", "timeoutMs", "retryAfterSeconds"];
+const OPTION_NAMES = optionNames<BackchannelLogoutOptions>({
+  store: true,
+  issuer: true,
+  audience: true,
+  keys: true,
+  algorithms: true,
+  clockToleranceSeconds: true,
+  maxTokenAgeSeconds: true,
+  allowJwtTyp: true,
+  events: true,
+  timeoutMs: true,
+  retryAfterSeconds: true,
+});
 const SYMMETRIC_OR_NONE = /^(?:none|HS\d+)$/i;
 
-function fail(message: string): never {
-  throw new TypeError(`express-logout: ${FACTORY} ${message}`);
-}
-
-function checkOptionNames(options: object): void {
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(name)) {
-      const suggestion = closest(name, OPTION_NAMES);
-      fail(`received an unsupported option \`${name}\`.${suggestion === undefined ? "" : ` Did you mean \`${suggestion}\`?`}`);
-    }
-  }
+function fail(message: string, code: "option-required" | "option-invalid" = "option-invalid"): never {
+  throw new SetupError(code, `${FACTORY} ${message}`);
 }
 
 function checkIssuer(value: unknown): string {
   if (typeof value !== "string" || !/^https?:\/\/[^\s]+$/.test(value)) {
-    fail("needs `issuer`: the provider's issuer identifier exactly as its tokens carry it in `iss`, such as \"https://op.example.com\".");
+    fail("needs `issuer`: the provider's issuer identifier exactly as its tokens carry it in `iss`, such as \"https://op.example.com\".", value === undefined ? "option-required" : "option-invalid");
   }
   return value;
 }
@@ -84,7 +91,7 @@ function checkIssuer(value: unknown): string {
 function checkAudience(value: unknown): readonly string[] {
   const list = typeof value === "string" ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || !list.every((a): a is string => typeof a === "string" && a !== "")) {
-    fail("needs `audience`: this app's client_id at the provider (a non-empty string, or an array of them).");
+    fail("needs `audience`: this app's client_id at the provider (a non-empty string, or an array of them).", value === undefined ? "option-required" : "option-invalid");
   }
   return [...list];
 }
@@ -119,31 +126,27 @@ function isLink(value: unknown): value is ProviderSessionLink {
  * spent answers 503 too; that token cannot be retried (the provider sends a new one with a new `jti`).
  */
 export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): RequestHandler {
-  if (typeof options !== "object" || (options as unknown) === null) fail("needs an options object with `store`, `issuer`, `audience` and `keys`.");
-  if ("method" in options && "headers" in options) fail(`is a factory: mount \`${FACTORY}({ ... })\`, not \`${FACTORY}\` itself.`);
-  checkOptionNames(options);
+  checkKnownOptions(FACTORY, options, OPTION_NAMES, "with `store`, `issuer`, `audience` and `keys`");
   assertSessionStore(options.store);
-  const store: SessionStore & ProviderSessionLinks = options.store as SessionStore & ProviderSessionLinks;
-  assertProviderSessionLinks(store, FACTORY);
-  if (options.events !== undefined && !(options.events instanceof LogoutEvents)) fail("`events` must be a `new LogoutEvents()`.");
-  const events = options.events;
-  const timeoutMs = positive(FACTORY, "timeoutMs", options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
-  const retryAfterSeconds = Math.ceil(positive(FACTORY, "retryAfterSeconds", options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
-  const clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS;
-  if (typeof clockToleranceSeconds !== "number" || !Number.isFinite(clockToleranceSeconds) || clockToleranceSeconds < 0 || clockToleranceSeconds > 300) {
-    fail("`clockToleranceSeconds` must be a number of seconds from 0 to 300.");
-  }
+  assertStoreCapabilities(options.store, ["markers", "provider-links"], FACTORY);
+  const store = withLinks(options.store);
+  if (options.events !== undefined && !isLogoutEvents(options.events)) fail("`events` must be a `new LogoutEvents()`.");
+  const events: LogoutEvents | undefined = options.events;
+  const timeoutMs = positiveOption(FACTORY, "timeoutMs", options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+  const retryAfterSeconds = Math.ceil(positiveOption(FACTORY, "retryAfterSeconds", options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS));
+  const clockToleranceSeconds = integerOption(FACTORY, "clockToleranceSeconds", options.clockToleranceSeconds ?? DEFAULT_LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS, 0, 300, "seconds");
   const rules: LogoutTokenRules = {
     issuer: checkIssuer(options.issuer),
     audience: checkAudience(options.audience),
     keys: resolveLogoutTokenKeys(options.keys, timeoutMs),
     algorithms: checkAlgorithms(options.algorithms),
     clockToleranceSeconds,
-    maxAgeSeconds: positive(FACTORY, "maxTokenAgeSeconds", options.maxTokenAgeSeconds ?? DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS),
-    allowJwtTyp: options.allowJwtTyp ?? false,
+    maxAgeSeconds: positiveOption(FACTORY, "maxTokenAgeSeconds", options.maxTokenAgeSeconds ?? DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS),
+    allowJwtTyp: booleanOption(FACTORY, "allowJwtTyp", options.allowJwtTyp ?? false),
   };
-  if (typeof rules.allowJwtTyp !== "boolean") fail("`allowJwtTyp` must be a boolean.");
   const guard: GuardOptions = { timeoutMs, retryAfterSeconds, events };
+  // Every store call under the deadline, every answer checked (a claim is won only by a literal `true`).
+  const calls = new CheckedStore(store, guard);
 
   /** Spends the token's `jti`: answers `false` when another request (on any instance) spent it first. */
   function spendJti(claims: LogoutTokenClaims): Promise<boolean> {
@@ -151,7 +154,7 @@ export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): 
     const acceptedUntil = Math.min(claims.expiresAt, claims.issuedAt + rules.maxAgeSeconds * 1000) + rules.clockToleranceSeconds * 1000;
     const ttlMs = Math.max(1_000, acceptedUntil - Date.now());
     const key = `oidc:logout-jti:${hashSecret(JSON.stringify([claims.issuer, claims.jti]))}`;
-    return guarded("claim", () => store.claim(key, ttlMs), guard);
+    return calls.claim(key, ttlMs);
   }
 
   /** A store answer is trusted only when it is exactly a list of links: anything else is a broken store (503). */
@@ -163,12 +166,12 @@ export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): 
   async function linkedSessions(claims: LogoutTokenClaims): Promise<ProviderSessionLink[]> {
     const { issuer, subject, sid } = claims;
     if (sid !== undefined) {
-      const links = checkedLinks("findSessionsByProviderSid", await guarded("findSessionsByProviderSid", () => store.findSessionsByProviderSid(issuer, sid), guard));
+      const links = checkedLinks("findSessionsByProviderSid", await calls.run("findSessionsByProviderSid", () => store.findSessionsByProviderSid(issuer, sid)));
       // With both claims, a session of the same sid but another subject is not this logout's.
       return links.filter((link) => link.issuer === issuer && link.sid === sid && (subject === undefined || link.subject === subject));
     }
     if (subject === undefined) return [];
-    const links = checkedLinks("findSessionsByProviderSubject", await guarded("findSessionsByProviderSubject", () => store.findSessionsByProviderSubject(issuer, subject), guard));
+    const links = checkedLinks("findSessionsByProviderSubject", await calls.run("findSessionsByProviderSubject", () => store.findSessionsByProviderSubject(issuer, subject)));
     return links.filter((link) => link.issuer === issuer && link.subject === subject);
   }
 
@@ -177,7 +180,7 @@ export function backchannelLogout(options: Readonly<BackchannelLogoutOptions>): 
     const claims = await verifyLogoutToken(token, rules);
     if (!(await spendJti(claims))) throw new InvalidLogoutTokenError("jti-replayed", "this logout token was already received");
     const links = await linkedSessions(claims);
-    const results = await Promise.all(links.map((link) => guarded("revokeSession", () => store.revokeSession(link.sessionId), guard)));
+    const results = await Promise.all(links.map((link) => calls.revokeSession(link.sessionId)));
     const ended = links.filter((_, i) => results[i] === true);
     const at = Date.now();
     for (const link of ended) events?.emit("session.ended", { sessionId: link.sessionId, userId: link.userId, by: undefined, target: "session", at });

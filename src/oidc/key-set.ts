@@ -1,3 +1,4 @@
+import { SetupError } from "../options/index.js";
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 
 /**
@@ -30,7 +31,7 @@ export class KeysUnavailableError extends Error {
 }
 
 function fail(message: string): never {
-  throw new TypeError(`express-logout: backchannelLogout ${message}`);
+  throw new SetupError(message.startsWith("needs") ? "option-required" : "option-invalid", `backchannelLogout ${message}`);
 }
 
 function parseUrl(value: string | URL): URL {

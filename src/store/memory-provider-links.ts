@@ -1,4 +1,4 @@
-import type { ProviderSessionLink } from "../oidc/provider-session.js";
+import type { ProviderSessionLink } from "./types.js";
 
 /**
  * The memory store's index of provider-session links: `(iss, sid)` → local session ids and `(iss, sub)` → local

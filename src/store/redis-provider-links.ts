@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ProviderSessionLink } from "../oidc/provider-session.js";
+import type { ProviderSessionLink } from "./types.js";
 import type { RedisScript } from "./redis-scripts.js";
 
 /**

@@ -1,20 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hasProviderSessionLinks, type ProviderSessionLink, type ProviderSessionLinks } from "../oidc/provider-session.js";
-import type { SessionRecord, SessionStore } from "../types.js";
-
-type LinkingStore = SessionStore & ProviderSessionLinks;
-
-export interface ProviderLinkSuiteOptions {
-  /** The store of the running test. */
-  readonly current: () => SessionStore;
-  /** Another instance over the same backend, when the store has one. */
-  readonly another: (() => Promise<SessionStore>) | undefined;
-  readonly sample: (userId: string, overrides?: Partial<SessionRecord>) => SessionRecord;
-  readonly ttlMs: number;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import type { ProviderSessionLink, ProviderSessionLinks, SessionRecord, SessionStore } from "../types.js";
+import { sampleSession, sleep, type StoreInstance } from "./instance.js";
 
 function linkOf(session: SessionRecord, issuer: string, subject: string, sid?: string): ProviderSessionLink {
   return { issuer, subject, ...(sid === undefined ? {} : { sid }), sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt };
@@ -26,19 +13,12 @@ const bySession = (a: ProviderSessionLink, b: ProviderSessionLink) => (a.session
  * The `ProviderSessionLinks` capability (back-channel logout): links found by `(iss, sid)` and by `(iss, sub)`,
  * field for field, never another issuer's or provider session's, never an ended or expired session's.
  */
-export function describeProviderSessionLinks(options: ProviderLinkSuiteOptions): void {
-  const store = (): LinkingStore => {
-    const s = options.current();
-    if (!hasProviderSessionLinks(s)) throw new Error("this store does not implement ProviderSessionLinks (linkProviderSession, findSessionsByProviderSid, findSessionsByProviderSubject)");
-    return s;
-  };
+export function providerLinkStoreTests(instance: StoreInstance<SessionStore & ProviderSessionLinks>): void {
+  const store = instance.store;
+  const options = { sample: sampleSession, ttlMs: instance.ttlMs };
   const issuer = () => `https://op-${randomUUID()}.example`;
 
   describe("ProviderSessionLinks (OpenID Connect back-channel logout)", () => {
-    it("has every method of the capability", () => {
-      expect(hasProviderSessionLinks(options.current())).toBe(true);
-    });
-
     it("finds a linked session by (iss, sid) and by (iss, sub), field for field", async () => {
       const s = store();
       const iss = issuer();
@@ -137,10 +117,9 @@ export function describeProviderSessionLinks(options: ProviderLinkSuiteOptions):
       expect(await s.findSessionsByProviderSubject(iss, "frank")).toEqual([link]);
     });
 
-    it.skipIf(options.another === undefined)("finds through one instance the links made through another", async () => {
+    it.skipIf(!instance.sharedBackend)("finds through one instance the links made through another", async () => {
       const s = store();
-      const other = await options.another?.();
-      if (other === undefined || !hasProviderSessionLinks(other)) throw new Error("the other instance lacks ProviderSessionLinks");
+      const other = await instance.another();
       const iss = issuer();
       const session = options.sample(`user-${randomUUID()}`);
       await s.createSession(session);
