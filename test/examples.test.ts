@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 let running: ChildProcess | undefined;
 
 /** Runs one of `examples/*.ts` as a developer would (`npx tsx examples/x.ts`) on a free port. */
-async function run(file: string, env: Record<string, string> = {}): Promise<string> {
+async function run(file: string, env: Record<string, string> = {}, startMs = 20_000): Promise<string> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: root, env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   running = child;
@@ -20,7 +20,7 @@ async function run(file: string, env: Record<string, string> = {}): Promise<stri
   child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
   child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${file} did not start:\n${output}`)); }, 20_000);
+    const timer = setTimeout(() => { reject(new Error(`${file} did not start:\n${output}`)); }, startMs);
     const poll = setInterval(() => {
       if (/listening|logout (on|routes)/.test(output)) {
         clearInterval(poll);
@@ -186,7 +186,8 @@ describe("the small examples, each run as a developer would and driven through i
 
   it("examples/oidc-app.ts: sign in through the provider, sign out there, and the app's session has ended", async () => {
     const providerPort = await freePort();
-    const url = await run("examples/oidc-app.ts", { OIDC_PROVIDER_PORT: String(providerPort) });
+    // Two servers and the provider's modules to load: more start-up time on a busy machine than the small examples.
+    const url = await run("examples/oidc-app.ts", { OIDC_PROVIDER_PORT: String(providerPort) }, 50_000);
     const browser = new CookieBrowser();
     const home = await signIn(browser, url, "alice");
     expect(home.body).toContain("Signed in as alice");
@@ -195,5 +196,5 @@ describe("the small examples, each run as a developer would and driven through i
     await signOutAtProvider(browser, `http://127.0.0.1:${providerPort}`);
     expect((await fetch(`${url}/me`, { headers: { cookie } })).status).toBe(401);
     expect((await browser.get(`${url}/`)).body).toContain("Not signed in");
-  });
+  }, 90_000);
 });

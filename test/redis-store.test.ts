@@ -48,7 +48,8 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady, subscriber });
       },
       sharedBackend: true,
-        });
+      capabilities: ["touch", "markers", "jwt-revocation", "provider-links"],
+    });
   });
 
   describe("with the official redis v6 client (RESP3 by default, sharded revocation feed)", () => {
@@ -59,6 +60,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v6.sendCommand(args), prefix: v6Prefix, isReady: () => v6.isReady, subscriber });
       },
       sharedBackend: true,
+      capabilities: ["touch", "markers", "jwt-revocation", "provider-links"],
     });
   });
 
@@ -79,7 +81,8 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         });
       },
       sharedBackend: true,
-        });
+      capabilities: ["touch", "markers", "jwt-revocation", "provider-links"],
+    });
   });
 
   describe("key layout", () => {
