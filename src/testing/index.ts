@@ -7,6 +7,7 @@ import { jwtRevocationStoreTests } from "./jwt-revocation.js";
 import { markerStoreTests } from "./markers.js";
 import { providerLinkStoreTests } from "./provider-links.js";
 import { touchStoreTests } from "./touch.js";
+import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
@@ -16,9 +17,10 @@ export type OptionalCapability = Exclude<StoreCapability, "sessions">;
 
 export interface SessionStoreConformanceOptions<S extends SessionStore = SessionStore> extends ConformanceOptions<S> {
   /**
-   * The capabilities beyond the core to test as well. Default `["touch", "markers", "jwt-revocation"]`; add
-   * `"provider-links"` for a store that links sessions to an OpenID Provider's (back-channel logout), as the
-   * built-in stores do; `[]` for a store of the core methods only.
+   * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",
+   * "markers", "jwt-revocation"]`); add `"end-by-token"` for a store with `endSessionByTokenHash` and
+   * `"provider-links"` for one that links sessions to an OpenID Provider's (back-channel logout); `[]` for a
+   * store of the core methods only.
    */
   readonly capabilities?: readonly OptionalCapability[];
 }
@@ -56,8 +58,10 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     const full = instance as unknown as Parameters<typeof markerStoreTests>[0] &
       Parameters<typeof jwtRevocationStoreTests>[0] &
       Parameters<typeof touchStoreTests>[0] &
+      Parameters<typeof endByTokenStoreTests>[0] &
       Parameters<typeof providerLinkStoreTests>[0];
     if (capabilities.includes("touch")) touchStoreTests(full);
+    if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
     if (capabilities.includes("provider-links")) providerLinkStoreTests(full);
