@@ -2,6 +2,7 @@
 // OIDC_PROVIDER_PORT). It starts a development OpenID Provider (node-oidc-provider, with its development login and
 // consent pages: any name, any password) and an app that signs in through it. Sign in, then sign out at the
 // provider: the provider tells the app (back-channel logout), and the app's session has ended too.
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { exportJWK, generateKeyPair } from "jose";
 import Provider from "oidc-provider";
@@ -49,12 +50,15 @@ const provider = new Provider(op.url, {
 const callback = provider.callback();
 op.server.on("request", (req, res) => { void callback(req, res); });
 
-app.server.on("request", await createOidcApp({ store, issuer: op.url, clientId, clientSecret, publicUrl: app.url }));
+// LOGOUT_SECRET signs the logout state; without it, logouts under way at a restart fail their state check.
+const logoutSecret = process.env.LOGOUT_SECRET ?? randomBytes(32).toString("base64url");
+app.server.on("request", await createOidcApp({ store, issuer: op.url, clientId, clientSecret, publicUrl: app.url, logoutSecret }));
 
 console.log(`express-logout OIDC example listening on ${app.url} (OpenID Provider on ${op.url})
   1. open ${app.url}/ and sign in through the provider (any name, any password), then consent
   2. sign out at the provider: ${op.url}/session/end ("Yes, sign me out")
-  3. reload ${app.url}/: the provider's back-channel logout has ended the app's session`);
+  3. reload ${app.url}/: the provider's back-channel logout has ended the app's session
+  or press "Log out" in the app: its session ends, then the provider's (RP-initiated logout), and you are back`);
 
 const stop = () => {
   for (const { server } of [app, op]) {

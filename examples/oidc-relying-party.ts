@@ -4,7 +4,7 @@
 import express, { type Express, type Request } from "express";
 import * as oidc from "openid-client";
 import {
-  backchannelLogout, cookieToken, getAuthentication, hashSecret, issueSession, requireSession, shapes,
+  backchannelLogout, cookieToken, createLogoutHandler, getAuthentication, hashSecret, issueSession, requireSession, rpInitiatedLogout, shapes,
   type LogoutEvents, type SessionStore,
 } from "express-logout";
 
@@ -18,6 +18,8 @@ export interface OidcAppOptions {
   /** This app's public base URL, e.g. "http://127.0.0.1:3000" (the redirect URIs registered at the provider). */
   readonly publicUrl: string;
   readonly events?: LogoutEvents;
+  /** Signs the RP-initiated logout's `state` (at least 32 random characters). */
+  readonly logoutSecret: string;
 }
 
 export const SESSION_COOKIE = "app_session";
@@ -39,6 +41,8 @@ export async function createOidcApp(options: OidcAppOptions): Promise<Express> {
   });
   const credentials = [cookieToken(SESSION_COOKIE)];
   const signedIn = requireSession({ store, credentials, shape: shapes.problem });
+  /** Each session's ID token, for `id_token_hint` at logout (your app would keep it beside its session). */
+  const idTokens = new Map<string, string>();
   /** Logins under way: state → PKCE verifier and nonce, bound to the browser by a cookie holding the state. */
   const pending = new Map<string, { verifier: string; nonce: string; until: number }>();
 
@@ -87,6 +91,7 @@ export async function createOidcApp(options: OidcAppOptions): Promise<Express> {
       providerSession: { issuer: claims.iss, subject: claims.sub, ...(typeof claims.sid === "string" ? { sid: claims.sid } : {}) },
       ...(req.ip === undefined ? {} : { ip: req.ip }),
     });
+    if (tokens.id_token !== undefined) idTokens.set(session.id, tokens.id_token);
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "lax", path: "/", expires: new Date(session.expiresAt) });
     res.redirect(303, "/");
   });
@@ -99,6 +104,23 @@ export async function createOidcApp(options: OidcAppOptions): Promise<Express> {
     keys: config.serverMetadata().jwks_uri ?? `${issuer}/jwks`,
     ...(options.events === undefined ? {} : { events: options.events }),
   }));
+
+  // Logging out of the app: the local session ends, then the provider's (RP-initiated logout), and back here.
+  const rp = rpInitiatedLogout({
+    store,
+    issuer,
+    clientId,
+    postLogoutRedirectUris: [`${publicUrl}${LOGGED_OUT_PATH}`],
+    secrets: [options.logoutSecret],
+    idTokenHint: (_req, session) => {
+      const idToken = session === undefined ? undefined : idTokens.get(session.id);
+      if (session !== undefined) idTokens.delete(session.id);
+      return idToken;
+    },
+    ...(options.events === undefined ? {} : { events: options.events }),
+  });
+  app.post("/logout", signedIn, rp.prepare, createLogoutHandler({ store, credentials, shape: rp.shape }));
+  app.get(LOGGED_OUT_PATH, rp.callback);
 
   app.get("/me", signedIn, (req, res) => {
     const session = getAuthentication(req)?.session;
@@ -117,7 +139,8 @@ export async function createOidcApp(options: OidcAppOptions): Promise<Express> {
     const sessions = await store.listSessions(userId);
     res.send(`<h1>Signed in as ${escapeHtml(userId)}</h1>
 <p>This session: <code>${escapeHtml(sessionId)}</code>. Your sessions here: ${sessions.length}.</p>
-<p>Sign out <a href="${escapeHtml(config.serverMetadata().end_session_endpoint ?? `${issuer}/session/end`)}">at the provider</a>,
+<form method="post" action="/logout"><button>Log out</button> (here and at the provider)</form>
+<p>Or sign out <a href="${escapeHtml(config.serverMetadata().end_session_endpoint ?? `${issuer}/session/end`)}">at the provider</a>,
 then reload this page: the provider told the app, and this session has ended.</p>`);
   });
 

@@ -59,6 +59,8 @@ export {
 } from "./credentials/jwt/index.js";
 export { linkSessionToProvider, MAX_PROVIDER_CLAIM_LENGTH } from "./oidc/provider-session.js";
 export { backchannelLogout, type BackchannelLogoutOptions } from "./oidc/backchannel-logout.js";
+export { rpInitiatedLogout, type RpInitiatedLogout, type RpInitiatedLogoutOptions } from "./oidc/rp-initiated-logout.js";
+export { DEFAULT_DISCOVERY_CACHE_MS } from "./oidc/discovery.js";
 export {
   verifyLogoutToken,
   InvalidLogoutTokenError,

@@ -66,6 +66,7 @@ export async function startOidcSetup(options: { stores: readonly SessionStore[];
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       publicUrl: server.url,
+      logoutSecret: "test-logout-state-secret-0123456789abcdef",
       ...(options.events === undefined ? {} : { events: options.events }),
     }));
   }
