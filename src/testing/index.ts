@@ -9,6 +9,7 @@ import { providerLinkStoreTests } from "./provider-links.js";
 import { touchStoreTests } from "./touch.js";
 import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
+import { describeSessionDirectoryConformance } from "./session-directory.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
 
@@ -65,6 +66,8 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
     if (capabilities.includes("provider-links")) providerLinkStoreTests(full);
+    // The administrator's capability: run for a store that has it, each test skipping (saying why) otherwise.
+    describeSessionDirectoryConformance(instance.store, sampleSession);
     describeRevocationFeedConformance({
       store: instance.store,
       otherInstance: instance.sharedBackend ? instance.another : undefined,
