@@ -65,6 +65,21 @@ export {
   type JwtPrincipal,
   type JwtRevocationOptions,
 } from "./credentials/jwt/index.js";
+export { linkSessionToProvider, MAX_PROVIDER_CLAIM_LENGTH } from "./oidc/provider-session.js";
+export { backchannelLogout, type BackchannelLogoutOptions } from "./oidc/backchannel-logout.js";
+export { rpInitiatedLogout, type RpInitiatedLogout, type RpInitiatedLogoutOptions } from "./oidc/rp-initiated-logout.js";
+export { DEFAULT_DISCOVERY_CACHE_MS } from "./oidc/discovery.js";
+export {
+  verifyLogoutToken,
+  InvalidLogoutTokenError,
+  BACKCHANNEL_LOGOUT_EVENT,
+  DEFAULT_LOGOUT_TOKEN_ALGORITHMS,
+  DEFAULT_LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS,
+  type LogoutTokenClaims,
+  type LogoutTokenRules,
+} from "./oidc/logout-token.js";
+export { KeysUnavailableError, DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, type LogoutTokenKeys } from "./oidc/key-set.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
@@ -125,6 +140,9 @@ export type {
   MarkerStore,
   LogoutUrlOutcome,
   PresentedCredential,
+  ProviderSession,
+  ProviderSessionLink,
+  ProviderSessionLinks,
   Reply,
   ResolvedPrincipal,
   RevokeUserSessionsOptions,

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { LogoutError } from "./errors.js";
 import { LogoutEvents } from "./events.js";
 import { AUTHENTICATION_METHOD } from "./lifetime/deadlines.js";
+import { checkProviderSession, withLinks } from "./oidc/provider-session.js";
 import { SetupError, checkKnownOptions, optionNames } from "./options/index.js";
 import { assertSessionStore, assertStoreCapabilities } from "./store/capabilities.js";
 import { generateToken, hashSecret } from "./secrets.js";
-import type { SessionLimit, SessionLimitPolicy, SessionLimitStore, SessionRecord, SessionStore } from "./types.js";
+import type { ProviderSession, SessionLimit, SessionLimitPolicy, SessionLimitStore, SessionRecord, SessionStore } from "./types.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -62,6 +63,12 @@ export interface IssueSessionOptions {
   readonly userAgent?: string;
   /** Prepended to the token, e.g. `"ory_st_"`, so leaked tokens are recognisable by secret scanners. */
   readonly tokenPrefix?: string;
+  /**
+   * The OpenID Provider session this login came from: the verified ID token's `iss`, `sub` and `sid`. The
+   * session is linked to it, so `backchannelLogout` can end it when the provider signs the user out. Needs a
+   * store with the `ProviderSessionLinks` capability (the built-in stores have it). Default: not linked.
+   */
+  readonly providerSession?: ProviderSession;
 }
 
 export interface IssuedSession {
@@ -87,6 +94,7 @@ const ISSUE_OPTIONS = optionNames<IssueSessionOptions>({
   ip: true,
   userAgent: true,
   tokenPrefix: true,
+  providerSession: true,
 });
 
 function positiveMs(name: string, value: unknown): number {
@@ -140,6 +148,8 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
   if (options.events !== undefined && !(options.events instanceof LogoutEvents)) {
     throw new SetupError("option-invalid", "issueSession `events` must be a `new LogoutEvents()`.");
   }
+  const providerSession = options.providerSession === undefined ? undefined : checkProviderSession(options.providerSession, "issueSession");
+  if (providerSession !== undefined) assertStoreCapabilities(store, ["provider-links"], "issueSession with `providerSession`");
   // An idle timeout nothing can extend would end every session idleTimeoutMs after its login, however busy.
   if (idleTimeoutMs !== undefined) assertStoreCapabilities(store, ["touch"], "issueSession `idleTimeoutMs`");
   if (limit !== undefined) assertStoreCapabilities(store, ["session-limit"], "issueSession `maxSessionsPerUser`");
@@ -161,17 +171,28 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
     ...(options.ip === undefined ? {} : { ip: options.ip }),
     ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent.slice(0, 512) }),
   };
+  let endedSessionIds: readonly string[] = [];
   if (limit === undefined) {
     await store.createSession(session);
-    return { token, session, endedSessionIds: [] };
+  } else {
+    const result = await (store as SessionStore & SessionLimitStore).createSessionWithinLimit(session, limit);
+    if (!result.created) {
+      throw new LogoutError("session-limit-reached", `the user already has ${String(limit.maxSessions)} live sessions`);
+    }
+    const at = Date.now();
+    for (const sessionId of result.ended) {
+      options.events?.emit("session.ended", { sessionId, userId: session.userId, by: undefined, target: "session", reason: "session-limit", at });
+    }
+    endedSessionIds = result.ended;
   }
-  const result = await (store as SessionStore & SessionLimitStore).createSessionWithinLimit(session, limit);
-  if (!result.created) {
-    throw new LogoutError("session-limit-reached", `the user already has ${String(limit.maxSessions)} live sessions`);
+  if (providerSession !== undefined) {
+    try {
+      await withLinks(store).linkProviderSession({ ...providerSession, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
+    } catch (error) {
+      // A session the provider could not end would outlive the provider's logout: end it, and let the login fail.
+      await store.revokeSession(session.id).catch(() => undefined);
+      throw error;
+    }
   }
-  const at = Date.now();
-  for (const sessionId of result.ended) {
-    options.events?.emit("session.ended", { sessionId, userId: session.userId, by: undefined, target: "session", reason: "session-limit", at });
-  }
-  return { token, session, endedSessionIds: result.ended };
+  return { token, session, endedSessionIds };
 }

@@ -1,5 +1,5 @@
 import { SetupError } from "../options/setup-error.js";
-import type { JwtRevocationStore, MarkerStore, SessionLimitStore, SessionStore, StepUpStore, StoreCapability } from "./types.js";
+import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionLimitStore, SessionStore, StepUpStore, StoreCapability } from "./types.js";
 
 /** The methods of each capability, in the order the interfaces list them. */
 export const storeCapabilityMethods = {
@@ -10,6 +10,7 @@ export const storeCapabilityMethods = {
   "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
   "step-up": ["recordAuthentication"],
   "session-limit": ["createSessionWithinLimit"],
+  "provider-links": ["linkProviderSession", "findSessionsByProviderSid", "findSessionsByProviderSubject"],
 } as const satisfies {
   readonly sessions: readonly (keyof SessionStore)[];
   readonly touch: readonly (keyof SessionStore)[];
@@ -18,6 +19,7 @@ export const storeCapabilityMethods = {
   readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
   readonly "step-up": readonly (keyof StepUpStore)[];
   readonly "session-limit": readonly (keyof SessionLimitStore)[];
+  readonly "provider-links": readonly (keyof ProviderSessionLinks)[];
 };
 
 /** The methods every `SessionStore` must have (the core); `touchSession` is optional and not among them. */
@@ -34,6 +36,7 @@ export const allStoreMethods = [
   ...storeCapabilityMethods["jwt-revocation"],
   ...storeCapabilityMethods["step-up"],
   ...storeCapabilityMethods["session-limit"],
+  ...storeCapabilityMethods["provider-links"],
 ] as const;
 
 /** How to add each capability, for the setup message that asks for it. */
@@ -46,6 +49,8 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "step-up": "implement `recordAuthentication(id, at, method)` (docs/session-lifetime.md), or use `MemorySessionStore` / `RedisSessionStore`",
   "session-limit": "implement `createSessionWithinLimit(session, limit)` atomically (docs/session-lifetime.md), or use `MemorySessionStore` / `RedisSessionStore`",
+  "provider-links":
+    "implement the `ProviderSessionLinks` methods (`linkProviderSession`, `findSessionsByProviderSid`, `findSessionsByProviderSubject`; docs/oidc-logout.md), or use `MemorySessionStore` / `RedisSessionStore`",
 };
 
 const capabilityNames: Readonly<Record<StoreCapability, string>> = {
@@ -56,6 +61,7 @@ const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
   "step-up": "the step-up capability (StepUpStore: recordAuthentication), or no session could ever become fresh again",
   "session-limit": "the session limit capability (SessionLimitStore: createSessionWithinLimit)",
+  "provider-links": "the provider-session links capability (ProviderSessionLinks)",
 };
 
 function missingMethods(store: object, capability: StoreCapability): string[] {

@@ -1,7 +1,8 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { ProviderLinkIndex } from "./memory-provider-links.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { SessionOrder } from "./session-order.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
@@ -31,6 +32,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
   readonly #counters: ExpiringMap<number>;
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
+  readonly #providerLinks = new ProviderLinkIndex();
   readonly #timer: NodeJS.Timeout;
   /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
   readonly #endListeners = new SessionEndListeners();
@@ -83,6 +85,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#providerLinks.clear();
     this.#endListeners.clear();
   }
 
@@ -249,6 +252,19 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     });
   }
 
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    if (link.expiresAt > Date.now()) this.#providerLinks.add(link);
+    return Promise.resolve();
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySid(issuer, sid, (id) => this.#sessions.get(id) !== undefined));
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySubject(issuer, subject, (id) => this.#sessions.get(id) !== undefined));
+  }
+
   listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
     let checked;
     try {
@@ -297,6 +313,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
   }
 
   #unindex(id: string, session: SessionRecord): void {
+    this.#providerLinks.forget(id);
     this.#order.remove(id);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);

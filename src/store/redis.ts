@@ -1,6 +1,7 @@
 import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
@@ -128,6 +129,7 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
   #routesInScripts: boolean;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  readonly #links: RedisLinkContext;
   readonly #indexAll: boolean;
   /** The publish command the scripts that end sessions run ("" for none). */
   readonly #publish: "SPUBLISH" | "PUBLISH" | "";
@@ -192,6 +194,13 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+    this.#links = {
+      prefix,
+      keyPart,
+      sessionKey: (userId, sessionId) => this.#sessionKey(userId, sessionId),
+      evalScript: (s, keys, args) => this.#eval(s, keys, args),
+      command: (args, key) => this.#command(args, key),
+    };
   }
 
   /** Whether this store keeps the all-sessions index (`indexAllSessions`). */
@@ -215,7 +224,7 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
    */
   async loadScripts(): Promise<void> {
-    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS]) {
+    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS, ...PROVIDER_LINK_SCRIPTS]) {
       const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
       if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
     }
@@ -459,6 +468,18 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     const jtiKey = this.#jtiKey(userId, jti);
     const [denied, cutoff] = asArray(await this.#command(["MGET", jtiKey, this.#cutoffKey(userId)], jtiKey)).map(asText);
     return { denied: denied !== undefined, issuedBefore: cutoff === undefined ? undefined : Number(cutoff) };
+  }
+
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    return linkProviderSession(this.#links, link);
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sid", issuer, sid);
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sub", issuer, subject);
   }
 
   // Keys. A user's keys share the tag {user id}; a route key's tag is the id or hash it routes. Every part is

@@ -6,6 +6,7 @@ import { sampleSession, useStoreInstance, type ConformanceOptions, type StoreIns
 import { jwtRevocationStoreTests } from "./jwt-revocation.js";
 import { lifetimeCoreTests, lifetimeTouchTests, sessionLimitStoreTests, stepUpStoreTests } from "./lifetime.js";
 import { markerStoreTests } from "./markers.js";
+import { providerLinkStoreTests } from "./provider-links.js";
 import { touchStoreTests } from "./touch.js";
 import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
@@ -20,12 +21,14 @@ export interface SessionStoreConformanceOptions<S extends SessionStore = Session
   /**
    * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",
    * "markers", "jwt-revocation", "step-up", "session-limit"]`); add `"end-by-token"` for a store with
-   * `endSessionByTokenHash`, `[]` for a store of the core methods only.
+   * `endSessionByTokenHash` and `"provider-links"` for one that links sessions to an OpenID Provider's
+   * (back-channel logout); `[]` for a store of the core methods only.
    */
   readonly capabilities?: readonly OptionalCapability[];
 }
 
-const ALL_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jwt-revocation", "step-up", "session-limit"];
+/** The default: what the built-in stores both implement. `"provider-links"` and `"end-by-token"` are asked for by name. */
+const DEFAULT_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jwt-revocation", "step-up", "session-limit"];
 
 /**
  * Runs the `SessionStore` contract under vitest against the stores `createStore` makes: the core (lookups of
@@ -33,8 +36,9 @@ const ALL_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jw
  * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, the races), and each
  * capability in `capabilities`: `touchSession`; markers and counters (claims won by exactly one of many
  * concurrent callers, exact counters, `isClaimed`); the JWT deny-list and cut-off; the step-up record; the per-user
- * session limit under concurrent logins. The session lifetime (idle timeout, absolute expiry, activity moving the
- * idle deadline) runs on a fake clock, in the core and with `touch`. With `sharedBackend`, also that
+ * session limit under concurrent logins; provider-session links found by `(iss, sid)` and `(iss, sub)`. The
+ * session lifetime (idle timeout, absolute expiry, activity moving the idle deadline) runs on a fake clock, in the
+ * core and with `touch`. With `sharedBackend`, also that
  * a change through one instance is seen by another at once. A store that passes behaves like the built-in ones
  * for every factory of the library that its capabilities serve. docs/custom-store.md walks through writing one.
  *
@@ -44,7 +48,7 @@ const ALL_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jw
  * ```
  */
 export function describeSessionStoreConformance<S extends SessionStore>(name: string, options: SessionStoreConformanceOptions<S>): void {
-  const capabilities = options.capabilities ?? ALL_CAPABILITIES;
+  const capabilities = options.capabilities ?? DEFAULT_CAPABILITIES;
   describe(`${name} conforms to SessionStore`, () => {
     const instance = useStoreInstance(options);
     it("has every method of the interface", () => {
@@ -60,7 +64,8 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
       Parameters<typeof jwtRevocationStoreTests>[0] &
       Parameters<typeof touchStoreTests>[0] &
       Parameters<typeof endByTokenStoreTests>[0] &
-      StoreInstance<SessionStore & StepUpStore & SessionLimitStore>;
+      StoreInstance<SessionStore & StepUpStore & SessionLimitStore> &
+      Parameters<typeof providerLinkStoreTests>[0];
     if (capabilities.includes("touch")) touchStoreTests(full);
     if (capabilities.includes("touch")) lifetimeTouchTests(full);
     if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
@@ -68,6 +73,7 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     if (capabilities.includes("session-limit")) sessionLimitStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
+    if (capabilities.includes("provider-links")) providerLinkStoreTests(full);
     // The administrator's capability: run for a store that has it, each test skipping (saying why) otherwise.
     describeSessionDirectoryConformance(instance.store, sampleSession);
     describeRevocationFeedConformance({
