@@ -57,7 +57,32 @@ export interface LogoutErrorDetails {
   readonly maxAgeSeconds?: number;
   /** A stable sub-kind a shape may map, e.g. `"invalid-params"`; see `errorKinds` for the library's own. */
   readonly kind?: string;
+  /** What exactly was wrong, as a fact a shape words in its product's own text (`BadInputProblem`). */
+  readonly problem?: BadInputProblem;
+  /** For `problem: "missing-parameters"`: the names of the parameters that were missing. */
+  readonly missing?: readonly string[];
+  /** For `problem: "unsupported-content-type"`: the `Content-Type` the request sent, and its method. */
+  readonly contentType?: string;
+  readonly method?: string;
+  /** For `problem: "body-too-large"`: the largest body read, in bytes. For `"field-not-string"`: see `field`. */
+  readonly limit?: number;
+  /** For `problem: "field-not-string"`: the body field that was not a string. */
+  readonly field?: string;
 }
+
+/**
+ * The facts of a `bad-request` the library's own handlers raise; each shape words them (Kratos with Kratos'
+ * own texts, the neutral shape with its `detail`).
+ */
+export type BadInputProblem =
+  | "missing-parameters"
+  | "body-empty"
+  | "unsupported-content-type"
+  | "body-too-large"
+  | "body-unreadable"
+  | "body-not-json"
+  | "body-not-object"
+  | "field-not-string";
 
 /** The `details.kind` values the library's handlers set, for shapes that answer them differently. */
 export const errorKinds = {

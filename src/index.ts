@@ -1,4 +1,4 @@
-export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
+export { LogoutError, errorKinds, isLogoutError, type BadInputProblem, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, isLogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export type { FailureCause } from "./failure-cause.js";
 export type { NotMountable } from "./options/mounted-uncalled.js";

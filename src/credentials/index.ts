@@ -198,7 +198,8 @@ export function apiKeyAndSecret(options: Readonly<ApiKeyOptions> = {}): Credenti
           kind: "invalid",
           source: "api-key",
           error: new LogoutError("bad-request", `missing required parameter: ${missing.join(", ")}`, {
-            reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when authentication_source is api-key`,
+            problem: "missing-parameters",
+            missing,
             kind: "invalid-params",
           }),
         };

@@ -86,7 +86,7 @@ export function requirePermission(permission: string | readonly string[], option
         break;
       }
     }
-    if (!granted) throw new LogoutError("forbidden", "User does not have the permissions required for this action");
+    if (!granted) throw new LogoutError("forbidden", "the caller lacks the permission this route needs");
     next();
   }
 

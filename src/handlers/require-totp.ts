@@ -148,7 +148,7 @@ export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?
     const key = secretBytes(secret);
 
     const code = req.headers[codeHeader];
-    if (code === undefined || code === "") throw new LogoutError("totp-required", "TOTP Required", { availableMethods: ["totp"] });
+    if (code === undefined || code === "") throw new LogoutError("totp-required", "no TOTP code in the request", { availableMethods: ["totp"] });
     const method = req.headers[methodHeader];
 
     // Count the attempt before looking at the code: a burst of parallel guesses each gets its own number.

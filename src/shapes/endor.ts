@@ -86,13 +86,21 @@ export function endorAuthenticationResponse(input: {
   };
 }
 
+/** Endor's words for a bad argument the library found. */
+function invalidArgumentMessage(error: LogoutError): string {
+  const { reason, problem, missing = [] } = error.details;
+  if (reason !== undefined) return reason;
+  if (problem === "missing-parameters") return `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when authentication_source is api-key`;
+  return error.message;
+}
+
 function errorReply(error: LogoutError): Reply {
   switch (error.code) {
     case "bad-request":
     case "return-to-forbidden":
     case "logout-token-missing":
     case "cannot-end-current-session":
-      return status(grpc.invalidArgument, error.details.reason ?? error.message, false);
+      return status(grpc.invalidArgument, invalidArgumentMessage(error), false);
     case "not-found":
       return status(grpc.notFound, "session not found", false);
     case "forbidden":

@@ -269,6 +269,30 @@ export function kratosSession(session: SessionLike | SessionView, user: UserReco
 
 // ---- The shape -------------------------------------------------------------------------------------------
 
+/** Kratos' own reasons for a request body it cannot decode (herodot's ErrBadRequest from its body decoder). */
+function badInputReason(error: LogoutError): string | undefined {
+  const { problem, contentType, method, limit, field } = error.details;
+  switch (problem) {
+    case "body-empty":
+      return 'Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.';
+    case "unsupported-content-type":
+      return `HTTP ${method ?? "DELETE"} Request used unknown HTTP Header "Content-Type: ${contentType ?? ""}", only [application/json] are supported.`;
+    case "body-too-large":
+      return `Unable to read HTTP request body: it is larger than ${String(limit ?? 0)} bytes.`;
+    case "body-unreadable":
+      return "Unable to read HTTP request body.";
+    case "body-not-json":
+      return "Unable to decode JSON payload: the body is not valid JSON.";
+    case "body-not-object":
+      return "Unable to decode JSON payload: the body must be a JSON object.";
+    case "field-not-string":
+      return `Unable to decode JSON payload: ${field ?? "a field"} must be a string.`;
+    case "missing-parameters":
+    case undefined:
+      return undefined;
+  }
+}
+
 function errorReply(error: LogoutError, req: Request): Reply {
   const reason = error.details.reason;
   switch (error.code) {
@@ -294,7 +318,7 @@ function errorReply(error: LogoutError, req: Request): Reply {
       // Kratos reports a bad session id in `message` (herodot's WithError), everything else in `reason`.
       return error.details.kind === errorKinds.invalidSessionId
         ? kratosError(400, { message: reason ?? error.message }, req)
-        : kratosError(400, { reason: reason ?? error.message }, req);
+        : kratosError(400, { reason: reason ?? badInputReason(error) ?? error.message }, req);
     case "not-found":
       return kratosError(404, {}, req);
     case "forbidden":

@@ -146,7 +146,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
     const params = queryOf(req);
     const presented = params.getAll("token");
     const [token = ""] = presented;
-    if (token === "") throw new LogoutError("logout-token-missing", "Please include a token in the URL query.");
+    if (token === "") throw new LogoutError("logout-token-missing", "no logout token in the query");
     const caller = await flowCaller(req);
     const { session, principal } = caller;
     if (presented.length !== 1 || !tokens.matches(token, session.id)) {
@@ -164,11 +164,11 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
   async function runNative(req: Request, res: Response): Promise<void> {
     const body = await nativeBody(req);
     if (body !== null && (typeof body !== "object" || Array.isArray(body))) {
-      throw new LogoutError("bad-request", "body is not an object", { reason: "Unable to decode JSON payload: the body must be a JSON object." });
+      throw new LogoutError("bad-request", "the body is not a JSON object", { problem: "body-not-object" });
     }
     const token = (body as { session_token?: unknown } | null)?.session_token ?? "";
     if (typeof token !== "string") {
-      throw new LogoutError("bad-request", "session_token is not a string", { reason: "Unable to decode JSON payload: session_token must be a string." });
+      throw new LogoutError("bad-request", "session_token is not a string", { problem: "field-not-string", field: "session_token" });
     }
     const invalid = () => new LogoutError("session-token-invalid", "unknown or malformed session token");
     if (token === "" || token.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) throw invalid();
@@ -187,7 +187,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
     const caller = await authenticate(req, rt);
     rememberAuthentication(req, caller);
     const id = wire.parseSessionId((req.params as Record<string, string | undefined>).id ?? "");
-    if (id === caller.session.id.toLowerCase()) throw new LogoutError("cannot-end-current-session", "cannot revoke current session");
+    if (id === caller.session.id.toLowerCase()) throw new LogoutError("cannot-end-current-session", "a session-management route cannot end the caller's own session");
     const victim = await rt.calls.getSession(id);
     // Another user's, unknown or already ended: a silent success that changes nothing, as Kratos answers.
     let count = 0;

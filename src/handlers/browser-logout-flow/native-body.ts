@@ -27,7 +27,7 @@ function readBody(req: Request, limit: number): Promise<string> {
       if (size > limit) {
         cleanup();
         req.resume();
-        reject(new LogoutError("bad-request", "body too large", { reason: `Unable to read HTTP request body: it is larger than ${limit} bytes.` }));
+        reject(new LogoutError("bad-request", `the body is larger than ${limit} bytes`, { problem: "body-too-large", limit }));
         return;
       }
       chunks.push(chunk);
@@ -38,7 +38,7 @@ function readBody(req: Request, limit: number): Promise<string> {
     };
     const onError = () => {
       cleanup();
-      reject(new LogoutError("bad-request", "body unreadable", { reason: "Unable to read HTTP request body." }));
+      reject(new LogoutError("bad-request", "the body could not be read", { problem: "body-unreadable" }));
     };
     req.on("data", onData);
     req.on("end", onEnd);
@@ -48,14 +48,13 @@ function readBody(req: Request, limit: number): Promise<string> {
 
 /** The JSON body of a native logout, read here or taken from a body parser mounted before the handler. */
 export async function nativeBody(req: Request): Promise<unknown> {
-  const bad = (reason: string) => new LogoutError("bad-request", reason, { reason });
   const length = req.headers["content-length"];
   if (req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0")) {
-    throw bad('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.');
+    throw new LogoutError("bad-request", "the body is empty", { problem: "body-empty" });
   }
   const contentType = singleHeader(req, "content-type") ?? "";
   if ((contentType.split(";")[0] ?? "").trim().toLowerCase() !== "application/json") {
-    throw bad(`HTTP ${req.method} Request used unknown HTTP Header "Content-Type: ${contentType}", only [application/json] are supported.`);
+    throw new LogoutError("bad-request", "the body is not application/json", { problem: "unsupported-content-type", contentType, method: req.method });
   }
   // A body parser mounted before this handler may have read the body already (body-parser 1 flags it with
   // `_body`; body-parser 2 leaves the stream ended): then its result is all there is.
@@ -70,6 +69,6 @@ export async function nativeBody(req: Request): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw bad("Unable to decode JSON payload: the body is not valid JSON.");
+    throw new LogoutError("bad-request", "the body is not valid JSON", { problem: "body-not-json" });
   }
 }
