@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError, isLogoutError } from "../errors.js";
 import { constantTimeEqual, hashSecret, verifySecret } from "../secrets.js";
@@ -7,14 +8,17 @@ import type { Authentication, Reply, SessionRecord, UserRecord } from "../types.
 import type { Runtime } from "./options.js";
 
 /** What earlier middleware of this library found for a request, so later ones do not look again. */
-const found = new WeakMap<Request, Authentication>();
+const found = new WeakMap<IncomingMessage, Authentication>();
 
-/** The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any. */
-export function getAuthentication(req: Request): Authentication | undefined {
+/**
+ * The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any; for a live
+ * connection, pass its upgrade or handshake request (`socket.request` in Socket.IO).
+ */
+export function getAuthentication(req: IncomingMessage): Authentication | undefined {
   return found.get(req);
 }
 
-export function rememberAuthentication(req: Request, auth: Authentication): void {
+export function rememberAuthentication(req: IncomingMessage, auth: Authentication): void {
   found.set(req, auth);
 }
 

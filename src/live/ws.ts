@@ -1,6 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Request } from "express";
 import { isLogoutError } from "../errors.js";
 import { rememberAuthentication } from "../handlers/runtime.js";
 import type { Reply } from "../types.js";
@@ -97,7 +96,7 @@ export function acceptWebSockets<W extends WebSocketLike>(watcher: SessionWatche
           socket.off("error", ignore);
           const release = admission.attach((reason) => { close(ws, reason); });
           ws.once("close", release);
-          rememberAuthentication(req as Request, admission.auth);
+          rememberAuthentication(req, admission.auth);
           wss.emit("connection", ws, req);
         });
       },
