@@ -12,7 +12,7 @@ import {
   requireTotp,
   type LogoutEventMap,
   type RequireTotpOptions,
-  type SessionStore,
+  type CompleteSessionStore,
 } from "../src/index.js";
 import { expressVersions, type ExpressFactory } from "./helpers/express.js";
 import { ADMIN_SECRET, TestDirectory, codeAt, rcLogin, rocketChatApp, wrongCode } from "./helpers/rocket-chat.js";
@@ -28,7 +28,7 @@ const SEED_SHA512 = seed("123456789012345678901234567890123456789012345678901234
 type TotpOptions = Partial<Omit<RequireTotpOptions, "store" | "users" | "events">>;
 
 /** requireSession (bearer token, no user loaded) then requireTotp: the step-up works after any authenticating middleware. */
-function stepUpApp(express: ExpressFactory, store: SessionStore, users: TestDirectory, events: LogoutEvents, totp: TotpOptions = {}): Express {
+function stepUpApp(express: ExpressFactory, store: CompleteSessionStore, users: TestDirectory, events: LogoutEvents, totp: TotpOptions = {}): Express {
   const app = express();
   app.post("/step-up", requireSession({ store, events }), requireTotp({ store, users, events, ...totp }), (_req, res) => {
     res.json({ ok: true });

@@ -1,10 +1,10 @@
 import type { NextFunction, Request, Response } from "express";
-import { LogoutError, issueSession, type LogoutEvents, type SessionStore } from "../../src/index.js";
+import { LogoutError, issueSession, type LogoutEvents, type CompleteSessionStore } from "../../src/index.js";
 import type { DemoDirectory } from "./demo.js";
 
 /** What every product's routes of the example app share. */
 export interface ExampleContext {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly users: DemoDirectory;
   readonly events: LogoutEvents;
   /** Session lifetime in ms (24 h). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { LogoutError, isLogoutError } from "../errors.js";
-import { rememberAuthentication } from "../handlers/runtime.js";
+import { rememberAuthentication } from "../request-state.js";
 import type { LiveEndReason } from "./connections.js";
 import type { SessionWatcher } from "./watch-sessions.js";
 

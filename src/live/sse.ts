@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { isLogoutError } from "../errors.js";
-import { rememberAuthentication, sendReply } from "../handlers/runtime.js";
+import { sendReply } from "../handlers/runtime/index.js";
+import { rememberAuthentication } from "../request-state.js";
 import type { Authentication } from "../types.js";
 import type { LiveEndReason } from "./connections.js";
 import type { SessionWatcher } from "./watch-sessions.js";

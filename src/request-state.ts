@@ -1,0 +1,29 @@
+import type { IncomingMessage } from "node:http";
+import type { Authentication } from "./types.js";
+
+/**
+ * Where the caller found by this library's middleware is kept on the request. A registered symbol, not a
+ * module-level `WeakMap`: when both the ESM and the CommonJS build are loaded in one process (a
+ * `requirePermission` from one, a `requireTotp` from the other), both copies read and write the same slot.
+ */
+const AUTHENTICATION = Symbol.for("express-logout.authentication");
+
+type WithState = IncomingMessage & { [AUTHENTICATION]?: unknown };
+
+function isAuthentication(value: unknown): value is Authentication {
+  return typeof value === "object" && value !== null && "session" in value && "credential" in value;
+}
+
+/**
+ * The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any; for a live
+ * connection, pass its upgrade or handshake request (`socket.request` in Socket.IO).
+ */
+export function getAuthentication(req: IncomingMessage): Authentication | undefined {
+  const value = (req as WithState)[AUTHENTICATION];
+  return isAuthentication(value) ? value : undefined;
+}
+
+/** Remembers the caller for later middleware of this library and for `getAuthentication`. */
+export function rememberAuthentication(req: IncomingMessage, auth: Authentication): void {
+  Object.defineProperty(req, AUTHENTICATION, { value: auth, writable: true, configurable: true, enumerable: false });
+}
