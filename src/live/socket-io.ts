@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { LogoutError, isLogoutError } from "../errors.js";
 import { rememberAuthentication } from "../request-state.js";
-import type { LiveEndReason } from "./connections.js";
+import { sessionIsOver, type LiveEndReason } from "./connections.js";
 import type { SessionWatcher } from "./watch-sessions.js";
 
 /** The event a Socket.IO client receives just before the server disconnects it because its session ended. */
@@ -9,7 +9,7 @@ export const SESSION_ENDED_EVENT = "session.ended";
 
 /** What the `session.ended` event carries: why, never a secret. */
 export interface SessionEndedPayload {
-  readonly reason: LiveEndReason;
+  readonly reason: Extract<LiveEndReason, "session-ended" | "session-expired">;
 }
 
 /** The part of a Socket.IO 4 server socket the middleware uses. */
@@ -42,7 +42,9 @@ export interface SocketIoRefusal extends Error {
  * handshake reaches the client as `connect_error` with `message` the error code ("unauthenticated",
  * "forbidden", "store-unavailable") and `data: { code, status }`; no socket connects. The disconnect is a
  * server-side namespace disconnect (the client's reason is "io server disconnect"), so the client does not
- * reconnect by itself. Each node disconnects its own sockets, so it works behind `@socket.io/redis-adapter`.
+ * reconnect by itself. A socket cut for another reason (`watcher.close()`, a session the store could not confirm
+ * after the feed was interrupted) gets no event and loses its transport, so the client reconnects and is
+ * authenticated again. Each node disconnects its own sockets, so it works behind `@socket.io/redis-adapter`.
  */
 export function socketIoSessions(watcher: SessionWatcher) {
   return function socketIoSessionMiddleware(socket: SocketIoSocketLike, next: (error?: Error) => void): void {
@@ -50,8 +52,14 @@ export function socketIoSessions(watcher: SessionWatcher) {
     watcher.admit(request).then(
       (admission) => {
         const release = admission.attach((reason) => {
-          socket.emit(SESSION_ENDED_EVENT, { reason } satisfies SessionEndedPayload);
-          socket.disconnect();
+          if (sessionIsOver(reason)) {
+            socket.emit(SESSION_ENDED_EVENT, { reason } satisfies SessionEndedPayload);
+            socket.disconnect();
+            return;
+          }
+          // Not a logout (the server stopping, a session the store could not confirm): close the connection
+          // itself, so the client reconnects by itself and its handshake is authenticated again.
+          socket.disconnect(true);
         });
         socket.on("disconnect", release);
         rememberAuthentication(socket.request, admission.auth);

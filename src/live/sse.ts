@@ -3,7 +3,7 @@ import { isLogoutError } from "../errors.js";
 import { sendReply } from "../handlers/runtime/index.js";
 import { rememberAuthentication } from "../request-state.js";
 import type { Authentication } from "../types.js";
-import type { LiveEndReason } from "./connections.js";
+import { sessionIsOver, type LiveEndReason } from "./connections.js";
 import type { SessionWatcher } from "./watch-sessions.js";
 
 /** The last event of a stream whose session ended: `event: logout`, `data: {"reason":"session-ended"}`. */
@@ -30,7 +30,9 @@ const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
  * A GET route that opens a Server-Sent Events stream for a live session and ends it, after a last
- * `event: logout` (`data: {"reason":"session-ended"}`, or `"session-expired"`, ...), the moment the session ends:
+ * `event: logout` (`data: {"reason":"session-ended"}` or `{"reason":"session-expired"}`), the moment the session
+ * ends. A stream cut for another reason (`watcher.close()`, or a session the store could not confirm after the
+ * feed was interrupted) ends without that event, so `EventSource` reconnects and authenticates again:
  *
  * ```ts
  * app.get("/live/events", sessionEventStream(sessions, { onOpen: (stream) => stream.send("hello", {}) }));
@@ -86,7 +88,9 @@ export function sessionEventStream(watcher: SessionWatcher, options: Readonly<Se
       for (const close of closers) close();
     };
     const release = admission.attach((reason: LiveEndReason) => {
-      if (!ended) res.end(`event: ${SSE_LOGOUT_EVENT}\ndata: ${JSON.stringify({ reason })}\n\n`);
+      // Only an ended session says "logout"; a stream cut for another reason (the server stopping, a session the
+      // store could not confirm) just ends, and EventSource reconnects and authenticates again.
+      if (!ended) res.end(sessionIsOver(reason) ? `event: ${SSE_LOGOUT_EVENT}\ndata: ${JSON.stringify({ reason })}\n\n` : undefined);
       finish();
     });
     res.once("close", finish);
