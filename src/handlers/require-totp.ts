@@ -7,6 +7,7 @@ import { SetupError, headerNameOption, integerOption, oneOfOption, optionNames, 
 import type { Authentication, MarkerStore, SessionStore, UserDirectory, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 /** Default number of wrong codes per user and throttling window before `throttled`. */
 export const DEFAULT_TOTP_MAX_FAILURES = 5;
@@ -101,7 +102,9 @@ function keyFor(kind: string, userId: string, suffix: number): string {
  *   `throttled` with `Retry-After` until the window ends. The count holds across instances and sessions.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
  */
-export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandler {
+export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("requireTotp", "requireTotp({ ... })", options, notMountable)) return undefined as never;
   const factory = "requireTotp";
   const rt = resolveRuntime(factory, options, problemShape, REQUIRE_TOTP_OPTIONS, { store: ["markers"] });
   const users = rt.users;
