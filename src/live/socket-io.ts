@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { LogoutError, isLogoutError } from "../errors.js";
 import { rememberAuthentication } from "../request-state.js";
 import { sessionIsOver, type LiveEndReason } from "./connections.js";
-import type { SessionWatcher } from "./watch-sessions.js";
+import { assertWatcher, type SessionWatcher } from "./watch-sessions.js";
 
 /** The event a Socket.IO client receives just before the server disconnects it because its session ended. */
 export const SESSION_ENDED_EVENT = "session.ended";
@@ -47,6 +47,7 @@ export interface SocketIoRefusal extends Error {
  * authenticated again. Each node disconnects its own sockets, so it works behind `@socket.io/redis-adapter`.
  */
 export function socketIoSessions(watcher: SessionWatcher) {
+  assertWatcher("socketIoSessions", watcher);
   return function socketIoSessionMiddleware(socket: SocketIoSocketLike, next: (error?: Error) => void): void {
     const request = withHandshakeToken(socket);
     watcher.admit(request).then(

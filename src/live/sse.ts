@@ -4,7 +4,8 @@ import { sendReply } from "../handlers/runtime/index.js";
 import { rememberAuthentication } from "../request-state.js";
 import type { Authentication } from "../types.js";
 import { sessionIsOver, type LiveEndReason } from "./connections.js";
-import type { SessionWatcher } from "./watch-sessions.js";
+import { answeredUncalledMount } from "../options/mounted-uncalled.js";
+import { assertWatcher, type SessionWatcher } from "./watch-sessions.js";
 
 /** The last event of a stream whose session ended: `event: logout`, `data: {"reason":"session-ended"}`. */
 export const SSE_LOGOUT_EVENT = "logout";
@@ -45,6 +46,10 @@ const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
  * non-200 answer. Works on Express 4 and 5.
  */
 export function sessionEventStream(watcher: SessionWatcher, options: Readonly<SessionEventStreamOptions> = {}): RequestHandler {
+  if (answeredUncalledMount("sessionEventStream", "sessionEventStream(watchSessions({ store }))", watcher, options)) {
+    return function sessionEventStreamNotCalled(): void { /* the request was answered above */ };
+  }
+  assertWatcher("sessionEventStream", watcher);
   const heartbeatMs = options.heartbeatMs ?? 25_000;
   if (!Number.isFinite(heartbeatMs) || heartbeatMs <= 0) {
     throw new TypeError("express-logout: sessionEventStream `heartbeatMs` must be a positive number of milliseconds.");
