@@ -48,6 +48,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady, subscriber });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 
@@ -59,6 +60,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v6.sendCommand(args), prefix: v6Prefix, isReady: () => v6.isReady, subscriber });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 
@@ -79,6 +81,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 
