@@ -35,11 +35,12 @@ describe("socketIoSessions with a real Socket.IO 4 server and socket.io-client (
     const [a, polling, b] = await Promise.all([connect(mine), connect(mine, ["polling"]), connect(other)]);
     expect((await post("/logout", mine.token)).status).toBe(200);
     const answeredAt = performance.now();
-    for (const view of [a, polling]) {
+    // The WebSocket transport within 100 ms; long-polling answers through a pending poll, so it gets 250 ms.
+    for (const [view, withinMs] of [[a, 100], [polling, 250]] as const) {
       const [ended, disconnected] = await Promise.all([view.ended, view.disconnected]);
       expect(ended.reason).toBe("session-ended");
       expect(disconnected.reason).toBe("io server disconnect");
-      expect(disconnected.at - answeredAt).toBeLessThan(100);
+      expect(disconnected.at - answeredAt).toBeLessThan(withinMs);
       expect(ended.at).toBeLessThanOrEqual(disconnected.at);
     }
     await sleep(200);
