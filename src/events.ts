@@ -22,6 +22,14 @@ export interface LogoutEventMap {
     readonly count: number;
     readonly at: EpochMs;
   };
+  /** An administrator extended a session (`adminExtendSession`); `by` is the admin's user id or `"admin-api-key"`. */
+  "session.extended": {
+    readonly sessionId: string;
+    readonly userId: string;
+    readonly by: string;
+    readonly expiresAt: EpochMs;
+    readonly at: EpochMs;
+  };
   /** A request was refused; `code` is the `LogoutError` code. */
   "logout.refused": {
     readonly code: string;

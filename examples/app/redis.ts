@@ -63,6 +63,8 @@ export async function openRedisStore(url: string, prefix: string, log: (line: st
       unsubscribe: (channel) => subscriberClient.sUnsubscribe(channel),
       onReconnect: (callback) => { subscriberClient.on("ready", callback); },
     },
+    // The admin routes and the admin page list every session a page at a time.
+    indexAllSessions: true,
   });
   await store.loadScripts();
   return {

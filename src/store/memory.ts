@@ -1,6 +1,8 @@
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
 import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
+import { SessionOrder } from "./session-order.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
@@ -18,8 +20,10 @@ const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepInter
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements CompleteSessionStore, RevocationFeed {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed, SessionDirectory {
   readonly #sessions: ExpiringMap<SessionRecord>;
+  /** Every session by creation time, for the administrator's `listAllSessions`. */
+  readonly #order = new SessionOrder();
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #markers: ExpiringMap<true>;
@@ -73,6 +77,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
     this.#sessions.clear();
     this.#byTokenHash.clear();
     this.#byUser.clear();
+    this.#order.clear();
     this.#markers.clear();
     this.#counters.clear();
     this.#deniedJwts.clear();
@@ -97,6 +102,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
       this.#byUser.set(session.userId, ids);
     }
     ids.add(session.id);
+    this.#order.add(session.id, session.createdAt);
     return Promise.resolve();
   }
 
@@ -200,6 +206,33 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
     });
   }
 
+  listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
+    let checked;
+    try {
+      checked = checkPageRequest(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const { cursor, limit } = checked;
+    const now = Date.now();
+    const { ids, more } = this.#order.page(cursor, limit, (id) => this.#sessions.get(id, now) !== undefined);
+    const sessions = ids.map((id) => this.#sessions.get(id, now)).filter((s): s is SessionRecord => s !== undefined);
+    const last = sessions[sessions.length - 1];
+    return Promise.resolve({ sessions, cursor: more && last !== undefined ? encodeCursor([last.createdAt, last.id]) : undefined });
+  }
+
+  countAllSessions(): Promise<number> {
+    return Promise.resolve(this.#order.size);
+  }
+
+  extendSession(id: string, expiresAt: EpochMs): Promise<SessionRecord | undefined> {
+    const session = this.#sessions.get(id);
+    if (session === undefined || !Number.isFinite(expiresAt) || expiresAt <= Date.now()) return Promise.resolve(undefined);
+    const extended = { ...session, expiresAt };
+    this.#sessions.set(id, extended, expiresAt);
+    return Promise.resolve(extended);
+  }
+
   /**
    * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
    * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
@@ -221,6 +254,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
   }
 
   #unindex(id: string, session: SessionRecord): void {
+    this.#order.remove(id);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);
     if (ids !== undefined) {

@@ -8,6 +8,7 @@ import { markerStoreTests } from "./markers.js";
 import { touchStoreTests } from "./touch.js";
 import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
+import { describeSessionDirectoryConformance } from "./session-directory.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
 
@@ -59,6 +60,8 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
+    // The administrator's capability: run for a store that has it, each test skipping (saying why) otherwise.
+    describeSessionDirectoryConformance(instance.store, sampleSession);
     describeRevocationFeedConformance({
       store: instance.store,
       otherInstance: instance.sharedBackend ? instance.another : undefined,
