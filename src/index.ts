@@ -90,6 +90,14 @@ export type { CommonOptions } from "./handlers/options.js";
 export { watchSessions, SessionWatcher, type Admission, type WatchSessionsOptions, type WatcherStats } from "./live/watch-sessions.js";
 export type { LiveEndReason } from "./live/connections.js";
 export type { OriginPolicy } from "./live/origin.js";
+export {
+  socketIoSessions,
+  SESSION_ENDED_EVENT,
+  type SessionEndedPayload,
+  type SocketIoRefusal,
+  type SocketIoSocketLike,
+} from "./live/socket-io.js";
+export { sessionEventStream, SSE_LOGOUT_EVENT, type SessionEventStream, type SessionEventStreamOptions } from "./live/sse.js";
 export { acceptWebSockets, WEBSOCKET_CLOSE, type AcceptWebSocketsOptions, type WebSocketLike, type WebSocketServerLike } from "./live/ws.js";
 export { getAuthentication } from "./request-state.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";

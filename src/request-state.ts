@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 import type { LogoutEvents } from "./events.js";
 import type { CheckedStore } from "./store/checked-store.js";
@@ -10,20 +11,23 @@ import type { Authentication } from "./types.js";
  */
 const AUTHENTICATION = Symbol.for("express-logout.authentication");
 
-type WithState = Request & { [AUTHENTICATION]?: unknown };
+type WithState = IncomingMessage & { [AUTHENTICATION]?: unknown };
 
 function isAuthentication(value: unknown): value is Authentication {
   return typeof value === "object" && value !== null && "session" in value && "credential" in value;
 }
 
-/** The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any. */
-export function getAuthentication(req: Request): Authentication | undefined {
+/**
+ * The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any; for a live
+ * connection, pass its upgrade or handshake request (`socket.request` in Socket.IO).
+ */
+export function getAuthentication(req: IncomingMessage): Authentication | undefined {
   const value = (req as WithState)[AUTHENTICATION];
   return isAuthentication(value) ? value : undefined;
 }
 
 /** Remembers the caller for later middleware of this library and for `getAuthentication`. */
-export function rememberAuthentication(req: Request, auth: Authentication): void {
+export function rememberAuthentication(req: IncomingMessage, auth: Authentication): void {
   Object.defineProperty(req, AUTHENTICATION, { value: auth, writable: true, configurable: true, enumerable: false });
 }
 

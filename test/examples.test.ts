@@ -8,8 +8,10 @@ import { generate } from "otplib";
 import { afterEach, describe, expect, it } from "vitest";
 import { CookieBrowser } from "./helpers/cookie-browser.js";
 import { appSessionToken, signIn, signOutAtProvider } from "./helpers/oidc.js";
+import { openSocket } from "./helpers/live.js";
 import { freePort } from "./helpers/redis-server.js";
 import { needService, portOpen } from "./helpers/services.js";
+import { connectSocketIo } from "./helpers/socket-io.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 let running: ChildProcess | undefined;
@@ -225,6 +227,27 @@ describe("the small examples, each run as a developer would and driven through i
     expect((await fetch(`${url}/me`, { headers: { cookie } })).status).toBe(401);
     expect((await browser.get(`${url}/`)).body).toContain("Not signed in");
   }, 90_000);
+  it("examples/live-app.ts: one logout closes the WebSocket, the Socket.IO socket and the SSE stream; a new upgrade is refused", async () => {
+    const url = await run("examples/live-app.ts");
+    const { token } = await json<{ token: string }>(
+      await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-password" }) }),
+    );
+    const auth = { authorization: `Bearer ${token}` };
+    const ws = await openSocket(`${url.replace("http", "ws")}/live/ws`, auth);
+    const io = await connectSocketIo(url, { headers: auth });
+    const sse = await fetch(`${url}/live/events`, { headers: auth });
+    expect(sse.status).toBe(200);
+    const sseText = sse.text();
+    expect((await fetch(`${url}/logout`, { method: "POST", headers: auth })).status).toBe(200);
+    expect(await ws.closed).toMatchObject({ code: 4401, reason: "session ended" });
+    expect((await io.ended).reason).toBe("session-ended");
+    expect((await io.disconnected).reason).toBe("io server disconnect");
+    const events = await sseText;
+    expect(events).toContain('event: hello\ndata: {"user":"alice"}');
+    expect(events.trimEnd().endsWith('event: logout\ndata: {"reason":"session-ended"}')).toBe(true);
+    const refused = await openSocket(`${url.replace("http", "ws")}/live/ws`, auth).then(() => undefined, (error: unknown) => error as { status?: number });
+    expect(refused?.status).toBe(401);
+  });
 });
 
 const redisForPassportApp = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));

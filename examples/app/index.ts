@@ -1,12 +1,13 @@
 import express, { type Express } from "express";
 import cookieParser from "cookie-parser";
-import { LogoutEvents, isLogoutError, type CompleteSessionStore } from "../../src/index.js";
+import { LogoutEvents, isLogoutError, type CompleteSessionStore, type SessionWatcher } from "../../src/index.js";
 import type { ExampleContext } from "./context.js";
 import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
 import { mountKratos } from "./kratos.js";
 import { mountAccount } from "./account.js";
+import { mountLive } from "./live.js";
 import { mountPage } from "./page.js";
 import { mountSoajs } from "./soajs.js";
 
@@ -20,8 +21,12 @@ export interface ExampleAppOptions {
   readonly sessionIdleTimeoutMs?: number;
 }
 
-/** The example app: every product's routes on their seed paths, on one store. */
-export function createExampleApp(options: ExampleAppOptions): { app: Express; ctx: ExampleContext } {
+/**
+ * The example app: every product's routes on their seed paths, on one store. `live` watches the sessions behind
+ * the page's live streams (close it when the server stops); it is `undefined` for a store without the
+ * revocation feed.
+ */
+export function createExampleApp(options: ExampleAppOptions): { app: Express; ctx: ExampleContext; live: SessionWatcher | undefined } {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback");
@@ -40,7 +45,8 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   mountRocketChat(app, ctx);
   const flow = mountKratos(app, ctx);
   mountAccount(app, ctx, flow);
-  mountPage(app, ctx, flow);
+  const live = mountLive(app, ctx, flow);
+  mountPage(app, ctx, flow, live !== undefined);
   // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace; a store that fails
   // during a login is a 503 with Retry-After, as the library answers it.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -55,5 +61,5 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
     const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number" && error.status < 500 ? error.status : 500;
     res.status(status).type("application/json").send(JSON.stringify({ error: status === 500 ? "internal error" : "bad request" }));
   });
-  return { app, ctx };
+  return { app, ctx, live };
 }

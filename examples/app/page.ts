@@ -12,6 +12,7 @@ import {
   type UserRecord,
 } from "../../src/index.js";
 import { route, type ExampleContext } from "./context.js";
+import { LIVE_EVENTS_PATH } from "./live.js";
 
 /** How often visiting the page records "last seen" for the session: at most once a minute. */
 const TOUCH_EVERY_MS = 60_000;
@@ -90,7 +91,7 @@ function duration(ms: number): string {
   return `${String(Math.round(minutes / 60))} hours`;
 }
 
-function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string): string {
+function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string, live: boolean): string {
   const now = Date.now();
   const rows = sessions
     .map((s) => {
@@ -150,8 +151,37 @@ ${rows}
       : "Not changed: " + (body.error ?? res.status);
     if (res.ok) setTimeout(() => location.reload(), 800);
   });
+${live ? liveScript : ""}
 </script>`);
 }
+
+/**
+ * The page keeps a Server-Sent Events stream open (GET /live/events, the session cookie). When its session ends
+ * anywhere, the stream's last event is "logout" and the page switches to "You were signed out" at once,
+ * without a reload. The text is fixed, so it is built with DOM calls, never from the event's data as HTML.
+ */
+const liveScript = `
+  const live = new EventSource("${LIVE_EVENTS_PATH}");
+  live.addEventListener("logout", (event) => {
+    live.close();
+    let reason = "session-ended";
+    try { reason = JSON.parse(event.data).reason; } catch {}
+    const main = document.createElement("main");
+    main.id = "signed-out";
+    const title = document.createElement("h1");
+    title.textContent = "You were signed out";
+    const detail = document.createElement("p");
+    detail.className = "muted";
+    detail.textContent = reason === "session-expired"
+      ? "This session reached the end of its lifetime."
+      : "This session was ended from another device or by an administrator.";
+    const again = document.createElement("a");
+    again.className = "button";
+    again.href = "/";
+    again.textContent = "Sign in again";
+    main.append(title, detail, again);
+    document.body.replaceChildren(main);
+  });`;
 
 /** The signed-in browser session behind the cookie, if any (and records when it was last seen). */
 async function browserSession(ctx: ExampleContext, req: Request): Promise<SessionRecord | undefined> {
@@ -165,7 +195,7 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
 }
 
 /** `GET /`: who is signed in, a login form, the user's sessions with buttons to end them, and "Log out". */
-export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow): void {
+export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow, live: boolean): void {
   app.get("/", route(async (req: Request, res: Response) => {
     await renderPage(req, res).catch((error: unknown) => {
       // The page reads the store directly: a store that fails is a 503 (the app's error handler), never a 500.
@@ -186,6 +216,6 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
       return;
     }
     const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
-    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id)));
+    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id), live));
   }
 }

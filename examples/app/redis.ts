@@ -48,11 +48,21 @@ export async function openRedisStore(url: string, prefix: string, log: (line: st
     lastError = "";
   });
   await client.connect();
+  // The revocation feed (live pages close when their session ends on any instance) needs a connection of its
+  // own in subscriber mode; it reconnects and resubscribes by itself.
+  const subscriberClient = client.duplicate();
+  subscriberClient.on("error", () => undefined);
+  await subscriberClient.connect();
   const store = new RedisSessionStore({
     sendCommand: (args) => client.sendCommand(args),
     prefix,
     // While the client reconnects, fail at once rather than wait for a queue that is switched off anyway.
     isReady: () => client.isReady,
+    subscriber: {
+      subscribe: (channel, onMessage) => subscriberClient.sSubscribe(channel, onMessage),
+      unsubscribe: (channel) => subscriberClient.sUnsubscribe(channel),
+      onReconnect: (callback) => { subscriberClient.on("ready", callback); },
+    },
     // The admin routes and the admin page list every session a page at a time.
     indexAllSessions: true,
   });
@@ -61,6 +71,7 @@ export async function openRedisStore(url: string, prefix: string, log: (line: st
     store,
     label: `redis (RedisSessionStore on ${redact(url)}, key prefix "${prefix}")`,
     close: async () => {
+      await subscriberClient.close();
       await client.close();
     },
   };

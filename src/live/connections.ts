@@ -10,6 +10,11 @@ import type { Authentication, SessionRecord } from "../types.js";
  */
 export type LiveEndReason = "session-ended" | "session-expired" | "unconfirmed" | "shutdown";
 
+/** Whether the session itself is over (ended or expired), as opposed to only its connection being cut. */
+export function sessionIsOver(reason: LiveEndReason): reason is "session-ended" | "session-expired" {
+  return reason === "session-ended" || reason === "session-expired";
+}
+
 /** One open connection (or one being opened) that the watcher closes when its session ends. */
 export interface TrackedConnection {
   readonly auth: Authentication;

@@ -280,6 +280,17 @@ export class SessionWatcher {
   }
 }
 
+/**
+ * Throws a `TypeError` at setup when an adapter is given something else than `watchSessions(...)`'s watcher. By
+ * shape, not `instanceof`, so a watcher from the ESM build works with an adapter from the CommonJS one.
+ */
+export function assertWatcher(factory: string, watcher: unknown): asserts watcher is SessionWatcher {
+  const w = watcher as Partial<Record<"admit" | "refusal", unknown>> | null;
+  if (typeof w !== "object" || w === null || typeof w.admit !== "function" || typeof w.refusal !== "function") {
+    throw new TypeError(`express-logout: ${factory} needs the watcher of \`watchSessions({ store, credentials })\` as its first argument.`);
+  }
+}
+
 function unsubscribeWhenSettled(user: TrackedUser): void {
   user.subscription.then((unsubscribe) => { unsubscribe(); }, () => undefined);
 }

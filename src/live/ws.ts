@@ -1,11 +1,10 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Request } from "express";
 import { isLogoutError } from "../errors.js";
 import { rememberAuthentication } from "../request-state.js";
 import type { Reply } from "../types.js";
 import type { LiveEndReason } from "./connections.js";
-import type { SessionWatcher } from "./watch-sessions.js";
+import { assertWatcher, type SessionWatcher } from "./watch-sessions.js";
 
 /** The close code and reason a WebSocket gets when the library closes it (RFC 6455 §7.4: 4000-4999 are the application's). */
 export const WEBSOCKET_CLOSE: Readonly<Record<LiveEndReason, { readonly code: number; readonly reason: string }>> = {
@@ -57,6 +56,10 @@ const CLOSED = 3;
  * An open socket is closed with 4401 "session ended" (or "session expired") the moment its session ends.
  */
 export function acceptWebSockets<W extends WebSocketLike>(watcher: SessionWatcher, wss: WebSocketServerLike<W>, options: Readonly<AcceptWebSocketsOptions> = {}) {
+  assertWatcher("acceptWebSockets", watcher);
+  if (typeof wss !== "object" || typeof (wss as Partial<WebSocketServerLike<W>> | null)?.handleUpgrade !== "function") {
+    throw new TypeError("express-logout: acceptWebSockets needs a ws `WebSocketServer` created with `{ noServer: true }` as its second argument.");
+  }
   const path = options.path;
   if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
     throw new TypeError('express-logout: acceptWebSockets `path` must be a pathname such as "/live".');
@@ -97,7 +100,7 @@ export function acceptWebSockets<W extends WebSocketLike>(watcher: SessionWatche
           socket.off("error", ignore);
           const release = admission.attach((reason) => { close(ws, reason); });
           ws.once("close", release);
-          rememberAuthentication(req as Request, admission.auth);
+          rememberAuthentication(req, admission.auth);
           wss.emit("connection", ws, req);
         });
       },

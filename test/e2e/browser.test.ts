@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExampleApp } from "../../examples/app/index.js";
-import { KRATOS_SESSION_COOKIE, MemorySessionStore } from "../../src/index.js";
+import { KRATOS_SESSION_COOKIE, MemorySessionStore, type SessionWatcher } from "../../src/index.js";
 import { hasExecutable, needService } from "../helpers/services.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -14,6 +14,7 @@ describe.skipIf(!available)("the example app in a real browser (Chromium)", () =
   let server: Server;
   let store: MemorySessionStore;
   let base: string;
+  let live: SessionWatcher | undefined;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
@@ -21,7 +22,9 @@ describe.skipIf(!available)("the example app in a real browser (Chromium)", () =
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     store = new MemorySessionStore();
-    server.on("request", createExampleApp({ store, publicUrl: base }).app);
+    const example = createExampleApp({ store, publicUrl: base });
+    live = example.live;
+    server.on("request", example.app);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
@@ -29,6 +32,7 @@ describe.skipIf(!available)("the example app in a real browser (Chromium)", () =
   });
 
   afterAll(async () => {
+    live?.close();
     for (const c of contexts) await c.close();
     await browser.close();
     server.closeAllConnections();
@@ -77,6 +81,32 @@ describe.skipIf(!available)("the example app in a real browser (Chromium)", () =
     await second.page.waitForSelector("text=Not signed in");
     const whoami = await second.context.request.get(`${base}/sessions/whoami`, { headers: { Accept: "application/json" } });
     expect(whoami.status()).toBe(401);
+  });
+
+  it("switches a second browser's open page to \"You were signed out\" without a reload the moment the first browser ends its session", async () => {
+    const first = await signIn();
+    const second = await signIn("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0");
+    const secondSession = (await store.listSessions("alice")).find((s) => s.userAgent?.includes("Firefox/128"));
+    expect(secondSession).toBeDefined();
+    // A mark in the page's own JavaScript state: a reload or a navigation would lose it.
+    await second.page.evaluate(() => { (globalThis as unknown as { stillThisPage: boolean }).stillThisPage = true; });
+    const secondUrl = second.page.url();
+    // Both pages hold their live stream open.
+    await expect.poll(() => live?.stats.sessions ?? 0).toBeGreaterThanOrEqual(2);
+    await expect(second.page.locator("text=You were signed out").count()).resolves.toBe(0);
+
+    await first.page.reload();
+    const row = first.page.locator(`tr[data-session-id="${secondSession!.id}"]`);
+    await Promise.all([first.page.waitForEvent("load"), row.locator("button", { hasText: "End" }).click()]);
+    expect(await store.getSession(secondSession!.id)).toBeUndefined();
+
+    await second.page.waitForSelector("text=You were signed out", { timeout: 2_000 });
+    expect(await second.page.evaluate(() => (globalThis as unknown as { stillThisPage?: boolean }).stillThisPage)).toBe(true);
+    expect(second.page.url()).toBe(secondUrl);
+    await expect(second.page.locator("text=Signed in as alice").count()).resolves.toBe(0);
+    // The first browser's page is still signed in, and its stream still open.
+    await expect(first.page.locator("text=Signed in as alice").count()).resolves.toBe(1);
+    await expect(first.page.locator("text=You were signed out").count()).resolves.toBe(0);
   });
 
   it("logs out through the browser flow: session ended, cookie cleared, back on /, and Back does not show the private page", async () => {

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MemorySessionStore, issueSession, watchSessions, type IssuedSession, type SessionEndListener } from "../../src/index.js";
+import express from "express";
+import request from "supertest";
+import { WebSocketServer } from "ws";
+import {
+  MemorySessionStore, acceptWebSockets, issueSession, sessionEventStream, socketIoSessions, watchSessions, type IssuedSession, type SessionEndListener,
+} from "../../src/index.js";
 import { RecordingStore } from "../helpers/store.js";
 import { bearer, echoes, openSocket, startLiveInstance, type LiveInstance, type OpenedSocket } from "../helpers/live.js";
 
@@ -134,6 +139,23 @@ describe("watchSessions setup", () => {
     expect(() => watchSessions({ store: withoutFeed })).toThrow(/revocation feed.*subscriber/);
     expect(() => watchSessions({ store, origins: ["not an origin"] })).toThrow(/origins/);
     expect(() => watchSessions({ store, recheckEvery: 5 } as never)).toThrow(/Did you mean `recheckEveryMs`/);
+    store.close();
+  });
+
+  it("refuses an adapter given something else than a watcher, and answers 500 for an SSE route mounted without being called", async () => {
+    const store = new MemorySessionStore();
+    const watcher = watchSessions({ store });
+    expect(() => acceptWebSockets({} as never, new WebSocketServer({ noServer: true }))).toThrow(/watchSessions/);
+    expect(() => acceptWebSockets(watcher, {} as never)).toThrow(/noServer/);
+    expect(() => socketIoSessions(store as never)).toThrow(/watchSessions/);
+    expect(() => sessionEventStream(undefined as never)).toThrow(/watchSessions/);
+    const app = express();
+    app.get("/events", sessionEventStream as never);
+    const res = await request(app).get("/events");
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: "factory-not-called" });
+    expect(watcher.stats.connections).toBe(0);
+    watcher.close();
     store.close();
   });
 });
