@@ -46,7 +46,7 @@ export function mountRocketChat(app: Express, ctx: ExampleContext): void {
     requireTotp(common),
     createLogoutHandler({ ...common, target: sessionId }),
   );
-  app.post("/api/v1/sessions/logout.me", json, createLogoutHandler({ ...common, target: sessionId, ownSessionsOnly: true }));
+  app.post("/api/v1/sessions/logout.me", json, createLogoutHandler({ ...common, target: sessionId, whoseSessions: "own" }));
   app.get("/api/v1/sessions/list", listSessions(common));
   app.get("/api/v1/sessions/info", sessionInfo({ ...common, sessionId: querySessionId("sessionId") }));
   app.post("/api/v1/logout", createLogoutHandler(common));

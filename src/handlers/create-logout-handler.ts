@@ -4,7 +4,7 @@ import { problemShape } from "../shapes/problem.js";
 import { guarded } from "../store/guard.js";
 import type { Authentication, EndedOutcome, LogoutTargetKind, SessionRecord } from "../types.js";
 import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { identify, loadUser, precheck, rememberAuthentication, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
+import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
@@ -15,28 +15,41 @@ export interface LogoutHandlerOptions extends CommonOptions {
    * - `"all"`: every session of the caller's user (and, for JWTs, every token issued before now);
    * - `"others"`: every session of the caller's user but the current one;
    * - `"api-key"`: every session minted from the API key the caller presented (or its session came from);
-   * - a function: the id of one session, read from the request (admin flows; gate it with
-   *   `requirePermission` and `requireTotp`).
+   * - a function: the id of one session, read from the request. Whose session it may be is `whoseSessions`:
+   *   by default the caller's own, and another user's only behind a `requirePermission` (admin flows: add
+   *   `requireTotp` too).
    * A caller who presents an API key instead of a session always ends that key's sessions.
    */
   readonly target?: "current" | "all" | "others" | "api-key" | SessionIdFromRequest;
-  /** With a function target: only the caller's own sessions may be ended; another's is `not-found`. Default `false`. */
+  /**
+   * With a function target, whose sessions it may end. Default `"permitted"`.
+   * - `"permitted"`: the caller's own; another user's only when a `requirePermission` granted the caller a
+   *   permission earlier on the same request. Without one, another user's session is `not-found`, so a route
+   *   mounted without a gate can end nobody else's session.
+   * - `"own"`: only the caller's own, even after a permission check (Rocket.Chat's `logout.me`).
+   * - `"anyone"`: any user's, with no check by this library: only for a route the host gates itself.
+   * Another user's session that may not be ended answers `not-found`, the same as an unknown id.
+   */
+  readonly whoseSessions?: "permitted" | "own" | "anyone";
+  /** The same as `whoseSessions: "own"` when `true`; `false` is the default. Default `false`. */
   readonly ownSessionsOnly?: boolean;
 }
+
+const WHOSE_SESSIONS = ["permitted", "own", "anyone"] as const;
 
 /**
  * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
  * slow answers 503 and nothing claims success.
  */
 export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): RequestHandler {
-  const rt = resolveRuntime("createLogoutHandler", options, problemShape, ["target", "ownSessionsOnly"]);
+  const rt = resolveRuntime("createLogoutHandler", options, problemShape, ["target", "whoseSessions", "ownSessionsOnly"]);
   const target = options.target ?? "current";
   if (typeof target !== "function" && !["current", "all", "others", "api-key"].includes(target)) {
     throw new TypeError(
       'express-logout: createLogoutHandler `target` must be "current", "all", "others", "api-key" or a function that reads a session id from the request.',
     );
   }
-  const ownSessionsOnly = options.ownSessionsOnly ?? false;
+  const whoseSessions = resolveWhoseSessions(options, typeof target === "function");
 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
@@ -69,7 +82,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
     if (typeof target === "function") {
       const id = target(req);
       const victim = await guarded("getSession", () => rt.store.getSession(id), rt.guard);
-      if (victim === undefined || (ownSessionsOnly && victim.userId !== session.userId)) {
+      if (victim === undefined || (victim.userId !== session.userId && !mayEndOthers(req, session.userId))) {
         throw new LogoutError("not-found", "Session not found");
       }
       const live = await endOne(victim, auth);
@@ -106,6 +119,13 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
     }
   }
 
+  /** Whether this request may end a session of a user other than the caller's. */
+  function mayEndOthers(req: Request, callerUserId: string): boolean {
+    if (whoseSessions === "anyone") return true;
+    if (whoseSessions === "own") return false;
+    return permissionGrantedTo(req, callerUserId);
+  }
+
   function endedAlready(): EndedOutcome {
     if (rt.shape.anonymousLogout === true) return anonymous();
     throw new LogoutError("unauthenticated", "the session had already ended");
@@ -130,6 +150,25 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
   return function logoutHandler(req: Request, res: Response, next: NextFunction): void {
     settle(req, res, next, rt, run(req, res));
   };
+}
+
+/** `whoseSessions`, checked at setup: a value that is not one of the three, or one `ownSessionsOnly` contradicts. */
+function resolveWhoseSessions(options: Readonly<LogoutHandlerOptions>, functionTarget: boolean): (typeof WHOSE_SESSIONS)[number] {
+  const factory = "express-logout: createLogoutHandler";
+  const raw: unknown = options.whoseSessions;
+  const own: unknown = options.ownSessionsOnly;
+  if (own !== undefined && typeof own !== "boolean") throw new TypeError(`${factory} \`ownSessionsOnly\` must be true or false.`);
+  if (raw === undefined) return own === true ? "own" : "permitted";
+  if (!(WHOSE_SESSIONS as readonly unknown[]).includes(raw)) {
+    throw new TypeError(`${factory} \`whoseSessions\` must be "own", "permitted" or "anyone", received ${JSON.stringify(raw)}.`);
+  }
+  if (!functionTarget) {
+    throw new TypeError(`${factory} \`whoseSessions\` applies only to a function target (\`target: (req) => sessionId\`); remove it, the other targets end only the caller's own sessions.`);
+  }
+  if (own === true && raw !== "own") {
+    throw new TypeError(`${factory} \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${String(raw)}"\`; keep only \`whoseSessions\`.`);
+  }
+  return raw as (typeof WHOSE_SESSIONS)[number];
 }
 
 function anonymous(): EndedOutcome {

@@ -18,6 +18,32 @@ export function rememberAuthentication(req: Request, auth: Authentication): void
   found.set(req, auth);
 }
 
+/**
+ * Where `requirePermission` records that it granted a permission on this request, for `createLogoutHandler`'s
+ * function targets: ending another user's session needs such a grant. A registered symbol on the request, so
+ * the ESM and CommonJS copies of the library read the same slot.
+ */
+const PERMISSION_GRANTED = Symbol.for("express-logout.permission-granted");
+
+interface PermissionGrant {
+  readonly userId: string;
+  readonly permissions: readonly string[];
+}
+
+type WithGrant = Request & { [PERMISSION_GRANTED]?: unknown };
+
+/** Records that `requirePermission` granted `permissions` to `userId` on this request. */
+export function rememberPermissionGranted(req: Request, userId: string, permissions: readonly string[]): void {
+  const grant: PermissionGrant = { userId, permissions: [...permissions] };
+  Object.defineProperty(req, PERMISSION_GRANTED, { value: Object.freeze(grant), writable: true, configurable: true, enumerable: false });
+}
+
+/** Whether a `requirePermission` granted a permission to `userId` on this request. */
+export function permissionGrantedTo(req: Request, userId: string): boolean {
+  const grant = (req as WithGrant)[PERMISSION_GRANTED];
+  return typeof grant === "object" && grant !== null && (grant as PermissionGrant).userId === userId;
+}
+
 /** A caller that presented an API key instead of a session. */
 export interface ApiKeyCaller {
   readonly userId: string;
