@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../src/index.js";
-import { describeSessionStoreConformance, sampleSession } from "../src/testing/index.js";
+import { describeSessionStoreConformance, nilAsUndefined, sampleSession } from "../src/testing/index.js";
 import { needService, portOpen } from "./helpers/services.js";
 import { startRedisServer } from "./helpers/redis-server.js";
 import { connectRedisV5, countingStore, deleteKeys, scanKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
@@ -15,6 +15,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   const v5Prefix = testPrefix("v5");
   const ioPrefix = testPrefix("ioredis");
   const layoutPrefix = testPrefix("layout");
+  const nilPrefix = testPrefix("nil-as-undefined");
 
   beforeAll(async () => {
     v5 = await connectRedisV5(REDIS_URL);
@@ -25,7 +26,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   });
 
   afterAll(async () => {
-    for (const prefix of [v5Prefix, ioPrefix, layoutPrefix]) await deleteKeys(v5, prefix);
+    for (const prefix of [v5Prefix, ioPrefix, layoutPrefix, nilPrefix]) await deleteKeys(v5, prefix);
     await v5.close();
     io.disconnect();
   });
@@ -33,6 +34,13 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   describe("with the official redis v5 client", () => {
     describeSessionStoreConformance("RedisSessionStore (redis v5)", {
       createStore: () => new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady }),
+      sharedBackend: true,
+    });
+  });
+
+  describe("with a client wrapper that answers undefined for nil", () => {
+    describeSessionStoreConformance("RedisSessionStore (nil as undefined)", {
+      createStore: () => new RedisSessionStore({ sendCommand: nilAsUndefined((args) => v5.sendCommand(args)), prefix: nilPrefix, isReady: () => v5.isReady }),
       sharedBackend: true,
     });
   });

@@ -4,6 +4,8 @@ import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionRecord, SessionStore } from "../types.js";
 
+export { nilAsUndefined } from "./send-command.js";
+
 export interface ConformanceOptions {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
   readonly createStore: () => SessionStore | Promise<SessionStore>;
