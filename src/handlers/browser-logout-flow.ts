@@ -9,7 +9,7 @@ import type { Authentication, CredentialSource, EndedOutcome, EpochMs, SessionRe
 import { createLogoutHandler } from "./create-logout-handler.js";
 import { listSessions } from "./list-sessions.js";
 import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { authenticate, liveSessionFor, rememberAuthentication, sendReply, settle } from "./runtime.js";
+import { authenticate, liveSessionFor, rememberAuthentication, renderEnded, sendReply, settle } from "./runtime.js";
 
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
 export interface SessionCookieOptions {
@@ -422,7 +422,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): 
     emitEnded(session, session.userId, "current");
     clearSessionCookie(res);
     if (clearSiteData !== undefined && req.secure) res.setHeader("Clear-Site-Data", clearSiteData);
-    sendReply(res, shape.ended(ended("current", caller, session.id, 1, redirectTo), req));
+    sendReply(res, renderEnded(shape, ended("current", caller, session.id, 1, redirectTo), req));
   }
 
   async function nativeBody(req: Request): Promise<unknown> {
@@ -467,12 +467,12 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): 
     const session = await liveSessionFor(rt, tokenHash);
     if (session !== undefined) {
       if (await revoke(session)) emitEnded(session, session.userId, "current");
-      sendReply(res, shape.ended(ended("current", undefined, session.id, 1), req));
+      sendReply(res, renderEnded(shape, ended("current", undefined, session.id, 1), req));
       return;
     }
     const revokedBefore = await guarded("readCounter", () => rt.store.readCounter(revokedKey(tokenHash)), rt.guard);
     if (revokedBefore === 0) throw invalid();
-    sendReply(res, shape.ended(ended("current", undefined, undefined, 0), req));
+    sendReply(res, renderEnded(shape, ended("current", undefined, undefined, 0), req));
   }
 
   async function runEndSession(req: Request, res: Response): Promise<void> {
@@ -487,7 +487,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): 
       emitEnded(victim, caller.session.userId, "session");
       count = 1;
     }
-    sendReply(res, shape.ended(ended("session", caller, id, count), req));
+    sendReply(res, renderEnded(shape, ended("session", caller, id, count), req));
   }
 
   return {

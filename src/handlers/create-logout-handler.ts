@@ -4,7 +4,7 @@ import { problemShape } from "../shapes/problem.js";
 import { guarded } from "../store/guard.js";
 import type { Authentication, EndedOutcome, LogoutTargetKind, SessionRecord } from "../types.js";
 import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
+import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
@@ -144,7 +144,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
   }
 
   function answer(req: Request, res: Response, outcome: EndedOutcome): void {
-    sendReply(res, rt.shape.ended(outcome, req));
+    sendReply(res, renderEnded(rt.shape, outcome, req));
   }
 
   return function logoutHandler(req: Request, res: Response, next: NextFunction): void {

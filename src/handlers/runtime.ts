@@ -3,7 +3,7 @@ import { LogoutError, isLogoutError } from "../errors.js";
 import { constantTimeEqual, hashSecret, verifySecret } from "../secrets.js";
 import { isSessionRecord } from "../store/contract.js";
 import { guarded, malformedAnswer } from "../store/guard.js";
-import type { Authentication, Reply, SessionRecord, UserRecord } from "../types.js";
+import type { Authentication, EndedOutcome, Reply, SessionRecord, Shape, UserRecord } from "../types.js";
 import type { Runtime } from "./options.js";
 
 /** What earlier middleware of this library found for a request, so later ones do not look again. */
@@ -139,6 +139,20 @@ export function sendReply(res: Response, reply: Reply): void {
   if (!res.hasHeader("Content-Type")) res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Content-Length", Buffer.byteLength(text));
   res.end(text);
+}
+
+/**
+ * A shape's success reply, rendered after the store confirmed the ending. Whatever the shape throws here is a
+ * bug of the shape, not a refusal: the session has ended and its event was told, so a `LogoutError` must not
+ * be answered as "not found" or "no session". Any throw becomes a plain Error for the host's error handler
+ * (`next(err)`, once), with the shape's error as its `cause`.
+ */
+export function renderEnded(shape: Shape, outcome: EndedOutcome, req: Request): Reply {
+  try {
+    return shape.ended(outcome, req);
+  } catch (cause) {
+    throw new Error(`express-logout: shape \`${shape.name}\` threw from \`ended\` after the session ended; the ending stands.`, { cause });
+  }
 }
 
 /** Answers a refusal in the shape and tells the audit log. */
