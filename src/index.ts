@@ -55,6 +55,7 @@ export {
   requireTotp,
   DEFAULT_TOTP_FAILURE_WINDOW_MS,
   DEFAULT_TOTP_MAX_FAILURES,
+  DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY,
   type RequireTotpOptions,
 } from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";

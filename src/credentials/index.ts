@@ -119,7 +119,7 @@ export function cookieToken(name: string, options: Readonly<CookieTokenOptions> 
    */
   function forged(req: Request): boolean {
     const site = req.headers["sec-fetch-site"];
-    if (crossSite === "allow" || site === undefined || OWN_SITE.has(String(site))) return false;
+    if (crossSite === "allow" || site === undefined || OWN_SITE.has(site)) return false;
     return crossSite === "refuse" || !SAFE_METHODS.has(req.method);
   }
 

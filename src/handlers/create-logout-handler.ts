@@ -166,7 +166,7 @@ function resolveWhoseSessions(options: Readonly<LogoutHandlerOptions>, functionT
     throw new TypeError(`${factory} \`whoseSessions\` applies only to a function target (\`target: (req) => sessionId\`); remove it, the other targets end only the caller's own sessions.`);
   }
   if (own === true && raw !== "own") {
-    throw new TypeError(`${factory} \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${String(raw)}"\`; keep only \`whoseSessions\`.`);
+    throw new TypeError(`${factory} \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${raw as string}"\`; keep only \`whoseSessions\`.`);
   }
   return raw as (typeof WHOSE_SESSIONS)[number];
 }

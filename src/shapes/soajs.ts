@@ -1,7 +1,7 @@
 import type { Request } from "express";
 import { LogoutError } from "../errors.js";
 import { cookieToken, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
-import type { Authentication, Reply, Shape, UserRecord } from "../types.js";
+import type { Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
 
 /** SOAJS error codes and their messages, as the SOAJS core defines them. */
