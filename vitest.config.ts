@@ -1,6 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The examples import the package by its name, as an app does; in this repository that name is the source
+    // (the same mapping as tsconfig.json's `paths`, which tsx follows).
+    alias: [
+      { find: /^express-logout$/, replacement: source("./src/index.ts") },
+      { find: /^express-logout\/testing$/, replacement: source("./src/testing/index.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,

@@ -3,7 +3,7 @@
 //   curl -s localhost:3000/v1/auth/login/logout -H "Authorization: Bearer $TOKEN"
 //   curl -s localhost:3000/v1/whoami -H "Authorization: Bearer $TOKEN"      # 401 {"code":16,...}
 import express from "express";
-import { MemorySessionStore, createLogoutHandler, issueSession, requireSession, shapes } from "../src/index.js";
+import { MemorySessionStore, createLogoutHandler, issueSession, requireSession, shapes } from "express-logout";
 
 const store = new MemorySessionStore();
 const users = {

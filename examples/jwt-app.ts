@@ -4,7 +4,7 @@ import express from "express";
 import {
   MemorySessionStore, constantTimeEqual, createLogoutHandler, credentialsWithJwt, getJwtClaims, issueJwt, jwtBearer,
   requireSession, shapes,
-} from "../src/index.js";
+} from "express-logout";
 
 const issuer = "express-logout-jwt-example";
 // At least 32 bytes for HS256; without JWT_SECRET every restart invalidates earlier tokens.

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import express from "express";
 import cookieParser from "cookie-parser";
-import { MemorySessionStore, browserLogoutFlow, issueSession, shapes, whoAmI } from "../src/index.js";
+import { MemorySessionStore, browserLogoutFlow, issueSession, shapes, whoAmI } from "express-logout";
 
 const port = Number(process.env.PORT ?? 3000);
 const publicUrl = `http://127.0.0.1:${port}`;

@@ -16,7 +16,7 @@
  * - Uniqueness of the session id and token hash is the database's (primary key, unique index).
  */
 import type { Pool } from "pg";
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../src/index.js";
+import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "express-logout";
 
 export interface PostgresSessionStoreOptions {
   /** The schema that holds the tables. Default `"public"`. Letters, digits and `_` only. */

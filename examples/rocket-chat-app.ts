@@ -9,7 +9,7 @@
 import express from "express";
 import {
   MemorySessionStore, bodySessionId, createLogoutHandler, issueSession, requirePermission, requireTotp, shapes, whoAmI,
-} from "../src/index.js";
+} from "express-logout";
 
 const store = new MemorySessionStore();
 const people = new Map([

@@ -5,7 +5,7 @@
 //   curl -s -XPOST localhost:3000/auth/v2/logout -H "Authorization: Bearer $TOKEN"          # {"ended":1,...}
 //   curl -s localhost:3000/auth/v2/me -H "Authorization: Bearer $TOKEN"                     # 401 problem+json
 import express from "express";
-import { MemorySessionStore, createLogoutHandler, getAuthentication, issueSession, requireSession } from "../src/index.js";
+import { MemorySessionStore, createLogoutHandler, getAuthentication, issueSession, requireSession } from "express-logout";
 
 const store = new MemorySessionStore();
 const auth = express.Router();

@@ -3,7 +3,7 @@
 //   curl -s localhost:3000/urac/logout -H 'key: my-tenant-key' -H "soajsauth: $H"   # result:true, data: the user
 //   curl -s localhost:3000/urac/logout -H 'key: my-tenant-key' -H "soajsauth: $H"   # result:true, data:true
 import express from "express";
-import { MemorySessionStore, createLogoutHandler, encodeSoajsAuth, issueSession, shapes, soajsUser } from "../src/index.js";
+import { MemorySessionStore, createLogoutHandler, encodeSoajsAuth, issueSession, shapes, soajsUser } from "express-logout";
 
 const store = new MemorySessionStore();
 const tenant = { id: "5551aca9e179c39b760f7a1a", code: "DBTN" };

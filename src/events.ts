@@ -1,3 +1,4 @@
+import type { FailureCause } from "./failure-cause.js";
 import type { EpochMs, LogoutTargetKind } from "./types.js";
 
 /**
@@ -37,8 +38,13 @@ export interface LogoutEventMap {
   "totp.failed": { readonly userId: string; readonly failures: number; readonly at: EpochMs };
   /** A right TOTP code presented a second time in its time step. */
   "totp.replayed": { readonly userId: string; readonly at: EpochMs };
-  /** A store or host callback failed or timed out; the request got a 503. */
-  "store.error": { readonly operation: string; readonly message: string; readonly at: EpochMs };
+  /**
+   * A store or host callback failed, timed out or answered a malformed value; the request got a 503.
+   * `message` names the operation (`"findSessionByTokenHash failed"`); `cause`, when the call threw or
+   * rejected, is what it threw ("connect ECONNREFUSED 127.0.0.1:6379", "db down") as a copy with only its
+   * name, `code` and message, where anything that could be a token or a token hash reads `[redacted]`.
+   */
+  "store.error": { readonly operation: string; readonly message: string; readonly cause?: FailureCause; readonly at: EpochMs };
 }
 
 export type LogoutEventName = keyof LogoutEventMap;

@@ -1,5 +1,6 @@
 export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
+export type { FailureCause } from "./failure-cause.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";

@@ -1,5 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { generate } from "otplib";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "./helpers/redis-server.js";
@@ -34,6 +36,78 @@ afterEach(() => {
 });
 
 const json = async <T>(res: Response) => (await res.json()) as T;
+
+/** The fenced block of `lang` that follows `after` in the README. */
+function readmeBlock(after: string, lang: string): string {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const start = readme.indexOf(after);
+  expect(start, `README has no "${after}"`).toBeGreaterThanOrEqual(0);
+  const open = readme.indexOf("```" + lang + "\n", start);
+  const close = readme.indexOf("\n```\n", open);
+  return readme.slice(open + lang.length + 4, close + 1);
+}
+
+describe("the quick start, exactly as the README shows it", () => {
+  it("the README's quick start is examples/quick-start.ts, byte for byte", () => {
+    expect(readmeBlock("## Quick start", "ts")).toBe(readFileSync(new URL("../examples/quick-start.ts", import.meta.url), "utf8"));
+  });
+
+  it("the README's curl lines: login, the protected route, logout, then 401", async () => {
+    const url = await run("examples/quick-start.ts");
+    const script = readmeBlock("Then, in another terminal", "sh").replaceAll("localhost:3000", url.replace("http://", ""));
+    const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], { timeout: 20_000 });
+    const [me, logout, after, ...rest] = stdout.trim().split(/\n|(?<=\})(?=\{)/);
+    expect(rest).toEqual([]);
+    const { sessionId } = JSON.parse(me ?? "") as { sessionId: string };
+    expect(JSON.parse(me ?? "")).toEqual({ username: "alice", sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(JSON.parse(logout ?? "")).toEqual({ ended: 1, sessionId });
+    expect(JSON.parse(after ?? "")).toMatchObject({ status: 401, code: "unauthenticated" });
+  });
+
+  it("examples/quick-start.ts answers every body of the README's table", async () => {
+    const url = await run("examples/quick-start.ts");
+    const login = async (password = "alice-password") =>
+      fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password }) });
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const open = async () => (await json<{ token: string }>(await login())).token;
+
+    const wrong = await login("not-the-password");
+    expect(wrong.status).toBe(401);
+    const [a, b, c] = [await open(), await open(), await open()];
+
+    // A refusal is problem+json and ends nothing: the sessions still work afterwards.
+    const refused = await fetch(`${url}/logout`, { method: "POST", headers: bearer("not-a-token") });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("content-type")).toBe("application/problem+json; charset=utf-8");
+    expect(await refused.json()).toEqual({
+      type: "https://express-logout.dev/errors/unauthenticated",
+      title: "Unauthenticated",
+      status: 401,
+      detail: expect.any(String),
+      code: "unauthenticated",
+    });
+    for (const token of [a, b, c]) expect((await fetch(`${url}/me`, { headers: bearer(token) })).status).toBe(200);
+
+    const me = await json<{ sessionId: string }>(await fetch(`${url}/me`, { headers: bearer(a) }));
+    expect(await json(await fetch(`${url}/logout`, { method: "POST", headers: bearer(a) }))).toEqual({ ended: 1, sessionId: me.sessionId });
+    expect(await json(await fetch(`${url}/logout/others`, { method: "POST", headers: bearer(b) }))).toEqual({ ended: 1 });
+    expect((await fetch(`${url}/me`, { headers: bearer(c) })).status).toBe(401);
+    expect(await json(await fetch(`${url}/logout/everywhere`, { method: "POST", headers: bearer(b) }))).toEqual({ ended: 1 });
+    expect((await fetch(`${url}/me`, { headers: bearer(b) })).status).toBe(401);
+  });
+});
+
+describe("the examples a user copies, as the package ships them", () => {
+  it("import the package by its name, never the repository's source", () => {
+    const shipped = readdirSync(new URL("../examples", import.meta.url)).filter((f) => f.endsWith(".ts") && f !== "server.ts");
+    expect(shipped).toContain("quick-start.ts");
+    for (const file of shipped) {
+      const text = readFileSync(new URL(`../examples/${file}`, import.meta.url), "utf8");
+      expect(text, `examples/${file}`).toMatch(/from "express-logout(\/testing)?";/);
+      expect(text, `examples/${file} must import "express-logout", as a user's app does`).not.toMatch(/from "\.\.\//);
+    }
+  });
+});
 
 describe("the small examples, each run as a developer would and driven through its walk-through", () => {
   it("examples/endor-app.ts: login, logout, then 401", async () => {

@@ -1,5 +1,6 @@
 import { LogoutError } from "../errors.js";
 import type { LogoutEvents } from "../events.js";
+import { failureCause } from "../failure-cause.js";
 
 /** Default time a store (or host callback) gets before the request fails closed with a 503. */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_000;
@@ -31,11 +32,14 @@ export async function guarded<T>(operation: string, call: () => Promise<T>, opti
   try {
     return await Promise.race([pending, deadline]);
   } catch (error) {
+    // What the backend said reaches the operator (`cause`), reduced to a copy that holds no secret; the client
+    // only ever sees the shape's 503.
     const failure =
       error instanceof LogoutError && error.code === "store-unavailable"
         ? error
-        : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: error });
-    options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
+        : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: failureCause(error) });
+    const cause = failure.cause instanceof Error ? failure.cause : undefined;
+    options.events?.emit("store.error", { operation, message: failure.message, ...(cause === undefined ? {} : { cause }), at: Date.now() });
     throw failure;
   } finally {
     clearTimeout(timer);

@@ -1,10 +1,11 @@
 // Packs the library as npm would publish it, installs the tarball into throw-away ESM, CommonJS and
 // TypeScript projects, and checks that each can import it and run a logout. Exits non-zero on any failure.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brokenLinks } from "./links.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const work = mkdtempSync(join(tmpdir(), "express-logout-consume-"));
@@ -28,7 +29,7 @@ try {
   mkdirSync(pkgDir, { recursive: true });
   run("tar", ["-xzf", join(work, tarball), "-C", pkgDir, "--strip-components=1"], work);
   // The consumer's other dependencies come from this checkout's install: no network needed.
-  for (const dep of ["express", "jsonwebtoken", "otplib", "@otplib", "@noble", "@scure", "supertest", "@types", "typescript", "vitest"]) {
+  for (const dep of ["express", "jsonwebtoken", "otplib", "@otplib", "@noble", "@scure", "supertest", "@types", "typescript", "vitest", "tsx", "cookie-parser", "pg"]) {
     try {
       symlinkSync(join(root, "node_modules", dep), join(work, "node_modules", dep));
     } catch {
@@ -79,6 +80,39 @@ export const handler = createLogoutHandler({ store, shape, target: "all" });
 export const options: ConformanceOptions = { createStore: () => store };
 `);
     run("node", [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], dir);
+  });
+
+  check("stands on its own: LICENSE, repository, homepage and bugs", () => {
+    if (!readFileSync(join(pkgDir, "LICENSE"), "utf8").startsWith("MIT License")) throw new Error("no MIT LICENSE in the tarball");
+    const manifest = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+    for (const field of ["repository", "homepage", "bugs"]) if (manifest[field] === undefined) throw new Error(`package.json has no ${field}`);
+  });
+
+  check("every relative link of the packed README and docs resolves inside the package", () => {
+    const { broken, checked } = brokenLinks(pkgDir);
+    if (broken.length > 0) throw new Error(`broken links:\n  ${broken.join("\n  ")}`);
+    if (checked < 10) throw new Error(`only ${checked} relative links found: the README's links were not read`);
+  });
+
+  check("the packed examples import the package by name and type-check in a strict project", () => {
+    const dir = join(work, "examples");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "package.json"), '{"type":"module"}');
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2023"], strict: true, noEmit: true, skipLibCheck: true, types: ["node"], esModuleInterop: true } }));
+    const examples = readdirSync(join(pkgDir, "examples")).filter((f) => f.endsWith(".ts"));
+    if (!examples.includes("quick-start.ts") || !examples.includes("postgres-store.ts")) throw new Error(`examples shipped: ${examples.join(", ")}`);
+    for (const file of examples) {
+      const text = readFileSync(join(pkgDir, "examples", file), "utf8");
+      if (/from "\.\.?\//.test(text.replace(/from "\.\/[\w-]+\.js"/g, ""))) throw new Error(`examples/${file} imports a path outside its folder`);
+      copyFileSync(join(pkgDir, "examples", file), join(dir, file));
+    }
+    run("node", [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], dir);
+  });
+
+  check("the packed quick start runs with tsx and ends a session", () => {
+    const dir = join(work, "examples");
+    if (!existsSync(join(dir, "quick-start.ts"))) throw new Error("no quick start copied");
+    if (!run("node", [join(root, "test", "package", "drive-quick-start.mjs")], dir).includes("quick start ok")) throw new Error("no output");
   });
 } finally {
   rmSync(work, { recursive: true, force: true });
