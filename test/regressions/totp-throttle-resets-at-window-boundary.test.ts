@@ -21,7 +21,7 @@ import { needService, portOpen } from "../helpers/services.js";
 
 const redisUp = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
 const DAY_MS = 24 * 60 * 60 * 1000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Backend {
   readonly name: string;
