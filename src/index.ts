@@ -3,6 +3,7 @@ export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./event
 export type { FailureCause } from "./failure-cause.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
+export { withDeadline, type WithDeadlineOptions } from "./with-deadline.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Express, Request, Response } from "express";
 import { KRATOS_SESSION_COOKIE, LogoutError, hashSecret, isLogoutError, type BrowserLogoutFlow, type SessionRecord, type UserRecord } from "../../src/index.js";
-import { route, type ExampleContext } from "./context.js";
+import { deadline, route, type ExampleContext } from "./context.js";
 
 /** How often visiting the page records "last seen" for the session: at most once a minute. */
 const TOUCH_EVERY_MS = 60_000;
@@ -98,11 +98,11 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
   const cookies = req.cookies as Record<string, unknown> | undefined;
   const token = cookies?.[KRATOS_SESSION_COOKIE];
   if (typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
-  const session = await ctx.store.findSessionByTokenHash(hashSecret(token));
-  if (session === undefined) return undefined;
+  const session = await deadline(ctx, "findSessionByTokenHash", () => ctx.store.findSessionByTokenHash(hashSecret(token)));
+  if (session === undefined || session.expiresAt <= Date.now()) return undefined;
   const now = Date.now();
   if (now - (session.lastSeenAt ?? session.createdAt) >= TOUCH_EVERY_MS) {
-    await ctx.store.touchSession(session.id, now);
+    await deadline(ctx, "touchSession", () => ctx.store.touchSession(session.id, now));
     return { ...session, lastSeenAt: now };
   }
   return session;
@@ -112,7 +112,8 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
 export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow): void {
   app.get("/", route(async (req: Request, res: Response) => {
     await renderPage(req, res).catch((error: unknown) => {
-      // The page reads the store directly: a store that fails is a 503 (the app's error handler), never a 500.
+      // The page reads the store itself, under the library's deadline: a store that fails or hangs is a 503 (the
+      // app's error handler) within 2 s, never a 500 and never a hung page.
       throw isLogoutError(error) ? error : new LogoutError("store-unavailable", "the session store failed", { retryAfterSeconds: 5 }, { cause: error });
     });
   }));
@@ -124,12 +125,12 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
     res.setHeader("Referrer-Policy", "no-referrer");
     res.type("html");
     const session = await browserSession(ctx, req);
-    const user = session === undefined ? undefined : await ctx.users.findUser(session.userId);
+    const user = session === undefined ? undefined : await deadline(ctx, "users.findUser", () => ctx.users.findUser(session.userId));
     if (session === undefined || user === undefined) {
       res.send(loginPage(nonce));
       return;
     }
-    const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
+    const sessions = (await deadline(ctx, "listSessions", () => ctx.store.listSessions(user.id))).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
     res.send(sessionsPage(nonce, user, session, sessions, flow.logoutUrl(session.id)));
   }
 }

@@ -11,7 +11,7 @@ import {
   shapes,
   whoAmI,
 } from "../../src/index.js";
-import { openSession, route, type ExampleContext } from "./context.js";
+import { noStore, openSession, route, type ExampleContext } from "./context.js";
 
 /**
  * Rocket.Chat: login, `GET /api/v1/me`, and device management. An administrator with the permission
@@ -22,7 +22,7 @@ export function mountRocketChat(app: Express, ctx: ExampleContext): void {
   const json = express.json({ limit: "8kb" });
   const sessionId = bodySessionId("sessionId");
 
-  app.post("/api/v1/login", json, route(async (req, res) => {
+  app.post("/api/v1/login", noStore, json, ctx.loginLimit, route(async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const user = ctx.users.checkPassword(body.user ?? body.username, body.password);
     if (user === undefined) {
