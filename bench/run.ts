@@ -25,6 +25,7 @@ import { runChildScript } from "./lib/child.js";
 import { machineInfo } from "./lib/machine.js";
 import { evaluateTargets, renderMarkdown, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type RoundTripRow, type StoreOperation, type StoreScaling } from "./lib/report.js";
 import { measureGroup } from "./lib/measure.js";
+import { renderChart } from "./lib/chart.js";
 import { heapVariants, TARGET_HEAP_VARIANT } from "./store/heap-variants.js";
 
 const settings = {
@@ -124,5 +125,6 @@ const markdown = renderMarkdown(results, targets);
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, "results.json"), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
 await writeFile(join(outDir, "results.md"), markdown);
+await writeFile(join(outDir, "results.svg"), renderChart(results));
 say("");
 say(markdown);

@@ -71,6 +71,48 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
     expect(await a.listSessions("cross-node-user")).toEqual([]);
   });
 
+  it("with `cluster: true`, reads a route first on an instance that does not know it (two round trips) and remembers it (one)", async () => {
+    const commands: string[][] = [];
+    const counted = (options: { routeCacheSize?: number } = {}) =>
+      new RedisSessionStore({ ...options, cluster: true, prefix, sendCommand: (args, { key }) => { commands.push(args); return client.sendCommand(key, false, args); } });
+    const a = counted();
+    const session = sampleSession("cluster-round-trips");
+    await a.createSession(session);
+    const b = counted();
+    commands.length = 0;
+    expect(await b.findSessionByTokenHash(session.tokenHash)).toEqual(session);
+    expect(commands.map((c) => c[0])).toEqual(["GET", "EVALSHA"]);
+    commands.length = 0;
+    // The lookup taught it the session id's route too: the revoke goes straight to the user's slot.
+    expect(await b.revokeSession(session.id)).toBe(true);
+    expect(commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+  });
+
+  it("left at the default, switches to Cluster routing at the first cross-slot refusal, without a failed answer", async () => {
+    const refusals: string[] = [];
+    const store = new RedisSessionStore({
+      prefix,
+      sendCommand: async (args, { key }) => {
+        try {
+          return await client.sendCommand(key, false, args);
+        } catch (error) {
+          // A node's first sight of a script (NOSCRIPT) is not a refusal: the store sends it by EVAL then.
+          if (!String(error).includes("NOSCRIPT")) refusals.push(String(error));
+          throw error;
+        }
+      },
+    });
+    // Enough users that some live on another node than their routes.
+    const sessions = Array.from({ length: 12 }, (_, i) => sampleSession(`switch-user-${i}`));
+    for (const s of sessions) await store.createSession(s);
+    for (const s of sessions) expect(await store.findSessionByTokenHash(s.tokenHash)).toEqual(s);
+    for (const s of sessions) expect(await store.revokeSession(s.id)).toBe(true);
+    // Exactly one refusal (with 36 lookups over 3 nodes, some route lives on another node than its user's
+    // keys): after it, the store reads routes first.
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatch(/non local key|same slot|CROSSSLOT/i);
+  });
+
   it("works through an ioredis Cluster client too, which finds each command's keys itself", async () => {
     const io = new Cluster(cluster.rootNodes.map((n) => ({ host: "127.0.0.1", port: Number(new URL(n.url).port) })), {
       enableOfflineQueue: false,

@@ -124,35 +124,61 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
       expect(await v5.zRange(`${p}user:{trim-user}:sessions`, 0, -1)).toHaveLength(1);
     });
 
-    it("serves a logout in two round trips (lookup, revoke), plus one to learn the route on an instance that never saw the token", async () => {
+    it("serves a lookup, a revoke or a logout in one round trip, on the instance that never saw the token too", async () => {
       const creator = countingStore(v5, { prefix: p });
       const session = sampleSession("rt-user");
       const second = sampleSession("rt-user");
+      const third = sampleSession("rt-user");
       await creator.store.createSession(session);
       // Creating: two route scripts sent together (one round trip), then the user's script.
       expect(creator.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA", "EVALSHA"]);
       await creator.store.createSession(second);
+      await creator.store.createSession(third);
 
-      // The instance that logged the user in knows the route: lookup and revoke are one script each.
+      // Lookup and revoke are one script each: the script reads the route itself.
       creator.commands.length = 0;
       expect(await creator.store.findSessionByTokenHash(session.tokenHash)).toEqual(session);
       expect(await creator.store.revokeSession(session.id)).toBe(true);
       expect(creator.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
 
-      // Another app instance that never saw the token reads its route first; the lookup then teaches it the
-      // session's route, so the revoke is still one script.
+      // Another app instance that never saw the token: the same, no route read of its own.
       const other = countingStore(v5, { prefix: p });
       expect(await other.store.findSessionByTokenHash(second.tokenHash)).toEqual(second);
-      expect(other.commands.map((c) => c[0])).toEqual(["GET", "EVALSHA"]);
+      expect(other.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
       other.commands.length = 0;
       expect(await other.store.revokeSession(second.id)).toBe(true);
       expect(other.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+
+      // A logout of the caller's own session: lookup and revoke together, one script.
+      other.commands.length = 0;
+      expect(await other.store.endSessionByTokenHash(third.tokenHash)).toEqual(third);
+      expect(other.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+      expect(await creator.store.findSessionByTokenHash(third.tokenHash)).toBeUndefined();
+      expect(await v5.zRange(`${p}user:{rt-user}:sessions`, 0, -1)).toEqual([]);
+      expect(await other.store.endSessionByTokenHash(third.tokenHash)).toBeUndefined();
 
       // Ending all of a user's sessions, or reading a JWT's revocation, is one command.
       other.commands.length = 0;
       await other.store.revokeUserSessions("rt-user");
       await other.store.jwtRevocation("rt-user", "j");
       expect(other.commands.map((c) => c[0])).toEqual(["EVALSHA", "MGET"]);
+    });
+
+    it.each([
+      ["with key separators", "a:b{c}%d"],
+      ["empty", ""],
+      ["outside the BMP", "user-\u{1F600}-\u{10FFFF}"],
+      ["non-ASCII in the BMP", "jörg-日本"],
+    ])("builds in its scripts the same keys as in JavaScript for a user id %s", async (_label, userId) => {
+      const creator = countingStore(v5, { prefix: p });
+      const session = sampleSession(userId);
+      await creator.store.createSession(session);
+      const other = countingStore(v5, { prefix: p });
+      expect(await other.store.findSessionByTokenHash(session.tokenHash)).toEqual(session);
+      expect(await other.store.getSession(session.id)).toEqual(session);
+      expect(other.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+      expect(await other.store.revokeSession(session.id)).toBe(true);
+      expect(await creator.store.listSessions(userId)).toEqual([]);
     });
 
     it("runs a script by EVAL when the server lost it (NOSCRIPT), and never retries on other errors", async () => {

@@ -15,6 +15,8 @@ export interface ServerPhase {
   /** CPU time (user + system) over wall time: 1.0 is one core busy. */
   readonly cpu: number;
   readonly heapUsedBytes: number;
+  /** Redis commands the app sent during the phase (one command is one round trip), when it counts them. */
+  readonly redisCommands: number | undefined;
 }
 
 /** Server process → parent. */

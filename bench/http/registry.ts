@@ -1,6 +1,7 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from "express";
 import { BenchDirectory } from "./directory.js";
 import { expressSessionPeer } from "./peers/express-session.js";
+import { expressSessionReadPeer } from "./peers/express-session-read.js";
 import { endorLogoutPipeline } from "./pipelines/endor.js";
 import { requireSessionPipeline } from "./pipelines/require-session.js";
 import { soajsLogoutPipeline } from "./pipelines/soajs.js";
@@ -34,7 +35,7 @@ export const pipelines: readonly Pipeline[] = [
 ];
 
 /** What a user would pick instead. */
-export const peers: readonly PeerEntry[] = [expressSessionPeer];
+export const peers: readonly PeerEntry[] = [expressSessionPeer, expressSessionReadPeer];
 
 /** Every express app of the benchmark starts the same: no `X-Powered-By`, no ETag (the library's replies have none). */
 export function benchApp(): Express {
@@ -117,6 +118,7 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
         success: pipeline.success,
         feed: (n) => pipeline.feed(env, n),
         ...(opened.liveSessions === undefined ? {} : { liveSessions: opened.liveSessions }),
+        ...(opened.commandsSent === undefined ? {} : { commandsSent: opened.commandsSent }),
         close: opened.close,
       };
     },
@@ -128,7 +130,7 @@ function peerScenario(peer: PeerEntry): Scenario {
     id: `peer/${peer.id}`,
     title: peer.title,
     group: "peer",
-    kind: "logout",
+    kind: peer.kind,
     store: peer.needsRedis ? "redis" : "memory",
     needsRedis: peer.needsRedis,
     ceilingId: `ceiling/${peer.sameRouteAs}`,

@@ -34,6 +34,7 @@ try {
   let elu = performance.eventLoopUtilization();
   let cpu = process.cpuUsage();
   let started = performance.now();
+  let commandsAtStart = running.commandsSent?.() ?? 0;
 
   process.on("message", (message: ToServer) => {
     void handle(message).catch((error: unknown) => {
@@ -55,6 +56,7 @@ try {
         elu = performance.eventLoopUtilization();
         cpu = process.cpuUsage();
         started = performance.now();
+        commandsAtStart = running.commandsSent?.() ?? 0;
         return;
       case "phase-end": {
         const wallMs = performance.now() - started;
@@ -65,6 +67,7 @@ try {
             elu: performance.eventLoopUtilization(elu).utilization,
             cpu: (used.user + used.system) / 1000 / wallMs,
             heapUsedBytes: process.memoryUsage().heapUsed,
+            redisCommands: running.commandsSent === undefined ? undefined : running.commandsSent() - commandsAtStart,
           },
         });
         return;

@@ -31,6 +31,8 @@ export interface OpenedStore {
   readonly store: SessionStore;
   /** Live sessions now (to check that logouts really ended sessions), when the store can tell cheaply. */
   readonly liveSessions?: () => Promise<number>;
+  /** Redis commands sent so far (each one round trip), for stores that talk to Redis. */
+  readonly commandsSent?: () => number;
   readonly close: () => Promise<void>;
 }
 
@@ -98,6 +100,8 @@ export interface PeerEntry {
   readonly needsRedis: boolean;
   /** The pipeline whose route shape and body the peer serves (its ceiling is the peer's ceiling). */
   readonly sameRouteAs: string;
+  /** What the peer does: a logout is compared with the library's logouts, a guard with its guards. */
+  readonly kind: "guard" | "logout";
   start(ctx: ServerContext): Promise<RunningApp>;
 }
 
@@ -108,6 +112,8 @@ export interface RunningApp {
   readonly success: SuccessReply;
   feed(n: number): Promise<Feed>;
   liveSessions?(): Promise<number>;
+  /** Redis commands the app sent so far, when it counts them (one command is one round trip). */
+  commandsSent?(): number;
   close(): Promise<void>;
 }
 

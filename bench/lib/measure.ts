@@ -59,6 +59,7 @@ async function runSlice(member: Member, ctx: GroupContext, seconds: number): Pro
       exhausted: result.exhausted,
       serverElu: phase.elu,
       clientCpu: result.clientCpu,
+      redisCommands: phase.redisCommands,
       sessionsEnded: liveBefore === undefined || liveAfter === undefined ? undefined : liveBefore - liveAfter,
       sessionsPrepared: feed.cycle ? undefined : feed.rows.length,
     };

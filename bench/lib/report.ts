@@ -37,6 +37,8 @@ export interface Slice {
   readonly clientCpu: number;
   readonly sessionsEnded: number | undefined;
   readonly sessionsPrepared: number | undefined;
+  /** Redis commands the server sent in the slice, when its store counts them. */
+  readonly redisCommands?: number | undefined;
 }
 
 export interface HttpRow {
@@ -65,6 +67,8 @@ export interface HttpRow {
   readonly sessionsEnded: number | undefined;
   /** Fresh sessions created for the timed phase (logout rows). */
   readonly sessionsPrepared: number | undefined;
+  /** Redis commands (round trips) per answered request, counted at the server's client, when its store counts them. */
+  readonly redisCommandsPerRequest?: number | undefined;
   readonly valid: boolean;
   readonly note?: string;
 }
@@ -146,15 +150,32 @@ export interface TargetResult {
   readonly status: TargetStatus;
 }
 
-/** The goals (not tests) the issue sets. */
+/** The goals (not tests) the benchmark is read against. */
 export const TARGETS = {
-  /** requireSession and every logout pipeline on the memory store, against their ceiling's req/s. */
-  minShareOfCeiling: 0.8,
-  /** Memory store per-operation time at 1 M sessions against 10 k. */
+  /** Each pipeline on the memory store against its ceiling's req/s; a pipeline not named here needs the default. */
+  shareOfCeiling: {
+    "require-session": 0.95,
+    "require-session-jwt": 0.85,
+    "endor-logout": 0.9,
+    "soajs-logout": 0.9,
+    "kratos-logout": 0.9,
+    "rocket-chat-logout": 0.8,
+  } as Readonly<Record<string, number>>,
+  defaultShareOfCeiling: 0.9,
+  /** A library row on Redis against the peer doing the same kind of work on the same Redis: req/s ratio, and p99 no worse. */
+  vsPeer: { logout: 1.5, guard: 1.2 } as const,
+  /** Redis round trips per HTTP request of each library pipeline, counted at the client (standalone Redis). */
+  redisRoundTrips: 1,
+  /** Memory store: its own time above a bare Map over the same keys, at 1 M sessions against 10 k. */
   maxScalingRatio: 1.3,
   /** Heap per session at 1 M sessions. */
   maxBytesPerSession: 512,
 } as const;
+
+/** The share of its ceiling a pipeline on the memory store must reach. */
+export function ceilingGoal(pipelineId: string): number {
+  return TARGETS.shareOfCeiling[pipelineId] ?? TARGETS.defaultShareOfCeiling;
+}
 
 /** The q-quantile (0..1) of ascending values, nearest-rank; 0 for none. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {
@@ -200,6 +221,9 @@ export function combineSlices(scenario: Pick<Scenario, "id" | "title" | "group" 
     }
   }
   const prepared = slices.every((s) => s.sessionsPrepared !== undefined) && slices.length > 0 ? sum((s) => s.sessionsPrepared ?? 0) : undefined;
+  const answered = ok + unexpected;
+  const commandsCounted = slices.length > 0 && slices.every((s) => s.redisCommands !== undefined) && answered > 0;
+  const redisCommandsPerRequest = commandsCounted ? sum((s) => s.redisCommands ?? 0) / answered : undefined;
   const weighted = (f: (s: Slice) => number) => (durationSeconds > 0 ? sum((s) => f(s) * s.durationSeconds) / durationSeconds : 0);
   return {
     id: scenario.id,
@@ -221,6 +245,7 @@ export function combineSlices(scenario: Pick<Scenario, "id" | "title" | "group" 
     clientCpu: weighted((s) => s.clientCpu),
     sessionsEnded,
     sessionsPrepared: prepared,
+    ...(redisCommandsPerRequest === undefined ? {} : { redisCommandsPerRequest }),
     valid: problems.length === 0,
     ...(problems.length === 0 ? {} : { note: problems.join("; ") }),
   };
@@ -232,11 +257,13 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
   return a / b;
 }
 
-/** The peer a library logout row on `store` is compared with: a valid peer row on the same store backend. */
+/**
+ * The peer a library row on `store` is compared with: a valid peer row doing the same kind of work (a logout
+ * with the peer's logout, a guard with the peer's per-request session read) on the same store backend.
+ */
 export function peerFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
-  // The peer is a logout: only logout rows are compared with it.
-  if (row.group !== "library" || row.kind !== "logout" || row.store === "memory" || row.store === "none") return undefined;
-  return rows.find((r) => r.group === "peer" && r.store === row.store && r.valid);
+  if (row.group !== "library" || row.store === "memory" || row.store === "none") return undefined;
+  return rows.find((r) => r.group === "peer" && r.kind === row.kind && r.store === row.store && r.valid);
 }
 
 export function ceilingFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
@@ -283,52 +310,76 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   const memoryRows = rows.filter((r) => r.group === "library" && r.store === "memory");
   for (const row of memoryRows) {
     const ceiling = ceilingFor(rows, row);
+    const goal = ceilingGoal(row.pipelineId);
     const share = row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined;
+    const range = row.valid ? roundRange(row, ceiling) : undefined;
     out.push({
       target: `${row.id}: ${row.title} vs its ceiling`,
-      goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`,
-      measured: share === undefined ? (row.valid ? "no valid ceiling run" : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`) : pct(share),
-      status: share === undefined ? "not run" : share >= TARGETS.minShareOfCeiling ? "pass" : "fail",
+      goal: `≥ ${pct(goal)} of the ceiling's req/s`,
+      measured:
+        share === undefined
+          ? row.valid
+            ? "no valid ceiling run"
+            : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`
+          : `${pct(share)}${range === undefined ? "" : ` (rounds ${pct(range[0])}–${pct(range[1])})`}`,
+      status: share === undefined ? "not run" : share >= goal ? "pass" : "fail",
     });
   }
   if (memoryRows.length === 0) {
-    out.push({ target: "library pipelines (memory) vs ceiling", goal: `≥ ${pct(TARGETS.minShareOfCeiling)} of the ceiling's req/s`, measured: "no run", status: "not run" });
+    out.push({ target: "library pipelines (memory) vs ceiling", goal: `≥ ${pct(TARGETS.defaultShareOfCeiling)} of the ceiling's req/s`, measured: "no run", status: "not run" });
   }
 
-  const sharedRows = rows.filter((r) => r.group === "library" && r.kind === "logout" && r.store !== "memory");
+  const sharedRows = rows.filter((r) => r.group === "library" && r.store !== "memory" && r.store !== "none");
   for (const row of sharedRows) {
     const peer = peerFor(rows, row);
+    const needed = TARGETS.vsPeer[row.kind];
+    const goal = row.kind === "logout" ? `≥ ${needed}× the peer's req/s, p99 ≤ the peer's` : `≥ ${needed}× the peer's req/s`;
     if (!row.valid || peer === undefined) {
-      out.push({ target: `${row.id}: ${row.title} vs the peer`, goal: "req/s ≥ peer, p99 ≤ peer", measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
+      out.push({ target: `${row.id}: ${row.title} vs the peer`, goal, measured: row.valid ? "no valid peer run" : "invalid run", status: "not run" });
       continue;
     }
-    const faster = row.requestsPerSecond >= peer.requestsPerSecond;
-    const tail = row.p99Ms <= peer.p99Ms;
+    const times = row.requestsPerSecond / peer.requestsPerSecond;
+    const tail = row.kind === "guard" || row.p99Ms <= peer.p99Ms;
     out.push({
       target: `${row.id}: ${row.title} vs ${peer.title}`,
-      goal: "req/s ≥ peer, p99 ≤ peer",
-      measured: `${fmtRate(row.requestsPerSecond)} vs ${fmtRate(peer.requestsPerSecond)} req/s; p99 ${fmtMs(row.p99Ms)} vs ${fmtMs(peer.p99Ms)} ms`,
-      status: faster && tail ? "pass" : "fail",
+      goal,
+      measured: `${fmtRate(row.requestsPerSecond)} vs ${fmtRate(peer.requestsPerSecond)} req/s (${times.toFixed(2)}×); p99 ${fmtMs(row.p99Ms)} vs ${fmtMs(peer.p99Ms)} ms`,
+      status: times >= needed && tail ? "pass" : "fail",
     });
   }
   if (sharedRows.length === 0) {
+    out.push({ target: "library rows on Redis vs express-session + connect-redis", goal: `≥ ${TARGETS.vsPeer.logout}× (logouts), ≥ ${TARGETS.vsPeer.guard}× (guards)`, measured: "no Redis rows in this run", status: "not run" });
+  }
+
+  const counted = sharedRows.filter((r) => r.redisCommandsPerRequest !== undefined && r.valid);
+  for (const row of counted) {
+    const perRequest = row.redisCommandsPerRequest ?? 0;
+    // A request cut off at a slice's end has sent its command without being counted as answered: allow for it.
+    const slack = (results.settings.connections * Math.max(1, row.roundRates.length)) / Math.max(1, row.ok + row.unexpected);
     out.push({
-      target: "logout on Redis vs express-session + connect-redis",
-      goal: "req/s ≥ peer, p99 ≤ peer",
-      measured: "no Redis rows in this run",
-      status: "not run",
+      target: `${row.id}: Redis round trips per request`,
+      goal: `${TARGETS.redisRoundTrips}`,
+      measured: perRequest.toFixed(2),
+      status: perRequest <= TARGETS.redisRoundTrips + slack ? "pass" : "fail",
     });
   }
 
   const store = results.store;
   const op = store?.operations.find((o) => o.id === store.targetOperation);
-  const small = op?.points.find((p) => p.sessions === 10_000);
-  const large = op?.points.find((p) => p.sessions === 1_000_000);
-  const scaling = ratio(large?.nsPerOp, small?.nsPerOp);
+  const pattern = store?.targetOperation.split("/")[1];
+  const baseline = store?.operations.find((o) => o.id === `baseline-map-get/${pattern ?? ""}`);
+  const own = (sessions: number): number | undefined => {
+    const total = op?.points.find((p) => p.sessions === sessions)?.nsPerOp;
+    const bare = baseline?.points.find((p) => p.sessions === sessions)?.nsPerOp;
+    return total === undefined || bare === undefined ? undefined : total - bare;
+  };
+  const small = own(10_000);
+  const large = own(1_000_000);
+  const scaling = ratio(large, small);
   out.push({
-    target: `memory store: ${op?.title ?? "per-operation time"} at 1 M vs 10 k sessions`,
+    target: `memory store: ${op?.title ?? "per-operation time"}, the store's own time above a bare Map, at 1 M vs 10 k sessions`,
     goal: `≤ ${TARGETS.maxScalingRatio.toFixed(1)}×`,
-    measured: scaling === undefined || small === undefined || large === undefined ? "no run" : `${fmtNs(large.nsPerOp)} vs ${fmtNs(small.nsPerOp)} = ${scaling.toFixed(2)}×`,
+    measured: scaling === undefined || small === undefined || large === undefined ? "no run" : `${fmtNs(large)} vs ${fmtNs(small)} = ${scaling.toFixed(2)}×`,
     status: scaling === undefined ? "not run" : scaling <= TARGETS.maxScalingRatio ? "pass" : "fail",
   });
 
@@ -371,6 +422,7 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   const lines: string[] = [];
   lines.push("# express-logout benchmark results", "");
   lines.push(`Produced by \`npm run bench\` on ${m.date}. Method: [docs/benchmarks.md](../docs/benchmarks.md).`, "");
+  lines.push("![Ratios per pipeline against its ceiling and against the peer](results.svg)", "");
   lines.push(`- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB memory, ${m.platform}`);
   lines.push(`- 1-minute load average at start / end: ${m.loadAverage[0].toFixed(2)} / ${m.loadAverage[1].toFixed(2)} (the benchmark itself adds about 1 while it runs; more means other work shared the machine)`);
   lines.push(`- Node ${m.node}; Express 5; load generator autocannon in the parent process, server in a child process`);
@@ -380,17 +432,17 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   );
 
   lines.push("## HTTP throughput and latency", "");
-  lines.push("| scenario | store | req/s | p50 ms | p99 ms | × ceiling | × peer | server busy |");
-  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| scenario | store | req/s | p50 ms | p99 ms | × ceiling | × peer | Redis round trips / request | server busy |");
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const { row, vsCeiling, vsCeilingRange, vsPeer } of withRatios(results.http)) {
     const name = row.valid ? row.title : `${row.title} (invalid run${row.note === undefined ? "" : `: ${row.note}`})`;
     const range = vsCeilingRange === undefined ? "" : ` (${vsCeilingRange[0].toFixed(2)}–${vsCeilingRange[1].toFixed(2)})`;
     lines.push(
-      `| ${name} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p50Ms)} | ${fmtMs(row.p99Ms)} | ${row.group === "ceiling" ? "1.00×" : `${fmtRatio(vsCeiling)}${range}`} | ${row.group === "peer" ? "1.00×" : fmtRatio(vsPeer)} | ${pct(row.serverElu)} |`,
+      `| ${name} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p50Ms)} | ${fmtMs(row.p99Ms)} | ${row.group === "ceiling" ? "1.00×" : `${fmtRatio(vsCeiling)}${range}`} | ${row.group === "peer" ? "1.00×" : fmtRatio(vsPeer)} | ${row.redisCommandsPerRequest === undefined ? "" : row.redisCommandsPerRequest.toFixed(2)} | ${pct(row.serverElu)} |`,
     );
   }
   lines.push("");
-  lines.push("Each ceiling is a bare Express 5 route at the same path answering the same status and JSON body with no library code; × ceiling compares a row with its own ceiling (in brackets: the lowest and highest ratio of a single round). × peer compares a row with express-session + connect-redis on the same Redis. Server busy is the server's event-loop utilization during the measured phase.", "");
+  lines.push("Each ceiling is a bare Express 5 route at the same path answering the same status and JSON body with no library code; × ceiling compares a row with its own ceiling (in brackets: the lowest and highest ratio of a single round). × peer compares a row with express-session + connect-redis on the same Redis doing the same kind of work (a logout with `req.session.destroy()`, a guard with the per-request session read). Redis round trips are the commands the server's client sent per answered request (a script is one). Server busy is the server's event-loop utilization during the measured phase.", "");
 
   if (results.store !== undefined) {
     const st = results.store;

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { ScureBase32Plugin, verify } from "otplib";
+import { ScureBase32Plugin } from "otplib";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
+import { matchingTotpStep } from "../totp/verify.js";
 import { guarded, malformedAnswer } from "../store/guard.js";
 import type { Authentication, UserDirectory, UserRecord } from "../types.js";
 import { positive, resolveRuntime, type CommonOptions } from "./options.js";
@@ -181,19 +182,8 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
     if (method !== undefined && method !== "" && method !== "totp") throw await wrong("only the totp method is accepted");
     if (typeof code !== "string" || !codePattern.test(code)) throw await wrong("malformed TOTP code");
 
-    const result = await verify({
-      secret: key,
-      token: code,
-      algorithm,
-      digits,
-      period,
-      epoch: Math.floor(now / 1000),
-      epochTolerance: window * period,
-    });
-    // The functional API types HOTP and TOTP results together; a TOTP match always carries its time step.
-    if (!result.valid || !("timeStep" in result)) throw await wrong("wrong TOTP code");
-
-    const step = result.timeStep;
+    const step = matchingTotpStep({ key, code, algorithm, digits, periodMs, window, now });
+    if (step === undefined) throw await wrong("wrong TOTP code");
     // A step can be accepted until the server's clock passes `step + window`; keep its marker one step longer.
     const ttlOf = (s: number) => (s + window + 2) * periodMs - now;
     let first: unknown;

@@ -13,37 +13,130 @@ export interface GuardOptions {
   readonly events: LogoutEvents | undefined;
 }
 
+/** One call waiting for its answer, in its watchdog's queue (a doubly linked list in deadline order). */
+interface PendingCall {
+  readonly deadline: number;
+  previous: PendingCall | undefined;
+  next: PendingCall | undefined;
+  readonly expire: () => void;
+}
+
+/**
+ * The deadlines of every call made under one set of guard options (one factory). All of them get the same
+ * `timeoutMs`, so the order they start in is the order they expire in: a FIFO queue with a single timer armed
+ * for its head replaces a timer and a `Promise.race` per call. Adding and removing a call is O(1), and the
+ * timer is re-armed only when the queue was empty or when it fires.
+ */
+class Watchdog {
+  #head: PendingCall | undefined;
+  #tail: PendingCall | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer was armed for: every call due by then has expired when it fires. */
+  #armedFor = 0;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  watch(expire: () => void): PendingCall {
+    const call: PendingCall = { deadline: Date.now() + this.timeoutMs, previous: this.#tail, next: undefined, expire };
+    if (this.#tail === undefined) {
+      this.#head = call;
+      this.#arm(call.deadline, this.timeoutMs);
+    } else {
+      this.#tail.next = call;
+    }
+    this.#tail = call;
+    return call;
+  }
+
+  /** Takes a call off the queue; answers `false` when it had already expired (or answered). */
+  settle(call: PendingCall): boolean {
+    if (call.previous === undefined && this.#head !== call) return false;
+    if (call.previous === undefined) this.#head = call.next;
+    else call.previous.next = call.next;
+    if (call.next === undefined) this.#tail = call.previous;
+    else call.next.previous = call.previous;
+    call.previous = undefined;
+    call.next = undefined;
+    return true;
+  }
+
+  #arm(deadline: number, delay: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedFor = deadline;
+    this.#timer = setTimeout(this.#fire, delay);
+    // A watchdog never keeps the process alive: a pending call of its own does, or nothing needs it.
+    this.#timer.unref();
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    // The timer fired for `#armedFor` even when the wall clock (faked, or stepped back) says otherwise.
+    const now = Math.max(Date.now(), this.#armedFor);
+    while (this.#head !== undefined && this.#head.deadline <= now) {
+      const due = this.#head;
+      this.settle(due);
+      due.expire();
+    }
+    if (this.#head !== undefined) this.#arm(this.#head.deadline, Math.max(1, this.#head.deadline - now));
+  };
+}
+
+/** One watchdog per guard options object, so each factory's calls share one queue and one timer. */
+const watchdogs = new WeakMap<GuardOptions, Watchdog>();
+
+function watchdogFor(options: GuardOptions): Watchdog {
+  let watchdog = watchdogs.get(options);
+  if (watchdog === undefined) {
+    watchdog = new Watchdog(options.timeoutMs);
+    watchdogs.set(options, watchdog);
+  }
+  return watchdog;
+}
+
+function storeFailure(operation: string, options: GuardOptions, error: unknown): LogoutError {
+  // A nested guarded call already said what failed; anything else is this operation failing. What the backend
+  // said reaches the operator (`cause`), reduced to a copy that holds no secret; the client only ever sees the
+  // shape's 503.
+  const failure =
+    error instanceof LogoutError && error.code === "store-unavailable"
+      ? error
+      : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: failureCause(error) });
+  const cause = failure.cause instanceof Error ? failure.cause : undefined;
+  options.events?.emit("store.error", { operation, message: failure.message, ...(cause === undefined ? {} : { cause }), at: Date.now() });
+  return failure;
+}
+
 /**
  * Runs one store or directory call under a deadline. A throw, a rejection or a timeout becomes a
- * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open.
+ * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open. A call that
+ * answers after its deadline is ignored, its late rejection included (never unhandled).
  */
-export async function guarded<T>(operation: string, call: () => Promise<T>, options: GuardOptions): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new LogoutError("store-unavailable", `${operation} did not answer within ${options.timeoutMs} ms`, {
-        retryAfterSeconds: options.retryAfterSeconds,
-      }));
-    }, options.timeoutMs);
+export function guarded<T>(operation: string, call: () => Promise<T>, options: GuardOptions): Promise<T> {
+  const watchdog = watchdogFor(options);
+  return new Promise<T>((resolve, reject) => {
+    const pending = watchdog.watch(() => {
+      const failure = new LogoutError("store-unavailable", `${operation} did not answer within ${options.timeoutMs} ms`, { retryAfterSeconds: options.retryAfterSeconds });
+      options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
+      reject(failure);
+    });
+    let answer: Promise<T>;
+    try {
+      // A callback that throws instead of rejecting is a failure all the same, never a synchronous throw.
+      answer = Promise.resolve(call());
+    } catch (error) {
+      watchdog.settle(pending);
+      reject(storeFailure(operation, options, error));
+      return;
+    }
+    answer.then(
+      (value) => {
+        if (watchdog.settle(pending)) resolve(value);
+      },
+      (error: unknown) => {
+        if (watchdog.settle(pending)) reject(storeFailure(operation, options, error));
+      },
+    );
   });
-  // The call may settle after the deadline won; swallow that late rejection so it is never unhandled.
-  const pending = Promise.resolve().then(call);
-  pending.catch(() => undefined);
-  try {
-    return await Promise.race([pending, deadline]);
-  } catch (error) {
-    // What the backend said reaches the operator (`cause`), reduced to a copy that holds no secret; the client
-    // only ever sees the shape's 503.
-    const failure =
-      error instanceof LogoutError && error.code === "store-unavailable"
-        ? error
-        : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: failureCause(error) });
-    const cause = failure.cause instanceof Error ? failure.cause : undefined;
-    options.events?.emit("store.error", { operation, message: failure.message, ...(cause === undefined ? {} : { cause }), at: Date.now() });
-    throw failure;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -43,6 +43,49 @@ function script(name: string, source: string): RedisScript {
 }
 
 /**
+ * Lua for the store's `keyPart`: escapes `%`, `{`, `}` and `:` as `%xx`, and a character outside the BMP (four
+ * UTF-8 bytes here, a surrogate pair in JavaScript) as its two `%uxxxx` halves, so a key built in a script is
+ * byte for byte the key the store builds in JavaScript. The empty string is `%`.
+ */
+const KEY_PART_LUA = `
+local function keypart(s)
+  if s == '' then return '%' end
+  s = string.gsub(s, '[%%{}:]', function(c) return string.format('%%%02x', string.byte(c)) end)
+  return (string.gsub(s, '[\\240-\\244][\\128-\\191][\\128-\\191][\\128-\\191]', function(c)
+    local b1, b2, b3, b4 = string.byte(c, 1, 4)
+    local cp = (b1 % 8) * 262144 + (b2 % 64) * 4096 + (b3 % 64) * 64 + (b4 % 64) - 65536
+    return string.format('%%u%04x%%u%04x', 55296 + math.floor(cp / 1024), 56320 + cp % 1024)
+  end))
+end
+`;
+
+/**
+ * A script that works in one user's slot, in two variants with the same body and arguments:
+ * - `direct`: the caller knows the user. KEYS[1] is a key in the user's slot (it routes the command in a
+ *   Cluster) and ARGV[1] the user's key base.
+ * - `routed`: the caller knows only a session id or token hash. KEYS[1] is its route key, ARGV[1] the store's
+ *   prefix; the script reads the route and builds the user's key base itself, so the lookup costs no round trip
+ *   of its own. Only for standalone Redis: in a Cluster the route and the user's keys live in different slots.
+ * The body sees `base` (the user's key base) and its own arguments from ARGV[2]. A route that names nobody
+ * answers `miss`, the body's own "not found".
+ */
+export interface UserSlotScript {
+  readonly direct: RedisScript;
+  readonly routed: RedisScript;
+}
+
+function userSlotScript(name: string, miss: string, body: string): UserSlotScript {
+  return {
+    direct: script(name, `local base = ARGV[1]\n${body}`),
+    routed: script(`${name} (routed)`, `${KEY_PART_LUA}
+local owner = redis.call('GET', KEYS[1])
+if not owner then return ${miss} end
+local base = ARGV[1] .. 'user:{' .. keypart(owner) .. '}:'
+${body}`),
+  };
+}
+
+/**
  * Points a route key (session id or token hash, in its own slot) at a user. A route never changes owner while
  * it is alive, except when `ARGV[3]` names the dead owner it may replace. Keeps the longer TTL.
  * KEYS[1] route. ARGV[1] user id, ARGV[2] ttl ms, ARGV[3] "=" .. replaceable owner, or "".
@@ -85,13 +128,40 @@ return 0
 /**
  * The session a token index names, only if its record still carries that token hash (so a leftover index
  * entry can never lend another session's record).
- * KEYS[1] token index. ARGV[1] user key base, ARGV[2] token hash.
+ * ARGV[2] token index key part, ARGV[3] token hash.
  */
-export const FIND_BY_TOKEN = script("findSessionByTokenHash", `
-local member = redis.call('GET', KEYS[1])
+export const FIND_BY_TOKEN = userSlotScript("findSessionByTokenHash", "false", `
+local member = redis.call('GET', base .. 'token:' .. ARGV[2])
 if not member then return false end
-local f = redis.call('HMGET', ARGV[1] .. 'session:' .. member, ${fieldList})
-if f[3] ~= ARGV[2] then return false end
+local f = redis.call('HMGET', base .. 'session:' .. member, ${fieldList})
+if f[3] ~= ARGV[3] then return false end
+return f
+`);
+
+/**
+ * A session's fields by its id. ARGV[2] the session id's key part.
+ */
+export const GET_SESSION = userSlotScript("getSession", "false", `
+return redis.call('HMGET', base .. 'session:' .. ARGV[2], ${fieldList})
+`);
+
+/**
+ * Looks a session up by token hash and ends it, in one step: the logout of the caller's own session. Answers the
+ * fields of the session that was live (nil when there was none, or when its record no longer carries that token
+ * hash). Removes record, token index and user index entry together, as REVOKE_SESSION does.
+ * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now.
+ */
+export const END_SESSION_BY_TOKEN = userSlotScript("endSessionByTokenHash", "false", `
+local tokenKey = base .. 'token:' .. ARGV[2]
+local member = redis.call('GET', tokenKey)
+if not member then return false end
+local rec = base .. 'session:' .. member
+local f = redis.call('HMGET', rec, ${fieldList})
+if f[3] ~= ARGV[3] then return false end
+redis.call('DEL', rec)
+redis.call('DEL', tokenKey)
+redis.call('ZREM', base .. 'sessions', member)
+if not f[5] or tonumber(f[5]) <= tonumber(ARGV[4]) then return false end
 return f
 `);
 
@@ -115,26 +185,28 @@ return out
 
 /**
  * Sets lastSeenAt of a live session; never recreates an ended one (a touch racing a logout loses).
- * KEYS[1] record. ARGV[1] lastSeenAt, ARGV[2] now.
+ * ARGV[2] session id key part, ARGV[3] lastSeenAt, ARGV[4] now.
  */
-export const TOUCH_SESSION = script("touchSession", `
-local e = redis.call('HGET', KEYS[1], 'expiresAt')
-if not e or tonumber(e) <= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
+export const TOUCH_SESSION = userSlotScript("touchSession", "0", `
+local rec = base .. 'session:' .. ARGV[2]
+local e = redis.call('HGET', rec, 'expiresAt')
+if not e or tonumber(e) <= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', rec, 'lastSeenAt', ARGV[3])
 return 1
 `);
 
 /**
  * Ends one session: record, token index and user index entry together. Answers 1 when it was live.
- * KEYS[1] user index, KEYS[2] record. ARGV[1] now, ARGV[2] index member.
+ * ARGV[2] session id key part (the index member), ARGV[3] now.
  */
-export const REVOKE_SESSION = script("revokeSession", `
-local f = redis.call('HMGET', KEYS[2], 'expiresAt', 'tokenKey')
-redis.call('ZREM', KEYS[1], ARGV[2])
+export const REVOKE_SESSION = userSlotScript("revokeSession", "0", `
+local rec = base .. 'session:' .. ARGV[2]
+local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey')
+redis.call('ZREM', base .. 'sessions', ARGV[2])
 if not f[1] then return 0 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', rec)
 if f[2] and redis.call('GET', f[2]) == ARGV[2] then redis.call('DEL', f[2]) end
-if tonumber(f[1]) > tonumber(ARGV[1]) then return 1 end
+if tonumber(f[1]) > tonumber(ARGV[3]) then return 1 end
 return 0
 `);
 
@@ -195,10 +267,7 @@ return 1
 export const ALL_SCRIPTS: readonly RedisScript[] = [
   CLAIM_ROUTE,
   CREATE_SESSION,
-  FIND_BY_TOKEN,
-  LIST_SESSIONS,
-  TOUCH_SESSION,
-  REVOKE_SESSION,
+  ...[FIND_BY_TOKEN, GET_SESSION, END_SESSION_BY_TOKEN, TOUCH_SESSION, REVOKE_SESSION].flatMap((s) => [s.direct, s.routed]),
   REVOKE_USER_SESSIONS,
   INCREMENT_COUNTER,
   JWT_CUTOFF,

@@ -3,7 +3,9 @@ import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
   CREATE_SESSION,
+  END_SESSION_BY_TOKEN,
   FIND_BY_TOKEN,
+  GET_SESSION,
   INCREMENT_COUNTER,
   JWT_CUTOFF,
   LIST_SESSIONS,
@@ -12,6 +14,7 @@ import {
   SESSION_FIELDS,
   TOUCH_SESSION,
   type RedisScript,
+  type UserSlotScript,
 } from "./redis-scripts.js";
 
 /** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
@@ -48,9 +51,17 @@ export interface RedisSessionStoreOptions {
    * to Redis. Liveness is always read from Redis. Default 10 000; `0` turns it off.
    */
   readonly routeCacheSize?: number;
+  /**
+   * The client is a Redis Cluster client. On standalone Redis (the default), a lookup by session id or token
+   * hash reads its route inside the script that uses it: one round trip. In a Cluster the route lives in
+   * another slot than the user's keys, so it is read first (or taken from the route cache): two round trips
+   * when the cache does not know it. A store left at the default on a Cluster notices the first cross-slot
+   * refusal and switches by itself; setting `cluster: true` saves that one failed attempt. Default `false`.
+   */
+  readonly cluster?: boolean;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize"] as const;
+const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "cluster"] as const;
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -76,6 +87,8 @@ export class RedisSessionStore implements SessionStore {
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
   readonly #routeCacheSize: number;
+  /** Routes are read inside the scripts (standalone Redis) until a Cluster refuses a cross-slot access. */
+  #routesInScripts: boolean;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
 
@@ -106,6 +119,10 @@ export class RedisSessionStore implements SessionStore {
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
       throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
+    if (options.cluster !== undefined && typeof options.cluster !== "boolean") {
+      throw new TypeError("express-logout: RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
+    }
+    this.#routesInScripts = options.cluster !== true;
     this.#send = options.sendCommand;
     this.#prefix = prefix;
     this.#isReady = options.isReady;
@@ -159,21 +176,27 @@ export class RedisSessionStore implements SessionStore {
     this.#remember(`t${session.tokenHash}`, userId);
   }
 
-  getSession(id: string): Promise<SessionRecord | undefined> {
-    return this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const key = this.#sessionKey(userId, id);
-      const record = parseSession(await this.#command(["HMGET", key, ...SESSION_FIELDS], key), Date.now());
-      return record?.id === id && record.userId === userId ? record : undefined;
-    });
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const record = parseSession(await this.#inUserSlot(GET_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id)]), Date.now());
+    return record?.id === id ? record : undefined;
   }
 
   async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const record = await this.#routed(`t${tokenHash}`, this.#tokenRouteKey(tokenHash), async (userId) => {
-      const found = parseSession(await this.#eval(FIND_BY_TOKEN, [this.#tokenKey(userId, tokenHash)], [this.#userBase(userId), tokenHash]), Date.now());
-      return found?.tokenHash === tokenHash ? found : undefined;
-    });
-    if (record !== undefined) this.#remember(`s${record.id}`, record.userId);
+    const reply = await this.#inUserSlot(FIND_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash]);
+    const record = parseSession(reply, Date.now());
+    if (record?.tokenHash !== tokenHash) return undefined;
+    this.#remember(`s${record.id}`, record.userId);
     return record;
+  }
+
+  /**
+   * Ends the live session whose token hashes to `tokenHash` and answers it as it was, or `undefined` when there
+   * was none: the lookup and the revoke of a logout in one script, so one round trip on standalone Redis.
+   */
+  async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now())]);
+    const record = parseSession(reply, 0);
+    return record?.tokenHash === tokenHash ? record : undefined;
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
@@ -189,18 +212,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async touchSession(id: string, at: EpochMs): Promise<void> {
-    await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const touched = asInteger(await this.#eval(TOUCH_SESSION, [this.#sessionKey(userId, id)], [String(at), String(Date.now())]));
-      return touched === 1 ? true : undefined;
-    });
+    await this.#inUserSlot(TOUCH_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(at), String(Date.now())]);
   }
 
   async revokeSession(id: string): Promise<boolean> {
-    const ended = await this.#routed(`s${id}`, this.#sessionRouteKey(id), async (userId) => {
-      const live = asInteger(await this.#eval(REVOKE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, id)], [String(Date.now()), keyPart(id)]));
-      return live === 1 ? true : undefined;
-    });
-    return ended ?? false;
+    const reply = await this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now())]);
+    return reply !== undefined && asInteger(reply) === 1;
   }
 
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
@@ -299,14 +316,30 @@ export class RedisSessionStore implements SessionStore {
   // Routes.
 
   /**
-   * Runs `read` in the slot of the user a route names: first with the remembered user (no extra round trip),
-   * and when that finds nothing, with the user the route key names in Redis. So a remembered route costs one
-   * round trip, an unknown one two, and a wrong remembered one (an id reused by another user) three.
+   * Runs a user-slot script for a session id or token hash whose user only its route key knows.
+   * - Standalone Redis: the `routed` variant reads the route inside the script. One round trip, always.
+   * - Cluster: the `direct` variant in the slot of the remembered user (one round trip), and when that finds
+   *   nothing, in the slot of the user the route key names (a GET first: two). A wrong remembered user (an id
+   *   reused by another user after its session ended) costs three.
+   * Answers the script's reply, or `undefined` when no user holds the route.
    */
-  async #routed<T>(cacheKey: string, routeKey: string, read: (userId: string) => Promise<T | undefined>): Promise<T | undefined> {
+  async #inUserSlot(script: UserSlotScript, cacheKey: string, routeKey: string, args: readonly string[]): Promise<unknown> {
+    if (this.#routesInScripts) {
+      try {
+        return await this.#eval(script.routed, [routeKey], [this.#prefix, ...args]);
+      } catch (error) {
+        // A Cluster refuses the access to the user's keys before the script wrote anything: switch for good.
+        if (!isCrossSlot(error)) throw error;
+        this.#routesInScripts = false;
+      }
+    }
+    const inSlot = async (userId: string) => {
+      const reply = await this.#eval(script.direct, [this.#indexKey(userId)], [this.#userBase(userId), ...args]);
+      return isEmptyReply(reply) ? undefined : reply;
+    };
     const remembered = this.#routes.get(cacheKey);
     if (remembered !== undefined) {
-      const found = await read(remembered);
+      const found = await inSlot(remembered);
       if (found !== undefined) {
         this.#remember(cacheKey, remembered);
         return found;
@@ -319,11 +352,12 @@ export class RedisSessionStore implements SessionStore {
     }
     this.#remember(cacheKey, owner);
     if (owner === remembered) return undefined;
-    return read(owner);
+    return inSlot(owner);
   }
 
   #remember(cacheKey: string, userId: string): void {
-    if (this.#routeCacheSize === 0) return;
+    // Standalone Redis reads routes inside the scripts: nothing to remember.
+    if (this.#routeCacheSize === 0 || this.#routesInScripts) return;
     this.#routes.delete(cacheKey);
     this.#routes.set(cacheKey, userId);
     if (this.#routes.size > this.#routeCacheSize) {
@@ -344,10 +378,9 @@ export class RedisSessionStore implements SessionStore {
     const now = Date.now();
     let live: SessionRecord | undefined;
     if (kind === "id") {
-      const key = this.#sessionKey(owner, session.id);
-      live = parseSession(await this.#command(["HMGET", key, ...SESSION_FIELDS], key), now);
+      live = parseSession(await this.#eval(GET_SESSION.direct, [this.#indexKey(owner)], [this.#userBase(owner), keyPart(session.id)]), now);
     } else {
-      live = parseSession(await this.#eval(FIND_BY_TOKEN, [this.#tokenKey(owner, session.tokenHash)], [this.#userBase(owner), session.tokenHash]), now);
+      live = parseSession(await this.#eval(FIND_BY_TOKEN.direct, [this.#indexKey(owner)], [this.#userBase(owner), keyPart(session.tokenHash), session.tokenHash]), now);
     }
     const routeKey = kind === "id" ? this.#sessionRouteKey(session.id) : this.#tokenRouteKey(session.tokenHash);
     if (live !== undefined || (await this.#claimRoute(routeKey, session.userId, ttl, owner)) !== undefined) {
@@ -399,6 +432,17 @@ function wholeMs(value: number, name: string): number {
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/** A Cluster node refusing a script's access to a key of a slot it does not serve, or of a second slot. */
+function isCrossSlot(error: unknown): boolean {
+  return error instanceof Error && /non local key|do not hash to the same slot|CROSSSLOT/i.test(error.message);
+}
+
+/** What a user-slot script answers for "nothing there": nil, 0, or a row of nils. */
+function isEmptyReply(reply: unknown): boolean {
+  if (reply === null || reply === undefined || reply === 0 || reply === "0") return true;
+  return Array.isArray(reply) && reply.every((v) => v === null || v === undefined);
 }
 
 function asText(reply: unknown): string | undefined {

@@ -3,15 +3,15 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A TCP proxy on a loopback port in front of a real server, that can freeze one connection at an exact
- * command: from the first client bytes that contain `pattern` on, nothing more reaches the server until
+ * command: from the first client bytes that contain one of the patterns on, nothing more reaches the server until
  * `release()`. Redis behaves as if it froze right at that step (the command was sent, no answer came back),
  * while the steps before it ran for real.
  */
 export interface FaultProxy {
   readonly port: number;
   readonly url: string;
-  /** Holds back the first write that contains `pattern`, and everything after it, until `release()`. */
-  holdAt(pattern: string): void;
+  /** Holds back the first write that contains one of `patterns`, and everything after it, until `release()`. */
+  holdAt(...patterns: string[]): void;
   /** Resolves once a write was held. */
   readonly held: () => Promise<void>;
   /** Sends what was held, in order, and lets traffic flow again. */
@@ -21,7 +21,7 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
-  let pattern: Buffer | undefined;
+  let patterns: Buffer[] = [];
   let holding = false;
   const queue: { upstream: Socket; chunk: Buffer }[] = [];
   let onHeld: (() => void) | undefined;
@@ -33,9 +33,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     sockets.add(upstream);
     upstream.on("data", (chunk) => client.write(chunk));
     client.on("data", (chunk: Buffer) => {
-      if (!holding && pattern !== undefined && chunk.includes(pattern)) {
+      if (!holding && patterns.some((p) => chunk.includes(p))) {
         holding = true;
-        pattern = undefined;
+        patterns = [];
         onHeld?.();
       }
       if (holding) queue.push({ upstream, chunk });
@@ -58,8 +58,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    holdAt(text) {
-      pattern = Buffer.from(text);
+    holdAt(...texts) {
+      patterns = texts.map((t) => Buffer.from(t));
       heldOnce = new Promise<void>((resolve) => { onHeld = resolve; });
     },
     held: () => heldOnce,

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from "node:crypto";
 import { RedisStore } from "connect-redis";
 import express, { type NextFunction, type Request, type Response } from "express";
 import session from "express-session";
@@ -7,23 +6,8 @@ import { endorLogoutPipeline } from "../pipelines/endor.js";
 import { BenchDirectory } from "../directory.js";
 import { connectRedis, countPrefix, deletePrefix } from "../redis.js";
 import { BENCH_USERS, benchUserId } from "../sessions.js";
+import { COOKIE, SECRET, TTL_SECONDS, openPeerSessions } from "./express-session-common.js";
 import type { PeerEntry } from "../types.js";
-
-declare module "express-session" {
-  interface SessionData {
-    userId: string;
-  }
-}
-
-const SECRET = "bench-express-session-secret";
-const COOKIE = "connect.sid";
-const TTL_SECONDS = 24 * 60 * 60;
-
-/** The cookie express-session expects for a session id: `s:` + id + `.` + HMAC-SHA256, URL-encoded (cookie-signature). */
-function signedCookie(sid: string): string {
-  const mac = createHmac("sha256", SECRET).update(sid).digest("base64").replace(/=+$/, "");
-  return encodeURIComponent(`s:${sid}.${mac}`);
-}
 
 /**
  * What a user would pick instead: `express-session` with `connect-redis` 9 on the same Redis, and
@@ -34,6 +18,7 @@ export const expressSessionPeer: PeerEntry = {
   id: "express-session",
   title: "express-session + connect-redis 9, req.session.destroy()",
   needsRedis: true,
+  kind: "logout",
   sameRouteAs: endorLogoutPipeline.id,
   async start(ctx) {
     const client = await connectRedis(ctx.redisUrl);
@@ -70,20 +55,7 @@ export const expressSessionPeer: PeerEntry = {
       template: { method: "GET", path: endorLogoutPipeline.template.path, headers: { cookie: `${COOKIE}={{0}}` } },
       success: endorLogoutPipeline.success,
       async feed(n) {
-        const rows: string[][] = new Array<string[]>(n);
-        const expires = new Date(Date.now() + TTL_SECONDS * 1000).toISOString();
-        let next = 0;
-        async function worker(): Promise<void> {
-          while (next < n) {
-            const i = next++;
-            // express-session's own ids are uid-safe(24): 32 base64url characters.
-            const sid = randomBytes(24).toString("base64url");
-            const data = { cookie: { originalMaxAge: TTL_SECONDS * 1000, expires, httpOnly: true, path: "/" }, userId: benchUserId(opened + i) };
-            await store.set(sid, data as unknown as session.SessionData);
-            rows[i] = [signedCookie(sid)];
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(256, n) }, worker));
+        const rows = await openPeerSessions(store, n, opened);
         opened += n;
         return { rows, cycle: false };
       },

@@ -10,9 +10,19 @@ export const redisStore: StoreEntry = {
   async open(ctx) {
     const client = await connectRedis(ctx.redisUrl);
     const prefix = `${ctx.redisPrefix}lib:`;
-    const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), prefix, isReady: () => client.isReady });
+    // Each sendCommand is one round trip: counted here, at the client, where a script's inner commands do not show.
+    let sent = 0;
+    const store = new RedisSessionStore({
+      sendCommand: (args) => {
+        sent += 1;
+        return client.sendCommand(args);
+      },
+      prefix,
+      isReady: () => client.isReady,
+    });
     return {
       store,
+      commandsSent: () => sent,
       close: async () => {
         await deletePrefix(client, prefix);
         client.destroy();
