@@ -8,6 +8,14 @@ export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memo
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
 export {
+  hasRevocationFeed,
+  type RevocationFeed,
+  type SessionEndListener,
+  type SessionEndNotice,
+  type SessionEndReason,
+} from "./store/revocation-feed.js";
+export type { RedisSubscriber } from "./store/redis-feed.js";
+export {
   apiKeyAndSecret,
   bearerToken,
   cookieToken,
@@ -48,6 +56,10 @@ export { bodySessionId, querySessionId, rocketChatSession, rocketChatUser } from
 export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
 export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
+export { watchSessions, SessionWatcher, type Admission, type WatchSessionsOptions, type WatcherStats } from "./live/watch-sessions.js";
+export type { LiveEndReason } from "./live/connections.js";
+export type { OriginPolicy } from "./live/origin.js";
+export { acceptWebSockets, WEBSOCKET_CLOSE, type AcceptWebSocketsOptions, type WebSocketLike, type WebSocketServerLike } from "./live/ws.js";
 export { getAuthentication } from "./handlers/runtime.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";

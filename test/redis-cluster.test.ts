@@ -32,7 +32,17 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
     await cluster.stop();
   });
 
-  const open = () => new RedisSessionStore({ sendCommand: (args, { key }) => client.sendCommand(key, false, args), prefix });
+  const open = () => new RedisSessionStore({
+    sendCommand: (args, { key }) => client.sendCommand(key, false, args),
+    prefix,
+    // The cluster client keeps a subscriber connection per shard of its own and routes SSUBSCRIBE by the
+    // channel's slot, which is the user's slot.
+    subscriber: {
+      subscribe: (channel, onMessage) => client.sSubscribe(channel, onMessage),
+      unsubscribe: (channel) => client.sUnsubscribe(channel),
+      onReconnect: () => undefined,
+    },
+  });
 
   describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true });
 

@@ -1,5 +1,6 @@
 import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
   /**
@@ -14,7 +15,7 @@ export interface MemorySessionStoreOptions {
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemorySessionStore implements SessionStore, RevocationFeed {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -23,6 +24,8 @@ export class MemorySessionStore implements SessionStore {
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #timer: NodeJS.Timeout;
+  /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
+  readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
@@ -32,6 +35,7 @@ export class MemorySessionStore implements SessionStore {
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
+      this.#announce(session, "expired");
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
@@ -46,6 +50,11 @@ export class MemorySessionStore implements SessionStore {
   /** Live sessions held (expired ones not yet swept included). */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /** How many users have at least one revocation-feed subscriber. */
+  get feedSubscriptions(): number {
+    return this.#endListeners.users;
   }
 
   /** Frees the memory of everything that has expired. Runs on its own timer; call it to force one. */
@@ -67,6 +76,7 @@ export class MemorySessionStore implements SessionStore {
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#endListeners.clear();
   }
 
   createSession(session: SessionRecord): Promise<void> {
@@ -121,6 +131,7 @@ export class MemorySessionStore implements SessionStore {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
+    if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
   }
 
@@ -136,6 +147,7 @@ export class MemorySessionStore implements SessionStore {
       if (options.apiKeyId !== undefined && session.apiKeyId !== options.apiKeyId) continue;
       this.#sessions.delete(id);
       this.#unindex(id, session);
+      this.#announce(session, "revoked");
       count += 1;
     }
     return Promise.resolve(count);
@@ -180,6 +192,26 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve({
       denied: this.#deniedJwts.get(jwtKey(userId, jti)) !== undefined,
       issuedBefore: this.#jwtCutoffs.get(userId),
+    });
+  }
+
+  /**
+   * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
+   * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
+   */
+  subscribeSessionEnds(userId: string, listener: SessionEndListener): Promise<() => void> {
+    this.#endListeners.add(userId, listener);
+    return Promise.resolve(() => {
+      this.#endListeners.remove(userId, listener);
+    });
+  }
+
+  /** Delivered after the current call returns, so a listener never runs inside the store operation. */
+  #announce(session: SessionRecord, reason: SessionEndReason): void {
+    if (!this.#endListeners.has(session.userId)) return;
+    const notice = { sessionId: session.id, userId: session.userId, reason, at: Date.now() };
+    queueMicrotask(() => {
+      this.#endListeners.deliver(notice);
     });
   }
 

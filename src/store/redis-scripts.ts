@@ -86,6 +86,19 @@ ${body}`),
 }
 
 /**
+ * The revocation feed, inside the scripts that end sessions: the notice is published by the same atomic step,
+ * so no end goes unannounced and none is announced that did not happen. The channel is the user's key base ..
+ * "ended": under the user's hash tag, so SPUBLISH stays in the script's slot on a Cluster. `command` is
+ * "SPUBLISH", "PUBLISH", or "" for none; the notice holds ids only.
+ */
+const ANNOUNCE_END_LUA = `
+local function announce(command, base, id, user, now)
+  if command == nil or command == '' or not id or not user then return end
+  redis.call(command, base .. 'ended', cjson.encode({ sessionId = id, userId = user, at = tonumber(now) }))
+end
+`;
+
+/**
  * Points a route key (session id or token hash, in its own slot) at a user. A route never changes owner while
  * it is alive, except when `ARGV[3]` names the dead owner it may replace. Keeps the longer TTL.
  * KEYS[1] route. ARGV[1] user id, ARGV[2] ttl ms, ARGV[3] "=" .. replaceable owner, or "".
@@ -148,10 +161,11 @@ return redis.call('HMGET', base .. 'session:' .. ARGV[2], ${fieldList})
 /**
  * Looks a session up by token hash and ends it, in one step: the logout of the caller's own session. Answers the
  * fields of the session that was live (nil when there was none, or when its record no longer carries that token
- * hash). Removes record, token index and user index entry together, as REVOKE_SESSION does.
- * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now.
+ * hash). Removes record, token index and user index entry together, as REVOKE_SESSION does, and announces it.
+ * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now, ARGV[5] publish command.
  */
 export const END_SESSION_BY_TOKEN = userSlotScript("endSessionByTokenHash", "false", `
+${ANNOUNCE_END_LUA}
 local tokenKey = base .. 'token:' .. ARGV[2]
 local member = redis.call('GET', tokenKey)
 if not member then return false end
@@ -162,6 +176,7 @@ redis.call('DEL', rec)
 redis.call('DEL', tokenKey)
 redis.call('ZREM', base .. 'sessions', member)
 if not f[5] or tonumber(f[5]) <= tonumber(ARGV[4]) then return false end
+announce(ARGV[5], base, f[1], f[2], ARGV[4])
 return f
 `);
 
@@ -196,40 +211,50 @@ return 1
 `);
 
 /**
- * Ends one session: record, token index and user index entry together. Answers 1 when it was live.
- * ARGV[2] session id key part (the index member), ARGV[3] now.
+ * Ends one session: record, token index and user index entry together, and announces it on the revocation feed.
+ * Answers 1 when it was live.
+ * ARGV[2] session id key part (the index member), ARGV[3] now, ARGV[4] publish command.
  */
 export const REVOKE_SESSION = userSlotScript("revokeSession", "0", `
+${ANNOUNCE_END_LUA}
 local rec = base .. 'session:' .. ARGV[2]
-local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey')
+local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'id', 'userId')
 redis.call('ZREM', base .. 'sessions', ARGV[2])
 if not f[1] then return 0 end
 redis.call('DEL', rec)
 if f[2] and redis.call('GET', f[2]) == ARGV[2] then redis.call('DEL', f[2]) end
-if tonumber(f[1]) > tonumber(ARGV[3]) then return 1 end
+if tonumber(f[1]) > tonumber(ARGV[3]) then
+  announce(ARGV[4], base, f[3], f[4], ARGV[3])
+  return 1
+end
 return 0
 `);
 
 /**
  * Ends every live session of a user, but the one named in ARGV[4] when ARGV[3] is "1", and only those of the
- * API key ARGV[6] when ARGV[5] is "1". Answers how many live sessions ended.
+ * API key ARGV[6] when ARGV[5] is "1", announcing each on the revocation feed (ARGV[7] publish command).
+ * Answers how many live sessions ended.
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
 export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `
+${ANNOUNCE_END_LUA}
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local n = 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not (ARGV[3] == '1' and member == ARGV[4]) then
     local rec = ARGV[2] .. 'session:' .. member
-    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId')
+    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId', 'id', 'userId')
     if not f[1] then
       redis.call('ZREM', KEYS[1], member)
     elseif ARGV[5] ~= '1' or f[3] == ARGV[6] then
       redis.call('ZREM', KEYS[1], member)
       redis.call('DEL', rec)
       if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
-      if tonumber(f[1]) > now then n = n + 1 end
+      if tonumber(f[1]) > now then
+        n = n + 1
+        announce(ARGV[7], ARGV[2], f[4], f[5], ARGV[1])
+      end
     end
   end
 end

@@ -16,6 +16,8 @@ import {
   type RedisScript,
   type UserSlotScript,
 } from "./redis-scripts.js";
+import { RedisRevocationFeed, assertRedisSubscriber, type RedisSubscriber } from "./redis-feed.js";
+import type { RevocationFeed, SessionEndListener } from "./revocation-feed.js";
 
 /** Where a command must go in a Redis Cluster. Standalone clients ignore it. */
 export interface RedisCommandRoute {
@@ -59,9 +61,21 @@ export interface RedisSessionStoreOptions {
    * refusal and switches by itself; setting `cluster: true` saves that one failed attempt. Default `false`.
    */
   readonly cluster?: boolean;
+  /**
+   * How the scripts that end sessions publish each end on the revocation feed (live connections close on it):
+   * `"sharded"` (default) publishes with SPUBLISH (Redis 7 or newer; on a Cluster each user's channel stays on
+   * the user's shard), `"classic"` with PUBLISH (any version), `"off"` not at all (no instance can then watch
+   * sessions through this store). Every instance sharing the keys must use the same setting.
+   */
+  readonly revocationFeed?: "sharded" | "classic" | "off";
+  /**
+   * Receives the revocation feed, on a dedicated subscriber connection (see `RedisSubscriber`). Without it the
+   * store still publishes ends, but this instance cannot subscribe (`watchSessions` refuses the store).
+   */
+  readonly subscriber?: RedisSubscriber;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "cluster"] as const;
+const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "cluster", "revocationFeed", "subscriber"] as const;
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -82,7 +96,7 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore {
+export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
@@ -91,6 +105,14 @@ export class RedisSessionStore implements SessionStore {
   #routesInScripts: boolean;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  /** The publish command the scripts that end sessions run ("" for none). */
+  readonly #publish: "SPUBLISH" | "PUBLISH" | "";
+  readonly #feed: RedisRevocationFeed | undefined;
+  /**
+   * The revocation feed capability, present when the store has a `subscriber`: subscribes to the ends of one
+   * user's sessions on every instance sharing these keys.
+   */
+  readonly subscribeSessionEnds?: (userId: string, listener: SessionEndListener) => Promise<() => void>;
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
@@ -123,10 +145,29 @@ export class RedisSessionStore implements SessionStore {
       throw new TypeError("express-logout: RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
     }
     this.#routesInScripts = options.cluster !== true;
+    const revocationFeed: unknown = options.revocationFeed ?? "sharded";
+    if (revocationFeed !== "sharded" && revocationFeed !== "classic" && revocationFeed !== "off") {
+      throw new TypeError('express-logout: RedisSessionStore `revocationFeed` must be "sharded" (Redis 7+, the default), "classic" or "off".');
+    }
+    this.#publish = revocationFeed === "sharded" ? "SPUBLISH" : revocationFeed === "classic" ? "PUBLISH" : "";
+    if (options.subscriber !== undefined) {
+      if (revocationFeed === "off") {
+        throw new TypeError('express-logout: RedisSessionStore has a `subscriber` but `revocationFeed: "off"`: nothing would ever be published to it. Remove one of the two.');
+      }
+      assertRedisSubscriber(options.subscriber);
+      const feed = new RedisRevocationFeed(options.subscriber, (userId) => `${this.#userBase(userId)}ended`);
+      this.#feed = feed;
+      this.subscribeSessionEnds = (userId, listener) => feed.subscribe(userId, listener);
+    }
     this.#send = options.sendCommand;
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+  }
+
+  /** How many users' revocation-feed channels this instance is subscribed to (0 without a `subscriber`). */
+  get feedSubscriptions(): number {
+    return this.#feed?.channels ?? 0;
   }
 
   /** The key prefix in use. */
@@ -194,7 +235,7 @@ export class RedisSessionStore implements SessionStore {
    * was none: the lookup and the revoke of a logout in one script, so one round trip on standalone Redis.
    */
   async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now())]);
+    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish]);
     const record = parseSession(reply, 0);
     return record?.tokenHash === tokenHash ? record : undefined;
   }
@@ -216,7 +257,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async revokeSession(id: string): Promise<boolean> {
-    const reply = await this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now())]);
+    const reply = await this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now()), this.#publish]);
     return reply !== undefined && asInteger(reply) === 1;
   }
 
@@ -230,6 +271,7 @@ export class RedisSessionStore implements SessionStore {
       except === undefined ? "" : keyPart(except),
       apiKeyId === undefined ? "0" : "1",
       apiKeyId ?? "",
+      this.#publish,
     ]));
   }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { generateToken, hashSecret } from "../secrets.js";
 import { assertSessionStore } from "../store/contract.js";
 import type { SessionRecord, SessionStore } from "../types.js";
+import { describeRevocationFeedConformance } from "./revocation-feed.js";
 
 export { nilAsUndefined } from "./send-command.js";
 
@@ -414,6 +415,18 @@ export function describeSessionStoreConformance(name: string, options: Conforman
       await expect(store.createSession({ ...session, tokenHash: hashSecret(generateToken()) })).rejects.toThrow();
       await expect(store.createSession({ ...session, id: randomUUID() })).rejects.toThrow();
       expect(await store.listSessions(session.userId)).toEqual([session]);
+    });
+
+    describeRevocationFeedConformance({
+      store: () => store,
+      otherInstance: options.sharedBackend === true
+        ? async () => {
+            const other = await options.createStore();
+            if (!opened.includes(other)) opened.push(other);
+            return other;
+          }
+        : undefined,
+      sample: sampleSession,
     });
   });
 }

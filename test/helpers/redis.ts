@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
-import { RedisSessionStore, type RedisSendCommand, type RedisSessionStoreOptions } from "../../src/index.js";
+import type { Redis } from "ioredis";
+import { RedisSessionStore, type RedisSendCommand, type RedisSessionStoreOptions, type RedisSubscriber } from "../../src/index.js";
 
 export type RedisV5Client = ReturnType<typeof createClient>;
 
@@ -51,4 +52,38 @@ export function countingStore(client: RedisV5Client, options: Omit<RedisSessionS
     return client.sendCommand(args);
   };
   return { store: new RedisSessionStore({ ...options, sendCommand }), commands };
+}
+
+/** A revocation-feed subscriber on its own `redis` v5 connection, wired as docs/live-connections.md shows. */
+export async function connectV5Subscriber(url: string, mode: "sharded" | "classic" = "sharded"): Promise<{ subscriber: RedisSubscriber; client: RedisV5Client; close: () => Promise<void> }> {
+  const client = await connectRedisV5(url);
+  const subscriber: RedisSubscriber = mode === "sharded"
+    ? {
+        subscribe: (channel, onMessage) => client.sSubscribe(channel, onMessage),
+        unsubscribe: (channel) => client.sUnsubscribe(channel),
+        onReconnect: (callback) => { client.on("ready", callback); },
+      }
+    : {
+        subscribe: (channel, onMessage) => client.subscribe(channel, onMessage),
+        unsubscribe: (channel) => client.unsubscribe(channel),
+        onReconnect: (callback) => { client.on("ready", callback); },
+      };
+  return { subscriber, client, close: async () => { await client.close().catch(() => undefined); } };
+}
+
+/** The same with `ioredis`, whose subscriber connection has one `message` event for every channel. */
+export function ioredisSubscriber(client: Redis, mode: "sharded" | "classic"): RedisSubscriber {
+  const handlers = new Map<string, (message: string) => void>();
+  client.on(mode === "sharded" ? "smessage" : "message", (channel: string, message: string) => handlers.get(channel)?.(message));
+  return {
+    subscribe: async (channel, onMessage) => {
+      handlers.set(channel, onMessage);
+      await (mode === "sharded" ? client.ssubscribe(channel) : client.subscribe(channel));
+    },
+    unsubscribe: async (channel) => {
+      handlers.delete(channel);
+      await (mode === "sharded" ? client.sunsubscribe(channel) : client.unsubscribe(channel));
+    },
+    onReconnect: (callback) => { client.on("ready", callback); },
+  };
 }
