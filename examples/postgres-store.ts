@@ -1,10 +1,20 @@
 /**
- * A `SessionStore` on PostgreSQL, as a worked example of writing your own store (docs/custom-store.md walks
- * through it). It passes the same conformance kit as the built-in stores:
+ * A session store on PostgreSQL, as a worked example of writing your own (docs/custom-store.md walks through
+ * it), in two parts:
+ *
+ * - `PostgresCoreSessionStore`: the core `SessionStore` in one table, `sessions`. It is all that
+ *   `createLogoutHandler`, `requireSession`, `listSessions`, `whoAmI`, every shape and the browser logout flow
+ *   need.
+ * - `PostgresSessionStore`: the core plus the add-on table `markers`, which holds one-time markers, counters
+ *   and JWT revocations as expiring keys, for `requireTotp` (`MarkerStore`) and `jwtBearer`
+ *   (`JwtRevocationStore`). Leave it out until you use them.
+ *
+ * Both pass the conformance kit of their capabilities:
  *
  * ```ts
  * import { describeSessionStoreConformance } from "express-logout/testing";
- * describeSessionStoreConformance("PostgresSessionStore", { createStore: () => store, sharedBackend: true });
+ * describeSessionStoreConformance("core", { createStore: () => new PostgresCoreSessionStore(pool), sharedBackend: true, capabilities: ["touch"] });
+ * describeSessionStoreConformance("complete", { createStore: () => new PostgresSessionStore(pool), sharedBackend: true });
  * ```
  *
  * Choices worth copying to any SQL database:
@@ -12,11 +22,13 @@
  *   every query, so an expired row is never returned even if nothing ever deletes it. `cleanup()` deletes
  *   expired rows; run it on a timer if you like, correctness never depends on it.
  * - Every method is one statement, so each is atomic on its own without an explicit transaction: the claim is
- *   `INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired>`, the counter an upsert, revoke-all one `DELETE`.
+ *   `INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired>`, the counter an upsert, revoke-all one `DELETE`. The
+ *   one exception, `createSession`, first deletes expired rows that still hold its id or token hash (dead to
+ *   every reader already), then inserts; the insert alone decides.
  * - Uniqueness of the session id and token hash is the database's (primary key, unique index).
  */
 import type { Pool } from "pg";
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "express-logout";
+import type { EpochMs, JwtRevocation, JwtRevocationStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "express-logout";
 
 export interface PostgresSessionStoreOptions {
   /** The schema that holds the tables. Default `"public"`. Letters, digits and `_` only. */
@@ -39,23 +51,23 @@ interface SessionRow {
 
 const SESSION_COLUMNS = "id, user_id, token_hash, created_at, expires_at, last_seen_at, authentication_source, api_key_id, tenant, ip, user_agent";
 
-export class PostgresSessionStore implements SessionStore {
-  readonly #pool: Pool;
+/** The core: sessions in one table. */
+export class PostgresCoreSessionStore implements SessionStore {
+  protected readonly pool: Pool;
   /** `"schema".` ready to put before a table name. */
-  readonly #s: string;
+  protected readonly s: string;
 
   constructor(pool: Pool, options: Readonly<PostgresSessionStoreOptions> = {}) {
     const schema = options.schema ?? "public";
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new TypeError("PostgresSessionStore `schema` must be letters, digits and `_`.");
-    this.#pool = pool;
-    this.#s = `"${schema}".`;
+    this.pool = pool;
+    this.s = `"${schema}".`;
   }
 
-  /** Creates the schema's tables and indexes if they do not exist yet. Run it once at start-up (or as a migration). */
+  /** Creates the table and its indexes if they do not exist yet. Run it once at start-up (or as a migration). */
   async init(): Promise<void> {
-    const s = this.#s;
-    await this.#pool.query(`
-      CREATE TABLE IF NOT EXISTS ${s}sessions (
+    await this.pool.query(`
+      CREATE TABLE IF NOT EXISTS ${this.s}sessions (
         id text PRIMARY KEY,
         user_id text NOT NULL,
         token_hash text NOT NULL UNIQUE,
@@ -68,24 +80,14 @@ export class PostgresSessionStore implements SessionStore {
         ip text,
         user_agent text
       );
-      CREATE INDEX IF NOT EXISTS sessions_user_id ON ${s}sessions (user_id, created_at);
-      CREATE INDEX IF NOT EXISTS sessions_expires_at ON ${s}sessions (expires_at);
-      CREATE TABLE IF NOT EXISTS ${s}markers (key text PRIMARY KEY, expires_at bigint NOT NULL);
-      CREATE TABLE IF NOT EXISTS ${s}counters (key text PRIMARY KEY, count integer NOT NULL, expires_at bigint NOT NULL);
-      CREATE TABLE IF NOT EXISTS ${s}denied_jwts (user_id text NOT NULL, jti text NOT NULL, expires_at bigint NOT NULL, PRIMARY KEY (user_id, jti));
-      CREATE TABLE IF NOT EXISTS ${s}jwt_cutoffs (user_id text PRIMARY KEY, issued_before bigint NOT NULL, keep_until bigint NOT NULL);
+      CREATE INDEX IF NOT EXISTS sessions_user_id ON ${this.s}sessions (user_id, created_at);
+      CREATE INDEX IF NOT EXISTS sessions_expires_at ON ${this.s}sessions (expires_at);
     `);
   }
 
   /** Deletes every expired row. Optional housekeeping: queries already ignore expired rows. */
   async cleanup(now: EpochMs = Date.now()): Promise<void> {
-    const s = this.#s;
-    await this.#pool.query(`
-      WITH a AS (DELETE FROM ${s}sessions WHERE expires_at <= $1),
-           b AS (DELETE FROM ${s}markers WHERE expires_at <= $1),
-           c AS (DELETE FROM ${s}counters WHERE expires_at <= $1),
-           d AS (DELETE FROM ${s}denied_jwts WHERE expires_at <= $1)
-      DELETE FROM ${s}jwt_cutoffs WHERE keep_until <= $1`, [now]);
+    await this.pool.query(`DELETE FROM ${this.s}sessions WHERE expires_at <= $1`, [now]);
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -93,45 +95,45 @@ export class PostgresSessionStore implements SessionStore {
     // Like the built-in stores: a session that has already expired is never stored.
     if (session.expiresAt <= now) return;
     // An expired row may still hold this id or token hash (nobody ran cleanup): it must not block the insert.
-    await this.#pool.query(`DELETE FROM ${this.#s}sessions WHERE (id = $1 OR token_hash = $2) AND expires_at <= $3`, [session.id, session.tokenHash, now]);
+    await this.pool.query(`DELETE FROM ${this.s}sessions WHERE (id = $1 OR token_hash = $2) AND expires_at <= $3`, [session.id, session.tokenHash, now]);
     // A live duplicate id or token hash violates a unique constraint, and the insert rejects.
-    await this.#pool.query(
-      `INSERT INTO ${this.#s}sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    await this.pool.query(
+      `INSERT INTO ${this.s}sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [session.id, session.userId, session.tokenHash, session.createdAt, session.expiresAt, session.lastSeenAt ?? null,
         session.authenticationSource ?? null, session.apiKeyId ?? null, session.tenant ?? null, session.ip ?? null, session.userAgent ?? null],
     );
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE id = $1 AND expires_at > $2`, [id, Date.now()]);
+    const { rows } = await this.pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.s}sessions WHERE id = $1 AND expires_at > $2`, [id, Date.now()]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
   async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const { rows } = await this.#pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE token_hash = $1 AND expires_at > $2`, [tokenHash, Date.now()]);
+    const { rows } = await this.pool.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM ${this.s}sessions WHERE token_hash = $1 AND expires_at > $2`, [tokenHash, Date.now()]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
-    const { rows } = await this.#pool.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM ${this.#s}sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, Date.now()]);
+    const { rows } = await this.pool.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM ${this.s}sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, Date.now()]);
     return rows.map(toRecord);
   }
 
   async touchSession(id: string, at: EpochMs): Promise<void> {
     // An UPDATE never inserts: a touch that loses the race with a revoke cannot bring the session back.
-    await this.#pool.query(`UPDATE ${this.#s}sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at > $3`, [id, at, Date.now()]);
+    await this.pool.query(`UPDATE ${this.s}sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at > $3`, [id, at, Date.now()]);
   }
 
   async revokeSession(id: string): Promise<boolean> {
     // DELETE ... RETURNING answers "was it live" from the row it removed: two concurrent revokes cannot both see it.
-    const { rows } = await this.#pool.query<{ expires_at: string }>(`DELETE FROM ${this.#s}sessions WHERE id = $1 RETURNING expires_at`, [id]);
+    const { rows } = await this.pool.query<{ expires_at: string }>(`DELETE FROM ${this.s}sessions WHERE id = $1 RETURNING expires_at`, [id]);
     return rows[0] !== undefined && Number(rows[0].expires_at) > Date.now();
   }
 
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
-    const result = await this.#pool.query(
-      `DELETE FROM ${this.#s}sessions
+    const result = await this.pool.query(
+      `DELETE FROM ${this.s}sessions
         WHERE user_id = $1 AND expires_at > $2
           AND ($3::text IS NULL OR id <> $3)
           AND ($4::text IS NULL OR api_key_id = $4)`,
@@ -139,71 +141,108 @@ export class PostgresSessionStore implements SessionStore {
     );
     return result.rowCount ?? 0;
   }
+}
+
+/**
+ * The add-on: markers, counters and JWT revocations as expiring keys in one more table, `markers`
+ * (`namespace`, `key`, `value`, `expires_at`). Each capability keeps to its own namespaces, so a marker, a
+ * counter and a JWT cut-off with the same key string never meet.
+ */
+export class PostgresSessionStore extends PostgresCoreSessionStore implements MarkerStore, JwtRevocationStore {
+  override async init(): Promise<void> {
+    await super.init();
+    await this.pool.query(`
+      CREATE TABLE IF NOT EXISTS ${this.s}markers (
+        namespace text NOT NULL,
+        key text NOT NULL,
+        value bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (namespace, key)
+      );
+      CREATE INDEX IF NOT EXISTS markers_expires_at ON ${this.s}markers (expires_at);
+    `);
+  }
+
+  override async cleanup(now: EpochMs = Date.now()): Promise<void> {
+    await super.cleanup(now);
+    await this.pool.query(`DELETE FROM ${this.s}markers WHERE expires_at <= $1`, [now]);
+  }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
     // Inserts the marker, or takes over an expired one; a live marker makes the statement return no row.
-    const { rows } = await this.#pool.query(
-      `INSERT INTO ${this.#s}markers (key, expires_at) VALUES ($1, $2)
-       ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE ${this.#s}markers.expires_at <= $3
+    const { rows } = await this.pool.query(
+      `INSERT INTO ${this.s}markers (namespace, key, value, expires_at) VALUES ('claim', $1, 1, $2)
+       ON CONFLICT (namespace, key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE ${this.s}markers.expires_at <= $3
        RETURNING 1`,
       [key, now + Math.ceil(ttlMs), now],
     );
     return rows.length === 1;
   }
 
+  async isClaimed(key: string): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM ${this.s}markers WHERE namespace = 'claim' AND key = $1 AND expires_at > $2`, [key, Date.now()]);
+    return rows.length === 1;
+  }
+
   async incrementCounter(key: string, windowMs: number): Promise<number> {
     const now = Date.now();
-    const c = `${this.#s}counters`;
-    const { rows } = await this.#pool.query<{ count: number }>(
-      `INSERT INTO ${c} (key, count, expires_at) VALUES ($1, 1, $2)
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN ${c}.expires_at <= $3 THEN 1 ELSE ${c}.count + 1 END,
-         expires_at = CASE WHEN ${c}.expires_at <= $3 THEN EXCLUDED.expires_at ELSE ${c}.expires_at END
-       RETURNING count`,
+    const m = `${this.s}markers`;
+    const { rows } = await this.pool.query<{ value: string }>(
+      `INSERT INTO ${m} (namespace, key, value, expires_at) VALUES ('counter', $1, 1, $2)
+       ON CONFLICT (namespace, key) DO UPDATE SET
+         value = CASE WHEN ${m}.expires_at <= $3 THEN 1 ELSE ${m}.value + 1 END,
+         expires_at = CASE WHEN ${m}.expires_at <= $3 THEN EXCLUDED.expires_at ELSE ${m}.expires_at END
+       RETURNING value`,
       [key, now + Math.ceil(windowMs), now],
     );
-    return rows[0]?.count ?? 0;
+    return Number(rows[0]?.value ?? 0);
   }
 
   async readCounter(key: string): Promise<number> {
-    const { rows } = await this.#pool.query<{ count: number }>(`SELECT count FROM ${this.#s}counters WHERE key = $1 AND expires_at > $2`, [key, Date.now()]);
-    return rows[0]?.count ?? 0;
+    const { rows } = await this.pool.query<{ value: string }>(
+      `SELECT value FROM ${this.s}markers WHERE namespace = 'counter' AND key = $1 AND expires_at > $2`, [key, Date.now()]);
+    return Number(rows[0]?.value ?? 0);
   }
 
   async denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void> {
     if (expiresAt <= Date.now()) return;
-    await this.#pool.query(
-      `INSERT INTO ${this.#s}denied_jwts (user_id, jti, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [userId, jti, expiresAt],
+    await this.pool.query(
+      `INSERT INTO ${this.s}markers (namespace, key, value, expires_at) VALUES ('jwt-denied', $1, 1, $2)
+       ON CONFLICT (namespace, key) DO UPDATE SET expires_at = GREATEST(${this.s}markers.expires_at, EXCLUDED.expires_at)`,
+      [jwtKey(userId, jti), expiresAt],
     );
   }
 
   async revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void> {
     const now = Date.now();
-    const t = `${this.#s}jwt_cutoffs`;
+    const m = `${this.s}markers`;
     // Keeps the later cut-off and the later keepUntil, so a late, older revoke never un-revokes anything. An
     // expired row counts as absent.
-    await this.#pool.query(
-      `INSERT INTO ${t} (user_id, issued_before, keep_until) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id) DO UPDATE SET
-         issued_before = CASE WHEN ${t}.keep_until <= $4 THEN EXCLUDED.issued_before ELSE GREATEST(${t}.issued_before, EXCLUDED.issued_before) END,
-         keep_until = GREATEST(${t}.keep_until, EXCLUDED.keep_until)`,
+    await this.pool.query(
+      `INSERT INTO ${m} (namespace, key, value, expires_at) VALUES ('jwt-cutoff', $1, $2, $3)
+       ON CONFLICT (namespace, key) DO UPDATE SET
+         value = CASE WHEN ${m}.expires_at <= $4 THEN EXCLUDED.value ELSE GREATEST(${m}.value, EXCLUDED.value) END,
+         expires_at = GREATEST(${m}.expires_at, EXCLUDED.expires_at)`,
       [userId, issuedBefore, keepUntil, now],
     );
   }
 
   async jwtRevocation(userId: string, jti: string): Promise<JwtRevocation> {
-    const s = this.#s;
-    const { rows } = await this.#pool.query<{ denied: boolean; issued_before: string | null }>(
-      `SELECT EXISTS (SELECT 1 FROM ${s}denied_jwts WHERE user_id = $1 AND jti = $2 AND expires_at > $3) AS denied,
-              (SELECT issued_before FROM ${s}jwt_cutoffs WHERE user_id = $1 AND keep_until > $3) AS issued_before`,
-      [userId, jti, Date.now()],
+    const m = `${this.s}markers`;
+    const { rows } = await this.pool.query<{ denied: boolean; issued_before: string | null }>(
+      `SELECT EXISTS (SELECT 1 FROM ${m} WHERE namespace = 'jwt-denied' AND key = $1 AND expires_at > $3) AS denied,
+              (SELECT value FROM ${m} WHERE namespace = 'jwt-cutoff' AND key = $2 AND expires_at > $3) AS issued_before`,
+      [jwtKey(userId, jti), userId, Date.now()],
     );
     const row = rows[0];
     return { denied: row?.denied === true, issuedBefore: row?.issued_before == null ? undefined : Number(row.issued_before) };
   }
+}
+
+/** The deny-list key of a user's token: JSON keeps the pair unambiguous whatever characters either part holds. */
+function jwtKey(userId: string, jti: string): string {
+  return JSON.stringify([userId, jti]);
 }
 
 /** A row as a `SessionRecord`: `bigint` columns come back from `pg` as strings; absent fields are left out. */

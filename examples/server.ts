@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { MemorySessionStore, type SessionStore } from "../src/index.js";
+import { MemorySessionStore, type CompleteSessionStore } from "../src/index.js";
 import { createExampleApp } from "./app/index.js";
 import { demoConfig } from "./app/demo.js";
 import { openRedisStore } from "./app/redis.js";
@@ -9,7 +9,7 @@ const port = Number(process.env.PORT ?? 3000);
 const config = demoConfig();
 
 /** RedisSessionStore when REDIS_URL is set (key prefix REDIS_PREFIX), else the embedded memory store. */
-async function openStore(): Promise<{ store: SessionStore; close: () => Promise<void>; label: string }> {
+async function openStore(): Promise<{ store: CompleteSessionStore; close: () => Promise<void>; label: string }> {
   const redisUrl = process.env.REDIS_URL;
   if (redisUrl !== undefined && redisUrl !== "") {
     return openRedisStore(redisUrl, process.env.REDIS_PREFIX ?? "express-logout:example:");

@@ -50,11 +50,27 @@ export interface LogoutEventMap {
 export type LogoutEventName = keyof LogoutEventMap;
 type Listener<K extends LogoutEventName> = (event: LogoutEventMap[K]) => void;
 
+/** Marks a `LogoutEvents` of any copy of the library (the ESM and the CommonJS build loaded side by side). */
+const BRAND = Symbol.for("express-logout.events");
+
+/** Whether a value is a `LogoutEvents`, also one made by another copy of the library. */
+export function isLogoutEvents(value: unknown): value is LogoutEvents {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true &&
+    typeof (value as LogoutEvents).on === "function" &&
+    typeof (value as LogoutEvents).emit === "function"
+  );
+}
+
 /**
  * A small typed event hub for audit logs and for propagating logouts. Pass one to every factory as
  * `events`. A listener that throws is isolated: it never changes a response.
  */
 export class LogoutEvents {
+  /** Lets `isLogoutEvents` recognise hubs of every copy of the library, where `instanceof` cannot. */
+  readonly [BRAND] = true;
   readonly #listeners = new Map<LogoutEventName, Set<(event: never) => void>>();
 
   on<K extends LogoutEventName>(name: K, listener: Listener<K>): () => void {

@@ -1,12 +1,20 @@
 export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
-export { LogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
+export { LogoutEvents, isLogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export type { FailureCause } from "./failure-cause.js";
+export { SetupError, type SetupErrorCode } from "./options/index.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
 export { withDeadline, type WithDeadlineOptions } from "./with-deadline.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
-export { assertSessionStore, sessionStoreMethods } from "./store/contract.js";
+export {
+  allStoreMethods,
+  assertSessionStore,
+  assertStoreCapabilities,
+  hasStoreCapability,
+  sessionStoreMethods,
+  storeCapabilityMethods,
+} from "./store/capabilities.js";
 export {
   hasRevocationFeed,
   type RevocationFeed,
@@ -48,7 +56,7 @@ export {
   type JwtLocation,
   type JwtPrincipal,
   type JwtRevocationOptions,
-} from "./credentials/jwt.js";
+} from "./credentials/jwt/index.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
@@ -60,7 +68,7 @@ export { watchSessions, SessionWatcher, type Admission, type WatchSessionsOption
 export type { LiveEndReason } from "./live/connections.js";
 export type { OriginPolicy } from "./live/origin.js";
 export { acceptWebSockets, WEBSOCKET_CLOSE, type AcceptWebSocketsOptions, type WebSocketLike, type WebSocketServerLike } from "./live/ws.js";
-export { getAuthentication } from "./handlers/runtime.js";
+export { getAuthentication } from "./request-state.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { createLogoutHandler, type LogoutHandlerOptions, type SessionIdFromRequest } from "./handlers/create-logout-handler.js";
 export { whoAmI } from "./handlers/who-am-i.js";
@@ -79,15 +87,19 @@ export {
   type BrowserLogoutFlowOptions,
   type ReturnToOptions,
   type SessionCookieOptions,
-} from "./handlers/browser-logout-flow.js";
+} from "./handlers/browser-logout-flow/index.js";
 export type {
   ApiKeyRecord,
   Authentication,
   CredentialSource,
   EndedOutcome,
   EpochMs,
+  CompleteSessionStore,
   JwtRevocation,
+  JwtRevocationStore,
+  LogoutFlowWire,
   LogoutTargetKind,
+  MarkerStore,
   LogoutUrlOutcome,
   PresentedCredential,
   Reply,
@@ -98,6 +110,7 @@ export type {
   SessionStore,
   SessionView,
   Shape,
+  StoreCapability,
   TenantRecord,
   UserDirectory,
   UserRecord,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { assertSessionStore } from "./store/contract.js";
+import { assertSessionStore } from "./store/capabilities.js";
+import { SetupError } from "./options/index.js";
 import { generateToken, hashSecret } from "./secrets.js";
 import type { SessionRecord, SessionStore } from "./types.js";
 
@@ -42,11 +43,11 @@ export interface IssuedSession {
 export async function issueSession(store: SessionStore, options: Readonly<IssueSessionOptions>): Promise<IssuedSession> {
   assertSessionStore(store);
   if (typeof options.userId !== "string" || options.userId === "") {
-    throw new TypeError("express-logout: issueSession needs a non-empty `userId`.");
+    throw new SetupError("option-invalid", "issueSession needs a non-empty `userId`.");
   }
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new TypeError("express-logout: issueSession `ttlMs` must be a positive number of milliseconds.");
+    throw new SetupError("option-invalid", "issueSession `ttlMs` must be a positive number of milliseconds.");
   }
   const token = generateToken(options.tokenPrefix);
   const now = Date.now();

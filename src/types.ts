@@ -1,80 +1,18 @@
 import type { Request } from "express";
 import type { LogoutError } from "./errors.js";
+import type { EpochMs, SessionRecord, SessionStore, StoreCapability } from "./store/types.js";
 
-/** Milliseconds since the Unix epoch. */
-export type EpochMs = number;
-
-/**
- * One login. A store keeps only the hash of the bearer token (`tokenHash`), never the token.
- */
-export interface SessionRecord {
-  /** Opaque, unguessable id (a UUID by default). Safe to show to the session's owner. */
-  readonly id: string;
-  readonly userId: string;
-  /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
-  readonly tokenHash: string;
-  readonly createdAt: EpochMs;
-  readonly expiresAt: EpochMs;
-  /** When the session was last used, if the host tracks it (see `requireSession({ touchEveryMs })`). */
-  readonly lastSeenAt?: EpochMs;
-  /** How the session was opened, e.g. `"login"`, `"github"`, `"api-key"`. */
-  readonly authenticationSource?: string;
-  /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
-  readonly apiKeyId?: string;
-  readonly tenant?: string;
-  readonly ip?: string;
-  readonly userAgent?: string;
-}
-
-/** Options of `SessionStore.revokeUserSessions`. */
-export interface RevokeUserSessionsOptions {
-  /** Keep this one session (the caller's own) alive. */
-  readonly exceptSessionId?: string;
-  /** Only end the sessions minted from this API key. */
-  readonly apiKeyId?: string;
-}
-
-/** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
-export interface JwtRevocation {
-  readonly denied: boolean;
-  /** Tokens with `iat` (in ms) before this moment are refused; `undefined` when the user has no cut-off. */
-  readonly issuedBefore: EpochMs | undefined;
-}
-
-/**
- * The one interface every session store implements. Every method is one awaited call; each must be atomic
- * on its own (two app instances sharing a store must never both win a `claim`). Sessions expire by TTL
- * (`expiresAt`) without the caller scanning anything. Run `express-logout/testing`'s
- * `describeSessionStoreConformance` against your own store to prove it behaves like the built-in ones.
- */
-export interface SessionStore {
-  /** Stores a new session. Its id and token hash must be unique. */
-  createSession(session: SessionRecord): Promise<void>;
-  /** The live session with this id, or `undefined` (unknown, ended or expired). */
-  getSession(id: string): Promise<SessionRecord | undefined>;
-  /** The live session whose token hashes to `tokenHash`, or `undefined`. */
-  findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
-  /** Every live session of the user, oldest first. */
-  listSessions(userId: string): Promise<SessionRecord[]>;
-  /** Updates `lastSeenAt` of a live session; does nothing for an unknown one. */
-  touchSession(id: string, at: EpochMs): Promise<void>;
-  /** Ends one session. Idempotent: answers whether it was live before the call. */
-  revokeSession(id: string): Promise<boolean>;
-  /** Ends every live session of the user that matches `options`; answers how many ended. */
-  revokeUserSessions(userId: string, options?: RevokeUserSessionsOptions): Promise<number>;
-  /** Sets a one-time marker. Answers `true` to exactly one caller per key until the marker expires. */
-  claim(key: string, ttlMs: number): Promise<boolean>;
-  /** Adds one to a counter that lives `windowMs` from its first hit; answers the new count. */
-  incrementCounter(key: string, windowMs: number): Promise<number>;
-  /** The counter's current value (0 when absent or expired). */
-  readCounter(key: string): Promise<number>;
-  /** Refuses the JWT with this `jti` until `expiresAt` (its `exp`). */
-  denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void>;
-  /** Refuses every JWT of the user issued before `issuedBefore`; the cut-off is kept until `keepUntil`. */
-  revokeJwtsIssuedBefore(userId: string, issuedBefore: EpochMs, keepUntil: EpochMs): Promise<void>;
-  /** One round trip: whether this `jti` is denied and the user's cut-off. */
-  jwtRevocation(userId: string, jti: string): Promise<JwtRevocation>;
-}
+export type {
+  CompleteSessionStore,
+  EpochMs,
+  JwtRevocation,
+  JwtRevocationStore,
+  MarkerStore,
+  RevokeUserSessionsOptions,
+  SessionRecord,
+  SessionStore,
+  StoreCapability,
+} from "./store/types.js";
 
 /** A user as the host knows it. Shapes render it (Endor's `user`, SOAJS's `data`); never put a secret in it. */
 export interface UserRecord {
@@ -157,6 +95,11 @@ export interface ResolvedPrincipal {
 /** Reads one kind of credential from a request, without any I/O. */
 export interface CredentialSource {
   readonly name: string;
+  /**
+   * The store capabilities this source's credentials need beyond the core (a JWT source needs
+   * `"jwt-revocation"` and `"markers"`); every factory it is passed to checks them at setup. Default: none.
+   */
+  readonly needs?: readonly StoreCapability[];
   read(req: Request): PresentedCredential | undefined;
 }
 
@@ -233,6 +176,23 @@ export interface SessionListOutcome {
 }
 
 /**
+ * The product formats the browser logout flow takes from its shape: the logout token's prefix, how the logout
+ * URL escapes its query, how a session id in a path is read, and where the caller's session travels.
+ */
+export interface LogoutFlowWire {
+  /** Prepended to every logout token (Kratos: `"ory_lo_"`), so a leaked one is recognisable. */
+  readonly logoutTokenPrefix: string;
+  /** The session cookie's default name (Kratos: `"ory_kratos_session"`). */
+  readonly sessionCookieName: string;
+  /** Escapes a value of the logout URL's query (Kratos: Go's `url.QueryEscape`). */
+  readonly escapeQuery: (value: string) => string;
+  /** The session id of `DELETE /sessions/:id`, normalised; throws a `bad-request` LogoutError for a bad one. */
+  readonly parseSessionId: (text: string) => string;
+  /** Where the flow reads the caller's session, in the product's order, given the session cookie's settings. */
+  readonly credentials: (cookie: { readonly name: string; readonly signed: boolean }) => readonly CredentialSource[];
+}
+
+/**
  * How an endpoint speaks on the wire. A handler decides what happened; a shape decides the bytes.
  * Adding a product means one new file that implements this.
  */
@@ -262,6 +222,8 @@ export interface Shape {
   readonly sessionInfo?: (session: SessionView, req: Request) => Reply;
   /** The logout URL and token of the browser logout flow (`browserLogoutFlow`). */
   readonly logoutUrl?: (outcome: LogoutUrlOutcome, req: Request) => Reply;
+  /** The formats of the browser logout flow (`browserLogoutFlow`), with `logoutUrl`. */
+  readonly logoutFlow?: LogoutFlowWire;
   /**
    * For browser flows with an error page: the redirect that sends a browser there with this error, or
    * `undefined` to answer with `error` instead (an API client, or an error a page cannot handle).

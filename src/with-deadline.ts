@@ -1,5 +1,5 @@
 import type { LogoutEvents } from "./events.js";
-import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, guarded } from "./store/guard.js";
+import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, guarded } from "./deadline.js";
 
 export interface WithDeadlineOptions {
   /** Milliseconds the call may take. Default 2000, the factories' `timeoutMs` default. */

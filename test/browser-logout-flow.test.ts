@@ -7,10 +7,10 @@ import {
   MemorySessionStore,
   browserLogoutFlow,
   hashSecret,
-  sessionStoreMethods,
+  allStoreMethods,
   shapes,
   type BrowserLogoutFlowOptions,
-  type SessionStore,
+  type CompleteSessionStore,
 } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { login } from "./helpers/fixture.js";
@@ -384,15 +384,15 @@ describe.each(expressVersions)("browserLogoutFlow with a store that fails, on $n
   });
 
   /** The memory store with some methods replaced. */
-  function storeWith(overrides: Partial<SessionStore>): SessionStore {
+  function storeWith(overrides: Partial<CompleteSessionStore>): CompleteSessionStore {
     const store: Record<string, unknown> = {};
-    for (const name of sessionStoreMethods) store[name] = (base[name] as (...a: unknown[]) => unknown).bind(base);
-    return Object.assign(store, overrides) as unknown as SessionStore;
+    for (const name of allStoreMethods) store[name] = (base[name] as (...a: unknown[]) => unknown).bind(base);
+    return Object.assign(store, overrides) as unknown as CompleteSessionStore;
   }
 
   it.each([
     ["the revocation", { revokeSession: () => Promise.reject(new Error("write failed")) }],
-    ["the revoked-token marker", { incrementCounter: () => Promise.reject(new Error("write failed")) }],
+    ["the revoked-token marker", { claim: () => Promise.reject(new Error("write failed")) }],
   ] as const)("answers 503 and keeps the session and cookie when %s fails after the checks passed", async (_what, overrides) => {
     const { app, flow } = kratosApp(express, storeWith(overrides), {});
     const { token, session } = await login(base, "alice");

@@ -1,6 +1,6 @@
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogoutEvents, MemorySessionStore, createLogoutHandler, encodeSoajsAuth, requireSession, shapes, type SessionStore } from "../src/index.js";
+import { LogoutEvents, MemorySessionStore, createLogoutHandler, encodeSoajsAuth, requireSession, shapes, type CompleteSessionStore } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { demoUsers, login } from "./helpers/fixture.js";
 import { brokenStore } from "./helpers/store.js";
@@ -22,7 +22,7 @@ describe.each(expressVersions)("a store that fails or hangs, on $name", ({ expre
     base.close();
   });
 
-  function app(store: SessionStore, events?: LogoutEvents) {
+  function app(store: CompleteSessionStore, events?: LogoutEvents) {
     const a = express();
     const common = { store, users, ...(events === undefined ? {} : { events }), timeoutMs: 2_000 };
     a.get("/v1/auth/:authentication_source/logout", createLogoutHandler({ ...common, shape: shapes.endor }));
@@ -83,7 +83,7 @@ describe.each(expressVersions)("a store that fails or hangs, on $name", ({ expre
 
   it("answers 503 when the store fails between authentication and revocation, never 200", async () => {
     const { token, session } = await login(base, "alice");
-    const flaky: SessionStore = Object.assign(Object.create(base) as SessionStore, {
+    const flaky: CompleteSessionStore = Object.assign(Object.create(base) as CompleteSessionStore, {
       revokeSession: () => Promise.reject(new Error("connection reset")),
     });
     const res = await request(app(flaky)).get("/v1/auth/login/logout").set("Authorization", `Bearer ${token}`);

@@ -13,7 +13,7 @@ import {
   shapes,
   type JwtCredentialSource,
   type JwtKeyRequest,
-  type SessionStore,
+  type CompleteSessionStore,
 } from "../src/index.js";
 import { expressVersions, type ExpressFactory } from "./helpers/express.js";
 import { asymmetricJws, b64, claimsFor, hmacJws, hmacSecret, keyPairs, nowSeconds, respellSignature } from "./helpers/jwt.js";
@@ -36,7 +36,7 @@ const verifiers = {
 } as const;
 type VerifierName = keyof typeof verifiers;
 
-function mountApp(express: ExpressFactory, store: SessionStore, jwt: JwtCredentialSource) {
+function mountApp(express: ExpressFactory, store: CompleteSessionStore, jwt: JwtCredentialSource) {
   const app = express();
   const common = { store, credentials: credentialsWithJwt(shapes.problem, jwt) };
   app.get("/me", requireSession(common), (req, res) => {

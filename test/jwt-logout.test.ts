@@ -16,10 +16,10 @@ import {
   shapes,
   whoAmI,
   type JwtCredentialSource,
-  type SessionStore,
+  type CompleteSessionStore,
   type Shape,
 } from "../src/index.js";
-import { jwtDenyKey } from "../src/credentials/jwt.js";
+import { jwtDenyKey } from "../src/credentials/jwt/index.js";
 import { expressVersions, type ExpressFactory } from "./helpers/express.js";
 import { hmacJws, hmacSecret, keyPairs, malleateEs256 } from "./helpers/jwt.js";
 import { RecordingStore, brokenStore } from "./helpers/store.js";
@@ -30,7 +30,7 @@ const AUDIENCE = "api.test";
 const secret = hmacSecret();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function mountApp(express: ExpressFactory, store: SessionStore, jwt: JwtCredentialSource, shape: Shape = shapes.problem) {
+function mountApp(express: ExpressFactory, store: CompleteSessionStore, jwt: JwtCredentialSource, shape: Shape = shapes.problem) {
   const app = express();
   app.use(cookieParser());
   const common = { store, shape, credentials: credentialsWithJwt(shape, jwt) };
@@ -51,7 +51,7 @@ const bearer = (token: string) => `Bearer ${token}`;
 
 describe.each(storeFactories)("JWT logout on $name", (factory) => {
   describe.each(expressVersions)("$name", ({ express }) => {
-    let store: SessionStore;
+    let store: CompleteSessionStore;
     beforeEach(async () => {
       store = await factory.create();
     });
@@ -232,7 +232,7 @@ describe.each(storeFactories)("JWT logout on $name", (factory) => {
 });
 
 describe.each(storeFactories.filter((f) => f.followsFakeTimers))("JWT revocation in time on $name", (factory) => {
-  let store: SessionStore;
+  let store: CompleteSessionStore;
   beforeEach(async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     store = await factory.create();

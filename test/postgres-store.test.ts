@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostgresSessionStore } from "../examples/postgres-store.js";
+import { PostgresCoreSessionStore, PostgresSessionStore } from "../examples/postgres-store.js";
 import { describeSessionStoreConformance, sampleSession } from "../src/testing/index.js";
 import { needService, portOpen } from "./helpers/services.js";
 
@@ -31,6 +31,13 @@ describe.skipIf(!postgres)("PostgresSessionStore (examples/postgres-store.ts) on
   describeSessionStoreConformance("PostgresSessionStore", {
     createStore: () => new PostgresSessionStore(pool, { schema }),
     sharedBackend: true,
+  });
+
+  // The core alone, in its one table: what a store needs for every factory but requireTotp and JWTs.
+  describeSessionStoreConformance("PostgresCoreSessionStore", {
+    createStore: () => new PostgresCoreSessionStore(pool, { schema }),
+    sharedBackend: true,
+    capabilities: ["touch"],
   });
 
   it("deletes expired rows with cleanup() and keeps live ones", async () => {

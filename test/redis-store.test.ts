@@ -4,21 +4,24 @@ import { RedisSessionStore } from "../src/index.js";
 import { describeSessionStoreConformance, nilAsUndefined, sampleSession } from "../src/testing/index.js";
 import { needService, portOpen } from "./helpers/services.js";
 import { startRedisServer } from "./helpers/redis-server.js";
-import { connectRedisV5, connectV5Subscriber, countingStore, deleteKeys, ioredisSubscriber, scanKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
+import { connectRedisV5, connectRedisV6, connectV5Subscriber, connectV6Subscriber, countingStore, deleteKeys, ioredisSubscriber, scanKeys, testPrefix, type RedisV5Client, type RedisV6Client } from "./helpers/redis.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const redis = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
 
 describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   let v5: RedisV5Client;
+  let v6: RedisV6Client;
   let io: Redis;
   const v5Prefix = testPrefix("v5");
+  const v6Prefix = testPrefix("v6");
   const ioPrefix = testPrefix("ioredis");
   const layoutPrefix = testPrefix("layout");
   const nilPrefix = testPrefix("nil-as-undefined");
 
   beforeAll(async () => {
     v5 = await connectRedisV5(REDIS_URL);
+    v6 = await connectRedisV6(REDIS_URL);
     // ioredis as docs/redis.md configures it: fail at once while offline, never queue for later.
     io = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     io.on("error", () => undefined);
@@ -26,8 +29,9 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   });
 
   afterAll(async () => {
-    for (const prefix of [v5Prefix, ioPrefix, layoutPrefix, nilPrefix]) await deleteKeys(v5, prefix);
+    for (const prefix of [v5Prefix, v6Prefix, ioPrefix, layoutPrefix, nilPrefix]) await deleteKeys(v5, prefix);
     await v5.close();
+    await v6.close();
     io.disconnect();
   });
 
@@ -51,6 +55,17 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   describe("with a client wrapper that answers undefined for nil", () => {
     describeSessionStoreConformance("RedisSessionStore (nil as undefined)", {
       createStore: () => new RedisSessionStore({ sendCommand: nilAsUndefined((args) => v5.sendCommand(args)), prefix: nilPrefix, isReady: () => v5.isReady }),
+      sharedBackend: true,
+    });
+  });
+
+  describe("with the official redis v6 client (RESP3 by default, sharded revocation feed)", () => {
+    describeSessionStoreConformance("RedisSessionStore (redis v6)", {
+      createStore: async () => {
+        const { subscriber, close } = await connectV6Subscriber(REDIS_URL);
+        subscribers.push(close);
+        return new RedisSessionStore({ sendCommand: (args) => v6.sendCommand(args), prefix: v6Prefix, isReady: () => v6.isReady, subscriber });
+      },
       sharedBackend: true,
     });
   });

@@ -5,10 +5,10 @@ import {
   MemorySessionStore,
   bodySessionId,
   querySessionId,
-  sessionStoreMethods,
+  allStoreMethods,
   shapes,
   type LogoutEventMap,
-  type SessionStore,
+  type CompleteSessionStore,
 } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { ADMIN_SECRET, TestDirectory, codeAt, rcLogin, rocketChatApp, wrongCode } from "./helpers/rocket-chat.js";
@@ -287,13 +287,13 @@ describe.each(expressVersions)("Rocket.Chat with a failing store on $name", ({ e
 });
 
 /** A store whose named methods reject; every other call goes to `base`. */
-function withFailing(base: MemorySessionStore, failing: readonly (keyof SessionStore)[]): SessionStore {
+function withFailing(base: MemorySessionStore, failing: readonly (keyof CompleteSessionStore)[]): CompleteSessionStore {
   const store = {} as Record<string, unknown>;
-  for (const name of sessionStoreMethods) {
+  for (const name of allStoreMethods) {
     const method = (base as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!;
     store[name] = failing.includes(name) ? () => Promise.reject(new Error("ECONNRESET")) : method.bind(base);
   }
-  return store as unknown as SessionStore;
+  return store as unknown as CompleteSessionStore;
 }
 
 describe.each(expressVersions)("Rocket.Chat companions on $name", ({ express }) => {

@@ -1,4 +1,4 @@
-import { issueSession, type IssuedSession, type SessionStore } from "../../src/index.js";
+import { issueSession, type IssuedSession, type CompleteSessionStore } from "../../src/index.js";
 
 /** Users the pipelines spread their sessions over: a realistic number of users, each with a few sessions. */
 export const BENCH_USERS = 10_000;
@@ -12,7 +12,7 @@ export function benchUserId(i: number): string {
  * with a network round trip fills in seconds. Untimed: runs before a phase starts.
  */
 export async function openSessions(
-  store: SessionStore,
+  store: CompleteSessionStore,
   n: number,
   userOf: (i: number) => string = benchUserId,
   concurrency = 256,

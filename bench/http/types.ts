@@ -1,5 +1,5 @@
 import type { Express, RequestHandler } from "express";
-import type { SessionStore } from "../../src/index.js";
+import type { CompleteSessionStore } from "../../src/index.js";
 import type { BenchDirectory } from "./directory.js";
 
 /**
@@ -28,7 +28,7 @@ export interface SuccessReply {
 
 /** A store as a scenario opened it, in the server process. */
 export interface OpenedStore {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   /** Live sessions now (to check that logouts really ended sessions), when the store can tell cheaply. */
   readonly liveSessions?: () => Promise<number>;
   /** Redis commands sent so far (each one round trip), for stores that talk to Redis. */
@@ -57,7 +57,7 @@ export interface StoreEntry {
 
 /** What a pipeline's handlers use, in the server process. */
 export interface PipelineEnv {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly users: BenchDirectory;
 }
 

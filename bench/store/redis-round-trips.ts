@@ -7,7 +7,7 @@
  * user a session id or token hash belongs to) and on a second instance sharing the same Redis with the cache
  * off, as another app server would be when the login happened elsewhere.
  */
-import { issueSession, RedisSessionStore, type IssuedSession, type SessionStore } from "../../src/index.js";
+import { issueSession, RedisSessionStore, type IssuedSession, type CompleteSessionStore } from "../../src/index.js";
 import { connectRedis, deletePrefix } from "../http/redis.js";
 import type { RoundTripRow } from "../lib/report.js";
 import { log, median } from "../lib/timing.js";
@@ -38,7 +38,7 @@ try {
   // The most recent logins: their routes fit the route cache (10 000 entries, two per session) of `warm`.
   const recent = (i: number) => live[LIVE - CALLS + (i % CALLS)]!;
   let victims = 0;
-  type Op = { id: string; title: string; call: (store: SessionStore, i: number) => Promise<unknown>; prepare?: (store: SessionStore) => Promise<void> };
+  type Op = { id: string; title: string; call: (store: CompleteSessionStore, i: number) => Promise<unknown>; prepare?: (store: CompleteSessionStore) => Promise<void> };
   const fresh: IssuedSession[] = [];
   const ops: Op[] = [
     { id: "create", title: "createSession (issueSession at login)", call: (s, i) => issueSession(s, { userId: `new-${i % 500}` }) },

@@ -1,11 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { rateLimit, ipKeyGenerator } from "express-rate-limit";
-import { issueSession, withDeadline, type LogoutEvents, type SessionStore } from "../../src/index.js";
+import { issueSession, withDeadline, type LogoutEvents, type CompleteSessionStore } from "../../src/index.js";
 import type { DemoDirectory } from "./demo.js";
 
 /** What every product's routes of the example app share. */
 export interface ExampleContext {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly users: DemoDirectory;
   readonly events: LogoutEvents;
   /** Session lifetime in ms (24 h). */

@@ -1,6 +1,6 @@
 import express, { type Express } from "express";
 import cookieParser from "cookie-parser";
-import { LogoutEvents, isLogoutError, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, isLogoutError, type CompleteSessionStore } from "../../src/index.js";
 import { loginRateLimit, type ExampleContext } from "./context.js";
 import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
@@ -10,7 +10,7 @@ import { mountPage } from "./page.js";
 import { mountSoajs } from "./soajs.js";
 
 export interface ExampleAppOptions {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly publicUrl: string;
   readonly config?: DemoConfig;
   readonly returnToAllow?: readonly string[];

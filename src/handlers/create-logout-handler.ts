@@ -1,10 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError, isLogoutError } from "../errors.js";
+import { optionNames } from "../options/index.js";
+import { SetupError } from "../options/setup-error.js";
 import { problemShape } from "../shapes/problem.js";
-import { guarded } from "../store/guard.js";
-import type { Authentication, EndedOutcome, LogoutTargetKind, SessionRecord } from "../types.js";
-import { resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime.js";
+import type { Authentication, EndedOutcome } from "../types.js";
+import { endSession } from "./end-session.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
+import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
@@ -17,7 +19,8 @@ export interface LogoutHandlerOptions extends CommonOptions {
    * - `"api-key"`: every session minted from the API key the caller presented (or its session came from);
    * - a function: the id of one session, read from the request. Whose session it may be is `whoseSessions`:
    *   by default the caller's own, and another user's only behind a `requirePermission` (admin flows: add
-   *   `requireTotp` too).
+   *   `requireTotp` too). An answer that is not a non-empty string is a `bad-request`, refused before the
+   *   store is asked.
    * A caller who presents an API key instead of a session always ends that key's sessions.
    */
   readonly target?: "current" | "all" | "others" | "api-key" | SessionIdFromRequest;
@@ -31,25 +34,34 @@ export interface LogoutHandlerOptions extends CommonOptions {
    * Another user's session that may not be ended answers `not-found`, the same as an unknown id.
    */
   readonly whoseSessions?: "permitted" | "own" | "anyone";
-  /** The same as `whoseSessions: "own"` when `true`; `false` is the default. Default `false`. */
+  /** `true` is `whoseSessions: "own"`. Default `false`. */
   readonly ownSessionsOnly?: boolean;
 }
 
+const LOGOUT_HANDLER_OPTIONS = optionNames<LogoutHandlerOptions>({ ...commonOptionNames, target: true, whoseSessions: true, ownSessionsOnly: true });
+const TARGETS = ["current", "all", "others", "api-key"] as const;
 const WHOSE_SESSIONS = ["permitted", "own", "anyone"] as const;
 
 /**
  * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
- * slow answers 503 and nothing claims success.
+ * slow answers 503 and nothing claims success. Needs only the core of the store.
  */
 export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): RequestHandler {
-  const rt = resolveRuntime("createLogoutHandler", options, problemShape, ["target", "whoseSessions", "ownSessionsOnly"]);
-  const target = options.target ?? "current";
-  if (typeof target !== "function" && !["current", "all", "others", "api-key"].includes(target)) {
-    throw new TypeError(
-      'express-logout: createLogoutHandler `target` must be "current", "all", "others", "api-key" or a function that reads a session id from the request.',
+  const rt = resolveRuntime("createLogoutHandler", options, problemShape, LOGOUT_HANDLER_OPTIONS);
+  const target: unknown = options.target ?? "current";
+  if (typeof target !== "function" && !(TARGETS as readonly unknown[]).includes(target)) {
+    throw new SetupError(
+      "option-invalid",
+      'createLogoutHandler `target` must be "current", "all", "others", "api-key" or a function that reads a session id from the request.',
     );
   }
-  const whoseSessions = resolveWhoseSessions(options, typeof target === "function");
+  const ownSessionsOnly: unknown = options.ownSessionsOnly ?? false;
+  if (typeof ownSessionsOnly !== "boolean") throw new SetupError("option-invalid", "createLogoutHandler `ownSessionsOnly` must be a boolean.");
+  if (ownSessionsOnly && typeof target !== "function") {
+    throw new SetupError("option-invalid", "createLogoutHandler `ownSessionsOnly` only applies to a function `target`; leave it out for the other targets.");
+  }
+  const targetKind = target as NonNullable<LogoutHandlerOptions["target"]>;
+  const whoseSessions = resolveWhoseSessions(options.whoseSessions, ownSessionsOnly, typeof target === "function");
 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
@@ -79,37 +91,37 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
   async function endForSession(req: Request, auth: Authentication, user: EndedOutcome["user"]): Promise<EndedOutcome> {
     const { session, principal } = auth;
     const base = { caller: auth, user, endedAt: Date.now() };
-    if (typeof target === "function") {
-      const id = target(req);
-      const victim = await guarded("getSession", () => rt.store.getSession(id), rt.guard);
+    if (typeof targetKind === "function") {
+      const id: unknown = targetKind(req);
+      if (typeof id !== "string" || id === "") {
+        throw new LogoutError("bad-request", "the target session id is not a non-empty string", { reason: "must be a non-empty string", kind: "invalid-params" });
+      }
+      const victim = await rt.calls.getSession(id);
       if (victim === undefined || (victim.userId !== session.userId && !mayEndOthers(req, session.userId))) {
         throw new LogoutError("not-found", "Session not found");
       }
-      const live = await endOne(victim, auth);
+      const live = await endSession(rt, { session: victim, by: session.userId, target: "session", principal });
       if (!live) throw new LogoutError("not-found", "Session not found");
-      emitEnded(victim, session.userId, "session");
       return { ...base, target: "session", sessionId: victim.id, count: 1 };
     }
-    switch (target) {
+    switch (targetKind) {
       case "current": {
-        const live = await endOne(session, auth);
+        const live = await endSession(rt, { session, by: session.userId, target: "current", principal });
         // Lost a race with a concurrent logout of the same session: answer as the later request would.
         if (!live) return endedAlready();
-        emitEnded(session, session.userId, "current");
         return { ...base, target: "current", sessionId: session.id, count: 1 };
       }
       case "all":
       case "others": {
-        const except = target === "others" ? session.id : undefined;
-        let count = await guarded("revokeUserSessions", () =>
-          rt.store.revokeUserSessions(session.userId, except === undefined ? {} : { exceptSessionId: except }), rt.guard);
+        const except = targetKind === "others" ? session.id : undefined;
+        let count = await rt.calls.revokeUserSessions(session.userId, except === undefined ? {} : { exceptSessionId: except });
         if (principal !== undefined) {
           // A JWT caller: its own token is not a stored session, so it ends through its principal.
-          if (target === "all") count += await guarded("end all tokens", () => principal.endAll?.(rt.store) ?? principal.end(rt.store).then(Number), rt.guard);
-          else if (principal.endOthers !== undefined) count += await guarded("end other tokens", () => principal.endOthers?.(rt.store) ?? Promise.resolve(0), rt.guard);
+          if (targetKind === "all") count += await rt.calls.run("end all tokens", () => principal.endAll?.(rt.store) ?? principal.end(rt.store).then(Number));
+          else if (principal.endOthers !== undefined) count += await rt.calls.run("end other tokens", () => principal.endOthers?.(rt.store) ?? Promise.resolve(0));
         }
-        rt.events?.emit("sessions.ended", { userId: session.userId, by: session.userId, target, count, at: Date.now() });
-        return { ...base, target, sessionId: undefined, count };
+        rt.events?.emit("sessions.ended", { userId: session.userId, by: session.userId, target: targetKind, count, at: Date.now() });
+        return { ...base, target: targetKind, sessionId: undefined, count };
       }
       case "api-key": {
         if (session.apiKeyId === undefined) throw new LogoutError("unauthenticated", "this session was not opened with an API key");
@@ -131,18 +143,6 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
     throw new LogoutError("unauthenticated", "the session had already ended");
   }
 
-  async function endOne(session: SessionRecord, auth: Authentication): Promise<boolean> {
-    const principal = auth.principal;
-    if (principal !== undefined && principal.session.id === session.id) {
-      return guarded("end token", () => principal.end(rt.store), rt.guard);
-    }
-    return guarded("revokeSession", () => rt.store.revokeSession(session.id), rt.guard);
-  }
-
-  function emitEnded(session: SessionRecord, by: string, kind: LogoutTargetKind): void {
-    rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by, target: kind, at: Date.now() });
-  }
-
   function answer(req: Request, res: Response, outcome: EndedOutcome): void {
     sendReply(res, renderEnded(rt.shape, outcome, req));
   }
@@ -152,21 +152,17 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): Re
   };
 }
 
-/** `whoseSessions`, checked at setup: a value that is not one of the three, or one `ownSessionsOnly` contradicts. */
-function resolveWhoseSessions(options: Readonly<LogoutHandlerOptions>, functionTarget: boolean): (typeof WHOSE_SESSIONS)[number] {
-  const factory = "express-logout: createLogoutHandler";
-  const raw: unknown = options.whoseSessions;
-  const own: unknown = options.ownSessionsOnly;
-  if (own !== undefined && typeof own !== "boolean") throw new TypeError(`${factory} \`ownSessionsOnly\` must be true or false.`);
-  if (raw === undefined) return own === true ? "own" : "permitted";
+/** `whoseSessions`, checked at setup: one of the three, for a function target, and not contradicted by `ownSessionsOnly`. */
+function resolveWhoseSessions(raw: unknown, ownSessionsOnly: boolean, functionTarget: boolean): (typeof WHOSE_SESSIONS)[number] {
+  if (raw === undefined) return ownSessionsOnly ? "own" : "permitted";
   if (!(WHOSE_SESSIONS as readonly unknown[]).includes(raw)) {
-    throw new TypeError(`${factory} \`whoseSessions\` must be "own", "permitted" or "anyone", received ${JSON.stringify(raw)}.`);
+    throw new SetupError("option-invalid", `createLogoutHandler \`whoseSessions\` must be "own", "permitted" or "anyone", received ${JSON.stringify(raw)}.`);
   }
   if (!functionTarget) {
-    throw new TypeError(`${factory} \`whoseSessions\` applies only to a function target (\`target: (req) => sessionId\`); remove it, the other targets end only the caller's own sessions.`);
+    throw new SetupError("option-invalid", "createLogoutHandler `whoseSessions` applies only to a function target (`target: (req) => sessionId`); remove it, the other targets end only the caller's own sessions.");
   }
-  if (own === true && raw !== "own") {
-    throw new TypeError(`${factory} \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${raw as string}"\`; keep only \`whoseSessions\`.`);
+  if (ownSessionsOnly && raw !== "own") {
+    throw new SetupError("option-invalid", `createLogoutHandler \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${raw as string}"\`; keep only \`whoseSessions\`.`);
   }
   return raw as (typeof WHOSE_SESSIONS)[number];
 }
@@ -176,11 +172,7 @@ function anonymous(): EndedOutcome {
 }
 
 async function endApiKeySessions(rt: Runtime, apiKey: ApiKeyCaller): Promise<EndedOutcome> {
-  const count = await guarded(
-    "revokeUserSessions",
-    () => rt.store.revokeUserSessions(apiKey.userId, { apiKeyId: apiKey.apiKeyId }),
-    rt.guard,
-  );
+  const count = await rt.calls.revokeUserSessions(apiKey.userId, { apiKeyId: apiKey.apiKeyId });
   const user = await loadUser(rt, apiKey.userId);
   rt.events?.emit("sessions.ended", { userId: apiKey.userId, by: apiKey.userId, target: "api-key", count, at: Date.now() });
   return { target: "api-key", caller: undefined, user, sessionId: undefined, count, endedAt: Date.now() };

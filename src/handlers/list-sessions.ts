@@ -1,10 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
-import { guarded } from "../store/guard.js";
+import { booleanOption, functionOption, integerOption, optionNames } from "../options/index.js";
 import type { SessionRecord, SessionView } from "../types.js";
-import { resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, rememberAuthentication, sendReply, settle } from "./runtime.js";
+import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
+import { authenticate, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
 
 /** What a session's owner may see of it: never the token hash. */
 export function viewOf(session: SessionRecord, currentId: string | undefined): SessionView {
@@ -28,6 +28,10 @@ export interface ListSessionsOptions extends CommonOptions {
   readonly maxPageSize?: number;
 }
 
+const LIST_SESSIONS_OPTIONS = optionNames<ListSessionsOptions>({ ...commonOptionNames, excludeCurrent: true, maxPageSize: true });
+/** The largest `maxPageSize`: a page is rendered in one reply. */
+const MAX_PAGE_SIZE = 10_000;
+
 function pageParam(req: Request, names: readonly string[]): number | undefined {
   const query = req.query as Record<string, unknown>;
   for (const name of names) {
@@ -43,19 +47,17 @@ function pageParam(req: Request, names: readonly string[]): number | undefined {
 
 /** The caller's own live sessions, newest activity first, in the shape (`shape.sessionList`). */
 export function listSessions(options: Readonly<ListSessionsOptions>): RequestHandler {
-  const rt = resolveRuntime("listSessions", options, problemShape, ["excludeCurrent", "maxPageSize"]);
-  const maybeRender = rt.shape.sessionList;
-  if (maybeRender === undefined) throw new TypeError(`express-logout: listSessions: shape \`${rt.shape.name}\` has no session list.`);
-  const render = maybeRender;
-  const excludeCurrent = options.excludeCurrent ?? false;
-  const maxPageSize = options.maxPageSize ?? 100;
+  const rt = resolveRuntime("listSessions", options, problemShape, LIST_SESSIONS_OPTIONS);
+  const render = shapeMethod("listSessions", rt.shape, "sessionList", "session list");
+  const excludeCurrent = booleanOption("listSessions", "excludeCurrent", options.excludeCurrent ?? false);
+  const maxPageSize = integerOption("listSessions", "maxPageSize", options.maxPageSize ?? 100, 1, MAX_PAGE_SIZE);
 
   async function run(req: Request, res: Response): Promise<void> {
     const caller = await authenticate(req, rt);
     rememberAuthentication(req, caller);
     const offset = pageParam(req, ["offset"]) ?? 0;
     const count = Math.min(pageParam(req, ["count", "page_size", "per_page"]) ?? maxPageSize, maxPageSize);
-    const all = await guarded("listSessions", () => rt.store.listSessions(caller.session.userId), rt.guard);
+    const all = await rt.calls.listSessions(caller.session.userId);
     const views = all
       .filter((s) => !excludeCurrent || s.id !== caller.session.id)
       .map((s) => viewOf(s, caller.session.id))
@@ -73,20 +75,23 @@ export interface SessionInfoOptions extends CommonOptions {
   readonly sessionId: (req: Request) => string;
 }
 
+const SESSION_INFO_OPTIONS = optionNames<SessionInfoOptions>({ ...commonOptionNames, sessionId: true });
+
 /** One of the caller's own sessions (`shape.sessionInfo`); another user's session is `not-found`. */
 export function sessionInfo(options: Readonly<SessionInfoOptions>): RequestHandler {
-  const rt = resolveRuntime("sessionInfo", options, problemShape, ["sessionId"]);
-  const maybeRender = rt.shape.sessionInfo;
-  if (maybeRender === undefined) throw new TypeError(`express-logout: sessionInfo: shape \`${rt.shape.name}\` has no session info.`);
-  const render = maybeRender;
-  if (typeof options.sessionId !== "function") throw new TypeError("express-logout: sessionInfo `sessionId` must be a function that reads the id from the request.");
-  const readId = options.sessionId;
+  const rt = resolveRuntime("sessionInfo", options, problemShape, SESSION_INFO_OPTIONS);
+  const render = shapeMethod("sessionInfo", rt.shape, "sessionInfo", "session info");
+  functionOption("sessionInfo", "sessionId", options.sessionId, "that reads the id from the request");
+  const readId: (req: Request) => unknown = options.sessionId;
 
   async function run(req: Request, res: Response): Promise<void> {
     const caller = await authenticate(req, rt);
     rememberAuthentication(req, caller);
     const id = readId(req);
-    const session = await guarded("getSession", () => rt.store.getSession(id), rt.guard);
+    if (typeof id !== "string" || id === "") {
+      throw new LogoutError("bad-request", "the session id is not a non-empty string", { reason: "must be a non-empty string", kind: "invalid-params" });
+    }
+    const session = await rt.calls.getSession(id);
     if (session === undefined || session.userId !== caller.session.userId) throw new LogoutError("not-found", "Session not found");
     sendReply(res, render(viewOf(session, caller.session.id), req));
   }

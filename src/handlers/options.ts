@@ -1,11 +1,13 @@
-import { LogoutEvents } from "../events.js";
-import { assertSessionStore } from "../store/contract.js";
-import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, type GuardOptions } from "../store/guard.js";
-import type { CredentialSource, SessionStore, Shape, UserDirectory } from "../types.js";
+import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, type GuardOptions } from "../deadline.js";
+import { isLogoutEvents, type LogoutEvents } from "../events.js";
+import { SetupError, checkKnownOptions, positiveOption, type OptionNames } from "../options/index.js";
+import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
+import { CheckedStore } from "../store/checked-store.js";
+import type { CredentialSource, SessionStore, Shape, StoreCapability, UserDirectory } from "../types.js";
 
 /** Options every factory takes. */
 export interface CommonOptions {
-  /** Where sessions live. Required. */
+  /** Where sessions live. Required. A store of the core methods serves every factory but `requireTotp`. */
   readonly store: SessionStore;
   /** How the endpoint speaks on the wire. Default: `shapes.problem` (RFC 9457 problem+json). */
   readonly shape?: Shape;
@@ -24,6 +26,8 @@ export interface CommonOptions {
 /** What a factory keeps after validating its options once. */
 export interface Runtime {
   readonly store: SessionStore;
+  /** The same store, every call under the deadline and every answer checked. */
+  readonly calls: CheckedStore;
   readonly shape: Shape;
   readonly users: UserDirectory | undefined;
   readonly credentials: readonly CredentialSource[];
@@ -31,103 +35,78 @@ export interface Runtime {
   readonly guard: GuardOptions;
 }
 
-export const commonOptionNames = ["store", "shape", "users", "credentials", "events", "timeoutMs", "retryAfterSeconds"] as const;
+/** The option names of `CommonOptions`; each factory spreads them into its own `OptionNames`. */
+export const commonOptionNames = {
+  store: true,
+  shape: true,
+  users: true,
+  credentials: true,
+  events: true,
+  timeoutMs: true,
+  retryAfterSeconds: true,
+} as const satisfies OptionNames<CommonOptions>;
+
+/** What a factory declares besides its options: the store capabilities it needs beyond the core. */
+export interface FactoryNeeds {
+  readonly store?: readonly StoreCapability[];
+}
 
 /**
- * Validates a factory's options at setup, so every mistake is a `TypeError` at boot with a message that says
- * what to do, never a surprise on the first request.
+ * Validates a factory's options at setup, so every mistake is a `SetupError` (a `TypeError`) at boot with a
+ * message that says what to do, never a surprise on the first request. Checks the store capabilities the
+ * factory and each of its credential sources need.
  */
-export function resolveRuntime(
-  factory: string,
-  options: unknown,
-  defaultShape: Shape,
-  extraOptionNames: readonly string[],
-): Runtime {
-  if (looksLikeRequest(options)) {
-    throw new TypeError(
-      `express-logout: ${factory} is a factory: mount \`${factory}({ ... })\`, not \`${factory}\` itself (it was called with a request).`,
-    );
-  }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`express-logout: ${factory} needs an options object with at least \`store\`.`);
-  }
-  const known = [...commonOptionNames, ...extraOptionNames];
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) {
-      const suggestion = closest(name, known);
-      throw new TypeError(
-        `express-logout: ${factory} received an unsupported option \`${name}\`.${suggestion === undefined ? "" : ` Did you mean \`${suggestion}\`?`}`,
-      );
-    }
-  }
-  const o = options as CommonOptions;
+export function resolveRuntime(factory: string, options: unknown, defaultShape: Shape, known: readonly string[], needs: FactoryNeeds = {}): Runtime {
+  checkKnownOptions(factory, options, known, "with at least `store`");
+  const o = options as Partial<CommonOptions>;
   assertSessionStore(o.store);
+  const store = o.store;
   const shape = o.shape ?? defaultShape;
   if (typeof shape !== "object" || typeof shape.ended !== "function" || typeof shape.error !== "function") {
-    throw new TypeError(`express-logout: ${factory} \`shape\` must be a Shape, such as \`shapes.endor\` or \`shapes.rocketChat\`.`);
+    throw new SetupError("option-invalid", `${factory} \`shape\` must be a Shape, such as \`shapes.endor\` or \`shapes.rocketChat\`.`);
   }
   if (o.users !== undefined && (typeof o.users !== "object" || typeof o.users.findUser !== "function")) {
-    throw new TypeError(`express-logout: ${factory} \`users\` must be a UserDirectory with at least \`findUser(userId)\`.`);
+    throw new SetupError("option-invalid", `${factory} \`users\` must be a UserDirectory with at least \`findUser(userId)\`.`);
   }
   for (const need of shape.needs ?? []) {
     if (typeof o.users?.[need] !== "function") {
-      throw new TypeError(`express-logout: ${factory} with shape \`${shape.name}\` needs \`users.${need}\`; pass a \`users\` directory that has it.`);
+      throw new SetupError("directory-method-missing", `${factory} with shape \`${shape.name}\` needs \`users.${need}\`; pass a \`users\` directory that has it.`);
     }
   }
-  const credentials = o.credentials ?? shape.credentials;
-  if (!Array.isArray(credentials) || credentials.length === 0 || !credentials.every((c: CredentialSource) => typeof c.read === "function")) {
-    throw new TypeError(`express-logout: ${factory} \`credentials\` must be a non-empty array of credential sources, such as \`[bearerToken()]\`.`);
+  const credentials = checkCredentials(factory, o.credentials ?? shape.credentials);
+  assertStoreCapabilities(store, needs.store ?? [], factory);
+  for (const source of credentials) assertStoreCapabilities(store, source.needs ?? [], `${factory} with the credential source \`${source.name}\``);
+  if (o.events !== undefined && !isLogoutEvents(o.events)) {
+    throw new SetupError("option-invalid", `${factory} \`events\` must be a \`new LogoutEvents()\`.`);
   }
-  if (o.events !== undefined && !(o.events instanceof LogoutEvents)) {
-    throw new TypeError(`express-logout: ${factory} \`events\` must be a \`new LogoutEvents()\`.`);
-  }
-  const timeoutMs = positive(factory, "timeoutMs", o.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
-  const retryAfterSeconds = positive(factory, "retryAfterSeconds", o.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
-  return {
-    store: o.store,
-    shape,
-    users: o.users,
-    credentials,
-    events: o.events,
-    guard: { timeoutMs, retryAfterSeconds: Math.ceil(retryAfterSeconds), events: o.events },
-  };
+  const timeoutMs = positiveOption(factory, "timeoutMs", o.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
+  const retryAfterSeconds = positiveOption(factory, "retryAfterSeconds", o.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+  const guard: GuardOptions = { timeoutMs, retryAfterSeconds: Math.ceil(retryAfterSeconds), events: o.events };
+  return { store, calls: new CheckedStore(store, guard), shape, users: o.users, credentials, events: o.events, guard };
 }
 
-export function positive(factory: string, name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`express-logout: ${factory} \`${name}\` must be a positive number, received ${String(value)}.`);
+/** A non-empty array of credential sources. */
+export function checkCredentials(factory: string, credentials: unknown): readonly CredentialSource[] {
+  if (
+    !Array.isArray(credentials) ||
+    credentials.length === 0 ||
+    !credentials.every((c: unknown) => typeof c === "object" && c !== null && typeof (c as CredentialSource).read === "function")
+  ) {
+    throw new SetupError("option-invalid", `${factory} \`credentials\` must be a non-empty array of credential sources, such as \`[bearerToken()]\`.`);
   }
-  return value;
+  return credentials as readonly CredentialSource[];
 }
 
-function looksLikeRequest(value: unknown): boolean {
-  return typeof value === "object" && value !== null && "method" in value && "headers" in value && "url" in value;
+/** A copy of a runtime with other credentials, checked the same way (the browser flow's own list). */
+export function withCredentials(factory: string, rt: Runtime, credentials: readonly CredentialSource[]): Runtime {
+  const checked = checkCredentials(factory, credentials);
+  for (const source of checked) assertStoreCapabilities(rt.store, source.needs ?? [], `${factory} with the credential source \`${source.name}\``);
+  return { ...rt, credentials: checked };
 }
 
-/** The known name within edit distance 2 of `name`, for "Did you mean" hints. */
-export function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length] ?? 0;
+/** The shape method a factory renders with, or a setup error naming the shape and what it lacks. */
+export function shapeMethod<K extends keyof Shape>(factory: string, shape: Shape, method: K, what: string): NonNullable<Shape[K]> {
+  const render = shape[method];
+  if (typeof render !== "function") throw new SetupError("shape-unsupported", `${factory}: shape \`${shape.name}\` has no ${what}.`);
+  return render;
 }

@@ -1,10 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
-import { guarded } from "../store/guard.js";
+import { SetupError, optionNames, oneOfOption } from "../options/index.js";
 import type { UserDirectory, UserRecord } from "../types.js";
-import { resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
 
 export interface RequirePermissionOptions extends CommonOptions {
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
@@ -22,6 +22,8 @@ export interface RequirePermissionOptions extends CommonOptions {
   readonly validate?: (req: Request) => unknown;
 }
 
+const REQUIRE_PERMISSION_OPTIONS = optionNames<RequirePermissionOptions>({ ...commonOptionNames, match: true, validate: true });
+
 /**
  * Lets a request through only when its caller holds a permission, asked of `users.hasPermission` on every
  * request (never cached: a permission revoked a second ago is gone). Authenticates with the shape's
@@ -34,32 +36,31 @@ export function requirePermission(permission: string | readonly string[], option
   const factory = "requirePermission";
   const raw: unknown = permission;
   if (typeof raw === "object" && raw !== null && "headers" in raw) {
-    throw new TypeError(`express-logout: ${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);
+    throw new SetupError("factory-not-called", `${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);
   }
   const permissions: readonly string[] = typeof permission === "string" ? [permission] : permission;
   if (!Array.isArray(permissions) || permissions.length === 0 || !permissions.every((p) => typeof p === "string" && p !== "")) {
-    throw new TypeError(
-      `express-logout: ${factory} needs a permission name or a non-empty array of them as its first argument, such as \`${factory}("logout-device-management", { ... })\`.`,
+    throw new SetupError(
+      "option-required",
+      `${factory} needs a permission name or a non-empty array of them as its first argument, such as \`${factory}("logout-device-management", { ... })\`.`,
     );
   }
-  const rt = resolveRuntime(factory, options, problemShape, ["match", "validate"]);
+  const rt = resolveRuntime(factory, options, problemShape, REQUIRE_PERMISSION_OPTIONS);
   const users = rt.users;
   if (users === undefined || typeof users.hasPermission !== "function") {
-    throw new TypeError(`express-logout: ${factory} needs \`users\` with \`hasPermission(user, permission)\`, asked on every request.`);
+    throw new SetupError("directory-method-missing", `${factory} needs \`users\` with \`hasPermission(user, permission)\`, asked on every request.`);
   }
   const hasPermission = users.hasPermission.bind(users);
   // Checked as `unknown`: JavaScript callers are not held to the types.
-  const matchOption: unknown = options.match ?? "all";
-  if (matchOption !== "all" && matchOption !== "any") throw new TypeError(`express-logout: ${factory} \`match\` must be "all" or "any".`);
-  const match = matchOption;
+  const match = oneOfOption(factory, "match", options.match ?? "all", ["all", "any"] as const);
   const validate = options.validate;
   if (validate !== undefined && typeof validate !== "function") {
-    throw new TypeError(`express-logout: ${factory} \`validate\` must be a function \`(req) => void\` that throws a bad-request LogoutError.`);
+    throw new SetupError("option-invalid", `${factory} \`validate\` must be a function \`(req) => void\` that throws a bad-request LogoutError.`);
   }
 
   /** Only a literal `true` grants: a missing `await` (a Promise) or a truthy string is a refusal. */
   async function holds(user: UserRecord, name: string): Promise<boolean> {
-    const answer: unknown = await guarded(`users.hasPermission`, () => hasPermission(user, name), rt.guard);
+    const answer: unknown = await rt.calls.run("users.hasPermission", () => hasPermission(user, name));
     return answer === true;
   }
 

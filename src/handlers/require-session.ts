@@ -1,9 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
-import { guarded } from "../store/guard.js";
-import { resolveRuntime, positive, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime.js";
+import { booleanOption, optionNames, positiveOption } from "../options/index.js";
+import { SetupError } from "../options/setup-error.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
 
 export interface RequireSessionOptions extends CommonOptions {
   /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
@@ -12,17 +13,21 @@ export interface RequireSessionOptions extends CommonOptions {
   readonly touchEveryMs?: number;
 }
 
+const REQUIRE_SESSION_OPTIONS = optionNames<RequireSessionOptions>({ ...commonOptionNames, loadUser: true, touchEveryMs: true });
+
 /**
  * Guards the host's own protected routes: a request whose session has ended (on any instance sharing the
  * store) is refused in the shape, at once. Later middleware reads the caller with `getAuthentication(req)`.
  */
 export function requireSession(options: Readonly<RequireSessionOptions>): RequestHandler {
-  const rt = resolveRuntime("requireSession", options, problemShape, ["loadUser", "touchEveryMs"]);
-  const wantsUser = options.loadUser ?? rt.users !== undefined;
+  const touches = typeof options === "object" && (options as unknown) !== null && options.touchEveryMs !== undefined;
+  // Recording `lastSeenAt` is the store's optional `touchSession`: asked for only when `touchEveryMs` is set.
+  const rt = resolveRuntime("requireSession", options, problemShape, REQUIRE_SESSION_OPTIONS, { store: touches ? ["touch"] : [] });
+  const touchEveryMs = touches ? positiveOption("requireSession", "touchEveryMs", options.touchEveryMs) : undefined;
+  const wantsUser = booleanOption("requireSession", "loadUser", options.loadUser ?? rt.users !== undefined);
   if (wantsUser && rt.users === undefined) {
-    throw new TypeError("express-logout: requireSession `loadUser: true` needs `users` (a UserDirectory).");
+    throw new SetupError("option-invalid", "requireSession `loadUser: true` needs `users` (a UserDirectory).");
   }
-  const touchEveryMs = options.touchEveryMs === undefined ? undefined : positive("requireSession", "touchEveryMs", options.touchEveryMs);
 
   async function run(req: Request, next: NextFunction): Promise<void> {
     let auth = await authenticate(req, rt);
@@ -35,7 +40,7 @@ export function requireSession(options: Readonly<RequireSessionOptions>): Reques
       const now = Date.now();
       const seen = auth.session.lastSeenAt ?? auth.session.createdAt;
       if (now - seen >= touchEveryMs) {
-        await guarded("touchSession", () => rt.store.touchSession(auth.session.id, now), rt.guard);
+        await rt.calls.touchSession(auth.session.id, now);
       }
     }
     rememberAuthentication(req, auth);

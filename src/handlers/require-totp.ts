@@ -3,10 +3,10 @@ import { ScureBase32Plugin } from "otplib";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
 import { matchingTotpStep } from "../totp/verify.js";
-import { guarded, malformedAnswer } from "../store/guard.js";
-import type { Authentication, UserDirectory, UserRecord } from "../types.js";
-import { positive, resolveRuntime, type CommonOptions } from "./options.js";
-import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime.js";
+import { SetupError, headerNameOption, integerOption, oneOfOption, optionNames, positiveOption } from "../options/index.js";
+import type { Authentication, MarkerStore, SessionStore, UserDirectory, UserRecord } from "../types.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
+import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
 import {
   DEFAULT_TOTP_FAILURE_WINDOW_MS,
   DEFAULT_TOTP_MAX_FAILURES,
@@ -18,6 +18,8 @@ import {
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
 export interface RequireTotpOptions extends CommonOptions {
+  /** Where sessions live, with one-time markers and counters (`MarkerStore`) for single use and throttling. Required. */
+  readonly store: SessionStore & MarkerStore;
   /** The host's directory; must have `findUser` and `totpSecret`. Required. */
   readonly users: UserDirectory;
   /**
@@ -54,6 +56,19 @@ export interface RequireTotpOptions extends CommonOptions {
   /** Header that may name the method; only `totp` is accepted. Default `"x-2fa-method"` (Rocket.Chat). */
   readonly methodHeader?: string;
 }
+
+const REQUIRE_TOTP_OPTIONS = optionNames<RequireTotpOptions>({
+  ...commonOptionNames,
+  window: true,
+  period: true,
+  digits: true,
+  algorithm: true,
+  maxFailures: true,
+  failureWindowMs: true,
+  maxLockoutsPerDay: true,
+  codeHeader: true,
+  methodHeader: true,
+});
 
 const base32 = new ScureBase32Plugin();
 
@@ -107,44 +122,22 @@ const keyFor = totpKey;
  */
 export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandler {
   const factory = "requireTotp";
-  const rt = resolveRuntime(factory, options, problemShape, [
-    "window",
-    "period",
-    "digits",
-    "algorithm",
-    "maxFailures",
-    "failureWindowMs",
-    "maxLockoutsPerDay",
-    "codeHeader",
-    "methodHeader",
-  ]);
+  const rt = resolveRuntime(factory, options, problemShape, REQUIRE_TOTP_OPTIONS, { store: ["markers"] });
   const users = rt.users;
   if (users === undefined || typeof users.totpSecret !== "function") {
-    throw new TypeError(`express-logout: ${factory} needs \`users\` with \`totpSecret(user)\` (the user's base32 secret, or undefined when not enrolled).`);
+    throw new SetupError("directory-method-missing", `${factory} needs \`users\` with \`totpSecret(user)\` (the user's base32 secret, or undefined when not enrolled).`);
   }
   const totpSecret = users.totpSecret.bind(users);
-  const window = options.window ?? 1;
-  if (!Number.isInteger(window) || window < 0 || window > 10) {
-    throw new TypeError(`express-logout: ${factory} \`window\` must be an integer from 0 to 10 (time steps either side), received ${String(window)}.`);
-  }
-  const period = options.period ?? 30;
-  if (!Number.isInteger(period) || period < 1 || period > 3600) {
-    throw new TypeError(`express-logout: ${factory} \`period\` must be an integer number of seconds from 1 to 3600, received ${String(period)}.`);
-  }
-  const digitsOption: unknown = options.digits ?? 6;
-  if (digitsOption !== 6 && digitsOption !== 7 && digitsOption !== 8) throw new TypeError(`express-logout: ${factory} \`digits\` must be 6, 7 or 8.`);
-  const digits = digitsOption;
-  const algorithmOption: unknown = options.algorithm ?? "sha1";
-  if (algorithmOption !== "sha1" && algorithmOption !== "sha256" && algorithmOption !== "sha512") throw new TypeError(`express-logout: ${factory} \`algorithm\` must be "sha1", "sha256" or "sha512".`);
-  const algorithm = algorithmOption;
-  const maxFailures = positive(factory, "maxFailures", options.maxFailures ?? DEFAULT_TOTP_MAX_FAILURES);
-  if (!Number.isInteger(maxFailures)) throw new TypeError(`express-logout: ${factory} \`maxFailures\` must be a whole number.`);
-  const failureWindowMs = positive(factory, "failureWindowMs", options.failureWindowMs ?? DEFAULT_TOTP_FAILURE_WINDOW_MS);
-  const maxLockoutsPerDay = positive(factory, "maxLockoutsPerDay", options.maxLockoutsPerDay ?? DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY);
-  if (!Number.isInteger(maxLockoutsPerDay)) throw new TypeError(`express-logout: ${factory} \`maxLockoutsPerDay\` must be a whole number.`);
-  const throttle = totpThrottle(rt.store, { maxFailures, failureWindowMs, maxLockoutsPerDay }, rt.guard);
-  const codeHeader = headerName(factory, "codeHeader", options.codeHeader ?? "x-2fa-code");
-  const methodHeader = headerName(factory, "methodHeader", options.methodHeader ?? "x-2fa-method");
+  const window = integerOption(factory, "window", options.window ?? 1, 0, 10, "time steps either side");
+  const period = integerOption(factory, "period", options.period ?? 30, 1, 3600, "seconds");
+  const digits = integerOption(factory, "digits", options.digits ?? 6, 6, 8) as 6 | 7 | 8;
+  const algorithm = oneOfOption(factory, "algorithm", options.algorithm ?? "sha1", ["sha1", "sha256", "sha512"] as const);
+  const maxFailures = integerOption(factory, "maxFailures", options.maxFailures ?? DEFAULT_TOTP_MAX_FAILURES, 1, 1_000_000);
+  const failureWindowMs = positiveOption(factory, "failureWindowMs", options.failureWindowMs ?? DEFAULT_TOTP_FAILURE_WINDOW_MS);
+  const maxLockoutsPerDay = integerOption(factory, "maxLockoutsPerDay", options.maxLockoutsPerDay ?? DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY, 1, 1_000_000);
+  const throttle = totpThrottle(rt.calls, { maxFailures, failureWindowMs, maxLockoutsPerDay });
+  const codeHeader = headerNameOption(factory, "codeHeader", options.codeHeader ?? "x-2fa-code");
+  const methodHeader = headerNameOption(factory, "methodHeader", options.methodHeader ?? "x-2fa-method");
   const periodMs = period * 1000;
   const codePattern = new RegExp(`^[0-9]{${String(digits)}}$`);
 
@@ -162,7 +155,7 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
     if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
     const userId = user.id;
 
-    const secret: unknown = await guarded("users.totpSecret", () => totpSecret(user), rt.guard);
+    const secret: unknown = await rt.calls.run("users.totpSecret", () => totpSecret(user));
     if (typeof secret !== "string" || secret === "") {
       throw new LogoutError("totp-required", "no second factor is enrolled for this user", { availableMethods: [] });
     }
@@ -186,16 +179,12 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
     if (step === undefined) throw await wrong("wrong TOTP code");
     // A step can be accepted until the server's clock passes `step + window`; keep its marker one step longer.
     const ttlOf = (s: number) => (s + window + 2) * periodMs - now;
-    let first: unknown;
-    try {
-      first = await guarded("claim", () => rt.store.claim(keyFor("step", userId, step), ttlOf(step)), rt.guard);
-      // Only a literal `true` is a first use: a store answering `1` or `"OK"` for every claim would let a code be replayed.
-      if (typeof first !== "boolean") throw malformedAnswer("claim", rt.guard);
-    } catch (error) {
-      // A right code that met a failing store is no failure of the user's: the attempt is taken back.
+    // A right code that meets a failing store is no failure of the user's: the attempt is taken back.
+    const excused = (error: unknown): never => {
       attempt.excuse();
       throw error;
-    }
+    };
+    const first = await rt.calls.claim(keyFor("step", userId, step), ttlOf(step)).catch(excused);
     if (!first) {
       rt.events?.emit("totp.replayed", { userId, at: Date.now() });
       throw await wrong("TOTP code already used");
@@ -204,15 +193,7 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
     const currentStep = Math.floor(now / periodMs);
     const older: number[] = [];
     for (let s = Math.max(0, currentStep - window); s < step; s++) older.push(s);
-    try {
-      await Promise.all([
-        attempt.passed(),
-        ...older.map((s) => guarded("claim", () => rt.store.claim(keyFor("step", userId, s), ttlOf(s)), rt.guard)),
-      ]);
-    } catch (error) {
-      attempt.excuse();
-      throw error;
-    }
+    await Promise.all([attempt.passed(), ...older.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
     rememberAuthentication(req, { ...auth, user });
     next();
   }
@@ -220,11 +201,4 @@ export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandl
   return function requireTotpMiddleware(req: Request, res: Response, next: NextFunction): void {
     settle(req, res, next, rt, run(req, next));
   };
-}
-
-function headerName(factory: string, option: string, value: unknown): string {
-  if (typeof value !== "string" || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) {
-    throw new TypeError(`express-logout: ${factory} \`${option}\` must be an HTTP header name, received ${String(value)}.`);
-  }
-  return value.toLowerCase();
 }

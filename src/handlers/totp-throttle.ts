@@ -1,6 +1,5 @@
 import { LogoutError } from "../errors.js";
-import { guarded, malformedAnswer, type GuardOptions } from "../store/guard.js";
-import type { SessionStore } from "../types.js";
+import type { CheckedStore } from "../store/checked-store.js";
 
 /** Default number of wrong codes per user within `failureWindowMs` that locks the user out. */
 export const DEFAULT_TOTP_MAX_FAILURES = 5;
@@ -23,8 +22,11 @@ export interface TotpThrottleSettings {
   readonly maxLockoutsPerDay: number;
 }
 
-/** The store calls the throttle makes: the key-value markers and counters every instance shares. */
-type ThrottleStore = Pick<SessionStore, "claim" | "incrementCounter" | "readCounter">;
+/**
+ * The store calls the throttle makes: the marker capability's markers and counters, which every instance sharing
+ * the store sees, each under the deadline with its answer checked.
+ */
+type ThrottleStore = Pick<CheckedStore, "claim" | "isClaimed" | "incrementCounter" | "readCounter">;
 
 /** One counted attempt: the code is checked only when `begin` answered one. */
 export interface CountedAttempt {
@@ -55,18 +57,8 @@ export function totpKey(kind: string, userId: string, suffix?: number): string {
  * - Escalation: after `maxLockoutsPerDay` lock-outs in a UTC day, every attempt is refused until the day ends.
  * - Right codes (and attempts excused after a store failure) are not failures.
  */
-export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSettings, guard: GuardOptions) {
+export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSettings) {
   const { maxFailures, failureWindowMs: windowMs, maxLockoutsPerDay } = settings;
-  const call = <T>(operation: string, fn: () => Promise<T>) => guarded(operation, fn, guard);
-  const count = async (operation: "incrementCounter" | "readCounter", fn: () => Promise<number>): Promise<number> => {
-    const value: unknown = await call(operation, fn);
-    // A counter store that answers anything but a count cannot throttle: fail closed, never guess unlimited.
-    if (!isCount(value)) throw malformedAnswer(operation, guard);
-    return value;
-  };
-  // A lock-out is a marker that lives `windowMs` from the failure that set it. Kept as a counter, whose TTL starts
-  // at its first hit: the first hit is the lock-out itself, and it is never hit again while it holds.
-  const isSet = async (key: string) => (await count("readCounter", () => store.readCounter(key))) > 0;
 
   /** Counts an attempt of `userId` at `now`, or throws `throttled` (429 with `Retry-After`) and counts nothing. */
   async function begin(userId: string, now: number): Promise<CountedAttempt> {
@@ -87,29 +79,28 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
     };
 
     const [locked, lockouts, passes, previousAttempts, previousPasses, previousPunished] = await Promise.all([
-      isSet(key.lock),
-      count("readCounter", () => store.readCounter(key.lockouts)),
-      count("readCounter", () => store.readCounter(key.passes)),
-      count("readCounter", () => store.readCounter(key.previousAttempts)),
-      count("readCounter", () => store.readCounter(key.previousPasses)),
-      isSet(key.previousPunished),
+      store.isClaimed(key.lock),
+      store.readCounter(key.lockouts),
+      store.readCounter(key.passes),
+      store.readCounter(key.previousAttempts),
+      store.readCounter(key.previousPasses),
+      store.isClaimed(key.previousPunished),
     ]);
     if (lockouts >= maxLockoutsPerDay) throw throttled(dayEnd - now);
     // The store keeps whether the lock-out holds, not since when: its full length is the longest wait left.
     if (locked) throw throttled(windowMs);
 
-    const attempts = await count("incrementCounter", () => store.incrementCounter(key.attempts, counterTtl));
+    const attempts = await store.incrementCounter(key.attempts, counterTtl);
     const earlier = previousPunished ? 0 : Math.max(0, previousAttempts - previousPasses);
     const failures = Math.max(0, attempts - passes) + earlier;
 
-    /** Starts a lock-out of `windowMs` from now, unless one already holds; counts it towards the day's cap. */
+    /**
+     * Starts a lock-out: a marker that lives `windowMs` from this failure, unless one already holds. The one
+     * request that sets it counts it towards the day's cap and marks this window's failures as punished.
+     */
     async function lockOut(): Promise<void> {
-      const first = await count("incrementCounter", () => store.incrementCounter(key.lock, windowMs));
-      if (first !== 1) return;
-      await Promise.all([
-        count("incrementCounter", () => store.incrementCounter(key.lockouts, dayEnd - now + SLACK_MS)),
-        count("incrementCounter", () => store.incrementCounter(key.punished, counterTtl)),
-      ]);
+      if (!(await store.claim(key.lock, windowMs))) return;
+      await Promise.all([store.incrementCounter(key.lockouts, dayEnd - now + SLACK_MS), store.claim(key.punished, counterTtl)]);
     }
 
     if (failures > maxFailures) {
@@ -120,14 +111,14 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
     return {
       failures,
       passed: async () => {
-        await count("incrementCounter", () => store.incrementCounter(key.passes, counterTtl));
+        await store.incrementCounter(key.passes, counterTtl);
       },
       failed: async () => {
         if (failures >= maxFailures) await lockOut();
       },
       excuse: () => {
         // Not awaited: the 503 it follows is not held up by a store that is failing anyway.
-        call("incrementCounter", () => store.incrementCounter(key.passes, counterTtl)).catch(() => undefined);
+        store.incrementCounter(key.passes, counterTtl).catch(() => undefined);
       },
     };
   }
@@ -137,9 +128,4 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
 
 function throttled(waitMs: number): LogoutError {
   return new LogoutError("throttled", "too many wrong TOTP codes", { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
-}
-
-/** A counter's value as the store contract promises it: a whole number, never negative. */
-function isCount(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }

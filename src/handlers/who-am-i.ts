@@ -1,18 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import { problemShape } from "../shapes/problem.js";
-import { resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime.js";
+import { optionNames } from "../options/index.js";
+import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
+
+const WHO_AM_I_OPTIONS = optionNames<CommonOptions>(commonOptionNames);
 
 /**
  * A who-am-I route in the shape (`GET /v1/auth`, `GET /sessions/whoami`, `GET /api/v1/me`,
  * `GET /urac/account`): the caller and its user, or the shape's 401 once the session has ended.
  */
 export function whoAmI(options: Readonly<CommonOptions>): RequestHandler {
-  const rt = resolveRuntime("whoAmI", options, problemShape, []);
-  const maybeRender = rt.shape.whoAmI;
-  if (maybeRender === undefined) throw new TypeError(`express-logout: whoAmI: shape \`${rt.shape.name}\` has no who-am-I answer.`);
-  const render = maybeRender;
+  const rt = resolveRuntime("whoAmI", options, problemShape, WHO_AM_I_OPTIONS);
+  const render = shapeMethod("whoAmI", rt.shape, "whoAmI", "who-am-I answer");
 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);

@@ -1,12 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 import { LogoutError } from "../errors.js";
-import { resolveRuntime, positive, type CommonOptions, type Runtime } from "../handlers/options.js";
-import { authenticate, loadUser } from "../handlers/runtime.js";
+import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "../handlers/options.js";
+import { authenticate, loadUser } from "../handlers/runtime/index.js";
+import { optionNames, positiveOption } from "../options/index.js";
 import { constantTimeEqual } from "../secrets.js";
 import { problemShape } from "../shapes/problem.js";
-import { isSessionRecord } from "../store/contract.js";
-import { guarded, malformedAnswer } from "../store/guard.js";
+import { guarded, malformedAnswer } from "../deadline.js";
+import { isSessionRecord } from "../store/answers.js";
 import { hasRevocationFeed, type RevocationFeed, type SessionEndNotice } from "../store/revocation-feed.js";
 import type { Authentication, Reply } from "../types.js";
 import { ConnectionRegistry, type LiveEndReason, type TrackedConnection, type TrackedSession, type TrackedUser } from "./connections.js";
@@ -27,6 +28,8 @@ export interface WatchSessionsOptions extends CommonOptions {
    */
   readonly recheckEveryMs?: number;
 }
+
+const WATCH_SESSIONS_OPTIONS = optionNames<WatchSessionsOptions>({ ...commonOptionNames, origins: true, recheckEveryMs: true });
 
 /** A connection request the watcher accepted: its caller, and the slot it holds until the connection closes. */
 export interface Admission {
@@ -290,7 +293,7 @@ function unsubscribeWhenSettled(user: TrackedUser): void {
  * `Authorization: Bearer` then `X-Session-Token`), plus `origins` and `recheckEveryMs`.
  */
 export function watchSessions(options: Readonly<WatchSessionsOptions>): SessionWatcher {
-  const rt = resolveRuntime("watchSessions", options, problemShape, ["origins", "recheckEveryMs"]);
+  const rt = resolveRuntime("watchSessions", options, problemShape, WATCH_SESSIONS_OPTIONS);
   const store = rt.store;
   if (!hasRevocationFeed(store)) {
     throw new TypeError(
@@ -298,6 +301,6 @@ export function watchSessions(options: Readonly<WatchSessionsOptions>): SessionW
         "`MemorySessionStore`, or `RedisSessionStore` with a `subscriber` (see docs/live-connections.md).",
     );
   }
-  const recheckEveryMs = options.recheckEveryMs === undefined ? undefined : positive("watchSessions", "recheckEveryMs", options.recheckEveryMs);
+  const recheckEveryMs = options.recheckEveryMs === undefined ? undefined : positiveOption("watchSessions", "recheckEveryMs", options.recheckEveryMs);
   return new SessionWatcher(rt, store, compileOriginPolicy(options.origins), recheckEveryMs);
 }

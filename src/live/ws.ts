@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Request } from "express";
 import { isLogoutError } from "../errors.js";
-import { rememberAuthentication } from "../handlers/runtime.js";
+import { rememberAuthentication } from "../request-state.js";
 import type { Reply } from "../types.js";
 import type { LiveEndReason } from "./connections.js";
 import type { SessionWatcher } from "./watch-sessions.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Request } from "express";
-import { errorKinds, type LogoutError } from "../errors.js";
+import { LogoutError, errorKinds } from "../errors.js";
 import { bearerToken, cookieToken, headerToken, singleHeader } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, SessionRecord, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
@@ -77,6 +77,43 @@ export function goQuote(value: string): string {
     else out += `\\U${code.toString(16).padStart(8, "0")}`;
   }
   return `${out}"`;
+}
+
+/** Go's `url.QueryEscape`, so the logout URL reads as Kratos writes it. */
+export function queryEscape(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}
+
+/** A session id as Kratos parses it (gofrs/uuid): canonical, braced, URN or 32 hex digits; answered lower-case. */
+function parseSessionId(text: string): string {
+  const bad = (problem: string) =>
+    new LogoutError("bad-request", `invalid session id: ${problem}`, { reason: `uuid: incorrect UUID ${problem} in string ${goQuote(text)}`, kind: errorKinds.invalidSessionId });
+  let inner = text;
+  switch (text.length) {
+    case 32:
+    case 36:
+      break;
+    case 34:
+    case 38:
+      if (!text.startsWith("{") || !text.endsWith("}")) throw bad("format");
+      inner = text.slice(1, -1);
+      break;
+    case 41:
+    case 45:
+      if (!text.toLowerCase().startsWith("urn:uuid:")) throw bad("format");
+      inner = text.slice("urn:uuid:".length);
+      break;
+    default:
+      throw new LogoutError("bad-request", "invalid session id: length", {
+        reason: `uuid: incorrect UUID length ${text.length} in string ${goQuote(text)}`,
+        kind: errorKinds.invalidSessionId,
+      });
+  }
+  const match = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i.exec(inner);
+  if (match === null || (inner.length === 36) !== inner.includes("-")) throw bad("format");
+  return match.slice(1).join("-").toLowerCase();
 }
 
 // ---- JSON or browser -------------------------------------------------------------------------------------
@@ -268,6 +305,14 @@ function seeOther(location: string): Reply {
 export const kratosShape: Shape = {
   name: "kratos",
   credentials: [headerToken("x-session-token"), cookieToken(KRATOS_SESSION_COOKIE), bearerToken()],
+  logoutFlow: {
+    logoutTokenPrefix: "ory_lo_",
+    sessionCookieName: KRATOS_SESSION_COOKIE,
+    escapeQuery: queryEscape,
+    parseSessionId,
+    // Kratos' order: the session token header, the session cookie, then `Authorization: Bearer`.
+    credentials: (cookie) => [headerToken("x-session-token"), cookieToken(cookie.name, { signed: cookie.signed }), bearerToken()],
+  },
   ended(outcome, req) {
     if (outcome.target === "all" || outcome.target === "others" || outcome.target === "api-key") return { status: 200, body: { count: outcome.count } };
     if (outcome.redirectTo !== undefined && !isJsonRequest(req)) return seeOther(outcome.redirectTo);

@@ -1,4 +1,5 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
@@ -10,12 +11,14 @@ export interface MemorySessionStoreOptions {
   readonly sweepIntervalMs?: number;
 }
 
+const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepIntervalMs: true });
+
 /**
  * The embedded store: one process, O(1) per operation. Sessions are indexed by id, by token hash and by user;
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements SessionStore, RevocationFeed {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed {
   readonly #sessions: ExpiringMap<SessionRecord>;
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -28,10 +31,8 @@ export class MemorySessionStore implements SessionStore, RevocationFeed {
   readonly #endListeners = new SessionEndListeners();
 
   constructor(options: Readonly<MemorySessionStoreOptions> = {}) {
-    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
-      throw new TypeError("express-logout: MemorySessionStore `sweepIntervalMs` must be a positive number of milliseconds.");
-    }
+    checkKnownOptions("MemorySessionStore", options, MEMORY_STORE_OPTIONS);
+    const sweepIntervalMs = positiveOption("MemorySessionStore", "sweepIntervalMs", options.sweepIntervalMs ?? 60_000);
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
     this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
       this.#unindex(id, session);
@@ -158,6 +159,10 @@ export class MemorySessionStore implements SessionStore, RevocationFeed {
     if (this.#markers.get(key, now) !== undefined) return Promise.resolve(false);
     this.#markers.set(key, true, now + ttlMs);
     return Promise.resolve(true);
+  }
+
+  isClaimed(key: string): Promise<boolean> {
+    return Promise.resolve(this.#markers.get(key) !== undefined);
   }
 
   incrementCounter(key: string, windowMs: number): Promise<number> {

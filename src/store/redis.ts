@@ -1,4 +1,5 @@
-import type { EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "../types.js";
+import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
@@ -75,7 +76,15 @@ export interface RedisSessionStoreOptions {
   readonly subscriber?: RedisSubscriber;
 }
 
-const OPTION_NAMES = ["sendCommand", "prefix", "isReady", "routeCacheSize", "cluster", "revocationFeed", "subscriber"] as const;
+const OPTION_NAMES = optionNames<RedisSessionStoreOptions>({
+  sendCommand: true,
+  prefix: true,
+  isReady: true,
+  routeCacheSize: true,
+  cluster: true,
+  revocationFeed: true,
+  subscriber: true,
+});
 const DEFAULT_PREFIX = "express-logout:";
 
 /**
@@ -96,7 +105,7 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> {
+export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed> {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
@@ -116,33 +125,34 @@ export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> 
 
   constructor(options: Readonly<RedisSessionStoreOptions>) {
     if (typeof options !== "object" || (options as unknown) === null) {
-      throw new TypeError("express-logout: RedisSessionStore needs an options object with `sendCommand`, e.g. `{ sendCommand: (args) => client.sendCommand(args) }`.");
+      throw new SetupError("options-missing", "RedisSessionStore needs an options object with `sendCommand`, e.g. `{ sendCommand: (args) => client.sendCommand(args) }`.");
     }
-    for (const name of Object.keys(options)) {
-      if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-        const hint = name === "client" || name === "redis" ? " Pass a function instead: `sendCommand: (args) => client.sendCommand(args)`." : ` Known options: ${OPTION_NAMES.map((o) => `\`${o}\``).join(", ")}.`;
-        throw new TypeError(`express-logout: RedisSessionStore received an unsupported option \`${name}\`.${hint}`);
+    for (const name of ["client", "redis"]) {
+      if (Object.hasOwn(options, name)) {
+        throw new SetupError("option-unknown", `RedisSessionStore received an unsupported option \`${name}\`. Pass a function instead: \`sendCommand: (args) => client.sendCommand(args)\`.`);
       }
     }
+    checkKnownOptions("RedisSessionStore", options, OPTION_NAMES);
     if (typeof options.sendCommand !== "function") {
-      throw new TypeError(
-        "express-logout: RedisSessionStore `sendCommand` must be a function that sends one command, e.g. `(args) => client.sendCommand(args)` " +
+      throw new SetupError(
+        "option-invalid",
+        "RedisSessionStore `sendCommand` must be a function that sends one command, e.g. `(args) => client.sendCommand(args)` " +
           "for redis v5 or `(args) => client.call(args[0], ...args.slice(1))` for ioredis.",
       );
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
-      throw new TypeError("express-logout: RedisSessionStore `prefix` must be a string without `{` or `}` (the store adds its own hash tags).");
+      throw new SetupError("option-invalid", "RedisSessionStore `prefix` must be a string without `{` or `}` (the store adds its own hash tags).");
     }
     if (options.isReady !== undefined && typeof options.isReady !== "function") {
-      throw new TypeError("express-logout: RedisSessionStore `isReady` must be a function, e.g. `() => client.isReady`.");
+      throw new SetupError("option-invalid", "RedisSessionStore `isReady` must be a function, e.g. `() => client.isReady`.");
     }
     const routeCacheSize = options.routeCacheSize ?? 10_000;
     if (!Number.isInteger(routeCacheSize) || routeCacheSize < 0) {
-      throw new TypeError("express-logout: RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
+      throw new SetupError("option-invalid", "RedisSessionStore `routeCacheSize` must be a whole number >= 0 (0 turns the cache off).");
     }
     if (options.cluster !== undefined && typeof options.cluster !== "boolean") {
-      throw new TypeError("express-logout: RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
+      throw new SetupError("option-invalid", "RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
     }
     this.#routesInScripts = options.cluster !== true;
     const revocationFeed: unknown = options.revocationFeed ?? "sharded";
@@ -284,6 +294,11 @@ export class RedisSessionStore implements SessionStore, Partial<RevocationFeed> 
     if (reply === "OK") return true;
     if (reply === undefined) return false;
     throw new TypeError(`express-logout: RedisSessionStore: claim expected OK or nil from SET NX, received ${JSON.stringify(reply.slice(0, 40))}.`);
+  }
+
+  async isClaimed(key: string): Promise<boolean> {
+    const k = `${this.#prefix}claim:${keyPart(key)}`;
+    return asInteger(await this.#command(["EXISTS", k], k)) === 1;
   }
 
   async incrementCounter(key: string, windowMs: number): Promise<number> {

@@ -3,7 +3,7 @@ import request from "supertest";
 import { createExampleApp } from "../../examples/app/index.js";
 import { demoConfig } from "../../examples/app/demo.js";
 import type { ExampleContext } from "../../examples/app/context.js";
-import { LogoutEvents, encodeSoajsAuth, issueSession, sessionStoreMethods, type LogoutEventMap, type LogoutEventName, type SessionRecord, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, encodeSoajsAuth, issueSession, allStoreMethods, type LogoutEventMap, type LogoutEventName, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
 import { RecordingStore } from "./store.js";
 
 export const eventNames = ["session.ended", "sessions.ended", "logout.refused", "totp.failed", "totp.replayed", "store.error"] as const satisfies readonly LogoutEventName[];
@@ -32,7 +32,7 @@ export interface Harness {
  * The example app (every product's routes, one store) on a RecordingStore, with every event kept. `wrap` puts a
  * store in front of the recording one (a faulty or slow store), the app sees the wrapper.
  */
-export function exampleHarness(options: { wrap?: (base: RecordingStore) => SessionStore; publicUrl?: string } = {}): Harness {
+export function exampleHarness(options: { wrap?: (base: RecordingStore) => CompleteSessionStore; publicUrl?: string } = {}): Harness {
   const base = new RecordingStore();
   const store = options.wrap === undefined ? base : options.wrap(base);
   const events = new LogoutEvents();
@@ -122,22 +122,22 @@ export const selfLogouts: readonly SelfLogout[] = [
 ];
 
 /** A store in front of `base` whose named methods fail (`throw` rejects, `hang` never settles) until healed. */
-export interface SwitchableStore extends SessionStore {
-  fail(mode: "throw" | "hang", ...methods: (keyof SessionStore)[]): void;
+export interface SwitchableStore extends CompleteSessionStore {
+  fail(mode: "throw" | "hang", ...methods: (keyof CompleteSessionStore)[]): void;
   heal(): void;
 }
 
-export function switchableStore(base: SessionStore): SwitchableStore {
-  const failing = new Map<keyof SessionStore, "throw" | "hang">();
+export function switchableStore(base: CompleteSessionStore): SwitchableStore {
+  const failing = new Map<keyof CompleteSessionStore, "throw" | "hang">();
   const store = {
-    fail(mode: "throw" | "hang", ...methods: (keyof SessionStore)[]) {
-      for (const name of methods.length === 0 ? sessionStoreMethods : methods) failing.set(name, mode);
+    fail(mode: "throw" | "hang", ...methods: (keyof CompleteSessionStore)[]) {
+      for (const name of methods.length === 0 ? allStoreMethods : methods) failing.set(name, mode);
     },
     heal() {
       failing.clear();
     },
   } as SwitchableStore;
-  for (const name of sessionStoreMethods) {
+  for (const name of allStoreMethods) {
     const original = (base as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!;
     (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       const mode = failing.get(name);

@@ -1,5 +1,5 @@
 import type { Express } from "express";
-import { browserLogoutFlow, shapes, whoAmI, type BrowserLogoutFlowOptions, type SessionStore } from "../../src/index.js";
+import { browserLogoutFlow, shapes, whoAmI, type BrowserLogoutFlowOptions, type CompleteSessionStore } from "../../src/index.js";
 import type { ExpressFactory } from "./express.js";
 import { demoUsers } from "./fixture.js";
 
@@ -29,7 +29,7 @@ const users = demoUsers();
 export const cookieOf = (token: string) => `ory_kratos_session=${token}`;
 
 /** Mounts every Kratos route of the flow on its seed path. */
-export function kratosApp(express: ExpressFactory, store: SessionStore, extra: Partial<BrowserLogoutFlowOptions> = {}, before?: (app: Express) => void) {
+export function kratosApp(express: ExpressFactory, store: CompleteSessionStore, extra: Partial<BrowserLogoutFlowOptions> = {}, before?: (app: Express) => void) {
   const app = express();
   before?.(app);
 

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
+import { createClient as createClientV6 } from "redis6";
 import type { Redis } from "ioredis";
 import { RedisSessionStore, type RedisSendCommand, type RedisSessionStoreOptions, type RedisSubscriber } from "../../src/index.js";
 
 export type RedisV5Client = ReturnType<typeof createClient>;
+export type RedisV6Client = Awaited<ReturnType<typeof connectRedisV6>>;
 
 /** A unique key prefix for one test run, so suites sharing the server on 6379 never see each other's keys. */
 export function testPrefix(name: string): string {
@@ -13,6 +15,18 @@ export function testPrefix(name: string): string {
 /** A `redis` v5 client configured as docs/redis.md tells hosts to: no offline queue, quick reconnects. */
 export async function connectRedisV5(url: string): Promise<RedisV5Client> {
   const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 1_000, reconnectStrategy: (retries) => Math.min(50 + retries * 50, 300) },
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+/** A `redis` v6 client (installed here as `redis6`), configured the same way as the v5 one. */
+export async function connectRedisV6(url: string) {
+  const client = createClientV6({
     url,
     disableOfflineQueue: true,
     socket: { connectTimeout: 1_000, reconnectStrategy: (retries) => Math.min(50 + retries * 50, 300) },
@@ -69,6 +83,17 @@ export async function connectV5Subscriber(url: string, mode: "sharded" | "classi
         onReconnect: (callback) => { client.on("ready", callback); },
       };
   return { subscriber, client, close: async () => { await client.close().catch(() => undefined); } };
+}
+
+/** The same on a `redis` v6 connection (sharded feed). */
+export async function connectV6Subscriber(url: string): Promise<{ subscriber: RedisSubscriber; close: () => Promise<void> }> {
+  const client = await connectRedisV6(url);
+  const subscriber: RedisSubscriber = {
+    subscribe: (channel, onMessage) => client.sSubscribe(channel, onMessage),
+    unsubscribe: (channel) => client.sUnsubscribe(channel),
+    onReconnect: (callback) => { client.on("ready", callback); },
+  };
+  return { subscriber, close: async () => { await client.close().catch(() => undefined); } };
 }
 
 /** The same with `ioredis`, whose subscriber connection has one `message` event for every channel. */

@@ -12,7 +12,7 @@ import {
   shapes,
   whoAmI,
   type RequireTotpOptions,
-  type SessionStore,
+  type CompleteSessionStore,
   type UserDirectory,
   type UserRecord,
 } from "../../src/index.js";
@@ -81,7 +81,7 @@ export async function wrongCode(secret: string, nowMs = Date.now()): Promise<str
 }
 
 export interface RocketChatAppOptions {
-  readonly store: SessionStore;
+  readonly store: CompleteSessionStore;
   readonly users: UserDirectory;
   readonly events?: LogoutEvents;
   readonly totp?: Partial<Pick<RequireTotpOptions, "window" | "maxFailures" | "failureWindowMs" | "digits" | "period" | "algorithm">>;
@@ -115,7 +115,7 @@ export function rocketChatApp(express: ExpressFactory, options: RocketChatAppOpt
 }
 
 /** Logs a user in: a real session, its token handed back once, with the headers Rocket.Chat clients send. */
-export async function rcLogin(store: SessionStore, userId: string, userAgent?: string) {
+export async function rcLogin(store: CompleteSessionStore, userId: string, userAgent?: string) {
   const issued = await issueSession(store, { userId, authenticationSource: "rocket.chat", ip: "203.0.113.7", ...(userAgent === undefined ? {} : { userAgent }) });
   return { ...issued, headers: { "X-User-Id": userId, "X-Auth-Token": issued.token } };
 }

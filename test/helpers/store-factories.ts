@@ -1,4 +1,4 @@
-import { MemorySessionStore, RedisSessionStore, type SessionStore } from "../../src/index.js";
+import { MemorySessionStore, RedisSessionStore, type CompleteSessionStore } from "../../src/index.js";
 import { connectRedisV5, deleteKeys, testPrefix, type RedisV5Client } from "./redis.js";
 import { needService, portOpen } from "./services.js";
 
@@ -7,14 +7,14 @@ export interface StoreFactory {
   readonly name: string;
   /** Whether the store shares the process clock, so fake timers move its TTLs too (memory: yes, Redis: no). */
   readonly followsFakeTimers: boolean;
-  create(): SessionStore | Promise<SessionStore>;
-  close(store: SessionStore): void | Promise<void>;
+  create(): CompleteSessionStore | Promise<CompleteSessionStore>;
+  close(store: CompleteSessionStore): void | Promise<void>;
 }
 
 const redisAvailable = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
 
 /** Each Redis store of a suite gets its own prefix and its own connection, removed on close. */
-const redisClients = new Map<SessionStore, { client: RedisV5Client; prefix: string }>();
+const redisClients = new Map<CompleteSessionStore, { client: RedisV5Client; prefix: string }>();
 
 /**
  * Every store the store-level suites run against: use with `describe.each(storeFactories)`. Redis is included
@@ -41,7 +41,7 @@ export const storeFactories: StoreFactory[] = [
             redisClients.set(store, { client, prefix });
             return store;
           },
-          async close(store: SessionStore) {
+          async close(store: CompleteSessionStore) {
             const entry = redisClients.get(store);
             if (entry === undefined) return;
             redisClients.delete(store);

@@ -1,11 +1,11 @@
-import { MemorySessionStore, sessionStoreMethods, type SessionRecord, type SessionStore } from "../../src/index.js";
+import { MemorySessionStore, allStoreMethods, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
 
-/** The SessionStore methods, as MemorySessionStore implements them. */
-function storeMethodNames(): (keyof SessionStore)[] {
-  return sessionStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+/** The CompleteSessionStore methods, as MemorySessionStore implements them. */
+function storeMethodNames(): (keyof CompleteSessionStore)[] {
+  return allStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
 }
 
-const mutating = new Set<keyof SessionStore>([
+const mutating = new Set<keyof CompleteSessionStore>([
   "createSession",
   "touchSession",
   "revokeSession",
@@ -24,7 +24,7 @@ export class RecordingStore extends MemorySessionStore {
   readonly mutations: string[] = [];
   readonly calls: string[] = [];
   /** Every call with its arguments, for tests that check what the store was asked (never a raw token). */
-  readonly log: { readonly method: keyof SessionStore; readonly args: readonly unknown[] }[] = [];
+  readonly log: { readonly method: keyof CompleteSessionStore; readonly args: readonly unknown[] }[] = [];
 
   constructor() {
     super({ sweepIntervalMs: 60_000 });
@@ -54,8 +54,8 @@ export class RecordingStore extends MemorySessionStore {
 }
 
 /** A store whose every call fails the way a broken backend does: `throw` rejects, `hang` never settles. */
-export function brokenStore(mode: "throw" | "hang", base: SessionStore = new MemorySessionStore()): SessionStore & { failing: boolean } {
-  const wrapper = { failing: true } as SessionStore & { failing: boolean };
+export function brokenStore(mode: "throw" | "hang", base: CompleteSessionStore = new MemorySessionStore()): CompleteSessionStore & { failing: boolean } {
+  const wrapper = { failing: true } as CompleteSessionStore & { failing: boolean };
   for (const name of storeMethodNames()) {
     const original = (base as unknown as Record<string, unknown>)[name];
     (wrapper as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {

@@ -7,16 +7,16 @@
  */
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { LogoutEvents, MemorySessionStore, browserLogoutFlow, createLogoutHandler, issueSession, requireSession, sessionStoreMethods, shapes, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, MemorySessionStore, browserLogoutFlow, createLogoutHandler, issueSession, requireSession, allStoreMethods, shapes, type CompleteSessionStore } from "../../src/index.js";
 import { expressVersions } from "../helpers/express.js";
 
 async function storeAnswering(corrupt: (record: Record<string, unknown>) => unknown) {
   const base = new MemorySessionStore();
   const { token, session } = await issueSession(base, { userId: "alice" });
   const store = {} as Record<string, unknown>;
-  for (const name of sessionStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
+  for (const name of allStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
   store.findSessionByTokenHash = () => Promise.resolve(corrupt({ ...session }));
-  return { store: store as unknown as SessionStore, base, token, session };
+  return { store: store as unknown as CompleteSessionStore, base, token, session };
 }
 
 const corruptions: readonly (readonly [string, (r: Record<string, unknown>) => unknown])[] = [

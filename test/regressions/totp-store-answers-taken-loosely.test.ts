@@ -7,22 +7,22 @@
  */
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { LogoutEvents, MemorySessionStore, issueSession, requireSession, requireTotp, sessionStoreMethods, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, MemorySessionStore, issueSession, requireSession, requireTotp, allStoreMethods, type CompleteSessionStore } from "../../src/index.js";
 import { expressVersions } from "../helpers/express.js";
 import { ADMIN_SECRET, TestDirectory, codeAt, wrongCode } from "../helpers/rocket-chat.js";
 
-async function appWith(express: (typeof expressVersions)[number]["express"], method: keyof SessionStore, answer: unknown) {
+async function appWith(express: (typeof expressVersions)[number]["express"], method: keyof CompleteSessionStore, answer: unknown) {
   const base = new MemorySessionStore();
   const { token } = await issueSession(base, { userId: "admin" });
   const store = {} as Record<string, unknown>;
-  for (const name of sessionStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
+  for (const name of allStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
   store[method] = () => Promise.resolve(answer);
   const users = new TestDirectory();
   const events = new LogoutEvents();
   const errors: string[] = [];
   events.on("store.error", (e) => errors.push(e.operation));
   const app = express();
-  const common = { store: store as unknown as SessionStore, users, events };
+  const common = { store: store as unknown as CompleteSessionStore, users, events };
   app.post("/step-up", requireSession(common), requireTotp({ ...common, maxFailures: 2 }), (_req, res) => { res.send("passed"); });
   const send = (code: string) => request(app).post("/step-up").set("Authorization", `Bearer ${token}`).set("x-2fa-code", code);
   return { send, errors, base };

@@ -14,7 +14,7 @@ import type { Express } from "express";
 import express from "express";
 import request from "supertest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogoutEvents, MemorySessionStore, RedisSessionStore, issueSession, requireSession, requireTotp, sessionStoreMethods, type SessionStore } from "../../src/index.js";
+import { LogoutEvents, MemorySessionStore, RedisSessionStore, issueSession, requireSession, requireTotp, allStoreMethods, type CompleteSessionStore } from "../../src/index.js";
 import { ADMIN_SECRET, TestDirectory, codeAt, wrongCode } from "../helpers/rocket-chat.js";
 import { connectRedisV5, deleteKeys, testPrefix, type RedisV5Client } from "../helpers/redis.js";
 import { needService, portOpen } from "../helpers/services.js";
@@ -26,7 +26,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 interface Backend {
   readonly name: string;
   /** Two stores over one backend: what two app instances would each open. */
-  readonly open: () => Promise<[SessionStore, SessionStore]>;
+  readonly open: () => Promise<[CompleteSessionStore, CompleteSessionStore]>;
   /** Lets the backend's own clock pass `ms` as well (Redis keeps TTLs on its own clock). */
   readonly pass: (ms: number) => Promise<void>;
 }
@@ -81,7 +81,7 @@ describe.each(backends)("TOTP throttling on two instances over $name", (backend)
     users = new TestDirectory();
     users.add({ id: userId, username: userId }, ["logout-device-management"], ADMIN_SECRET);
     const [storeOne, storeTwo] = await backend.open();
-    const app = (store: SessionStore, totp: Partial<Parameters<typeof requireTotp>[0]> = {}) => {
+    const app = (store: CompleteSessionStore, totp: Partial<Parameters<typeof requireTotp>[0]> = {}) => {
       const events = new LogoutEvents();
       const a = express();
       a.post("/step-up", requireSession({ store, events }), requireTotp({ store, users, events, failureWindowMs: windowMs, ...totp }), (_req, res) => { res.send("passed"); });
@@ -153,7 +153,7 @@ describe("TOTP escalation and store failures (memory store, fake clock)", () => 
     vi.useRealTimers();
   });
 
-  async function setup(store: SessionStore, totp: Partial<Parameters<typeof requireTotp>[0]> = {}) {
+  async function setup(store: CompleteSessionStore, totp: Partial<Parameters<typeof requireTotp>[0]> = {}) {
     const users = new TestDirectory();
     const events = new LogoutEvents();
     const app = express();
@@ -198,9 +198,9 @@ describe("TOTP escalation and store failures (memory store, fake clock)", () => 
     const base = new MemorySessionStore();
     let claimFails = true;
     const flaky = {} as Record<string, unknown>;
-    for (const name of sessionStoreMethods) flaky[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
+    for (const name of allStoreMethods) flaky[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
     flaky.claim = (key: string, ttl: number) => (claimFails ? Promise.reject(new Error("connection reset")) : base.claim(key, ttl));
-    const send = await setup(flaky as unknown as SessionStore, { maxFailures: 2 });
+    const send = await setup(flaky as unknown as CompleteSessionStore, { maxFailures: 2 });
     for (let i = 0; i < 5; i++) expect((await send(await codeAt(ADMIN_SECRET))).status).toBe(503);
     claimFails = false;
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,9 +1,9 @@
-import { browserLogoutFlow, KRATOS_SESSION_COOKIE, type BrowserLogoutFlow, type SessionStore } from "../../../src/index.js";
+import { browserLogoutFlow, KRATOS_SESSION_COOKIE, type BrowserLogoutFlow, type CompleteSessionStore } from "../../../src/index.js";
 import { openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";
 
 /** The flow of each server, by store: `feed` needs it to make each session's logout token. */
-const flows = new WeakMap<SessionStore, BrowserLogoutFlow>();
+const flows = new WeakMap<CompleteSessionStore, BrowserLogoutFlow>();
 
 /**
  * Ory Kratos perform-logout `GET /self-service/logout?token=` for an API client (`Accept: application/json`):

@@ -1,6 +1,6 @@
-import { LogoutError } from "../errors.js";
-import type { LogoutEvents } from "../events.js";
-import { failureCause } from "../failure-cause.js";
+import { LogoutError, isLogoutError } from "./errors.js";
+import type { LogoutEvents } from "./events.js";
+import { failureCause } from "./failure-cause.js";
 
 /** Default time a store (or host callback) gets before the request fails closed with a 503. */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_000;
@@ -98,7 +98,7 @@ function storeFailure(operation: string, options: GuardOptions, error: unknown):
   // said reaches the operator (`cause`), reduced to a copy that holds no secret; the client only ever sees the
   // shape's 503.
   const failure =
-    error instanceof LogoutError && error.code === "store-unavailable"
+    isLogoutError(error) && error.code === "store-unavailable"
       ? error
       : new LogoutError("store-unavailable", `${operation} failed`, { retryAfterSeconds: options.retryAfterSeconds }, { cause: failureCause(error) });
   const cause = failure.cause instanceof Error ? failure.cause : undefined;
@@ -107,7 +107,7 @@ function storeFailure(operation: string, options: GuardOptions, error: unknown):
 }
 
 /**
- * Runs one store or directory call under a deadline. A throw, a rejection or a timeout becomes a
+ * Runs one store call or host callback under a deadline. A throw, a rejection or a timeout becomes a
  * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open. A call that
  * answers after its deadline is ignored, its late rejection included (never unhandled).
  */

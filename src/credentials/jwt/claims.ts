@@ -1,0 +1,93 @@
+import type { EpochMs } from "../../types.js";
+import { SetupError } from "../../options/index.js";
+
+/** The claims of a verified token. `sub`, `jti`, `iat` and `exp` are always present. */
+export interface JwtClaims {
+  readonly sub: string;
+  readonly jti: string;
+  /** Seconds since the epoch; may carry a fraction (milliseconds) when `issueJwt` made the token. */
+  readonly iat: number;
+  readonly exp: number;
+  readonly iss?: string;
+  readonly aud?: string | readonly string[];
+  readonly nbf?: number;
+  readonly [claim: string]: unknown;
+}
+
+/** Default `clockToleranceSeconds`. */
+export const DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS = 5;
+/** Default `maxTokenLifetimeMs`: 24 hours. */
+export const DEFAULT_MAX_JWT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+/** Longest `sub` and `jti` accepted (OpenID Connect caps `sub` at 255 ASCII characters); they become store keys. */
+export const MAX_CLAIM_LENGTH = 255;
+export const MAX_KID_LENGTH = 256;
+
+/** Three base64url parts, the signature not empty: the only JWS form accepted. No padding, no whitespace. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Headers that name a key or a place to fetch one (RFC 7515 §4.1), and `crit`. The library never follows them;
+ * a token that tries to choose its own key is refused outright. jsonwebtoken ignores `crit`, and RFC 7515 §4.1.11
+ * says a token with extensions the recipient does not understand must be refused, so it is.
+ */
+export const refusedHeaders = ["jku", "jwk", "x5u", "x5c", "crit"] as const;
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isClaimString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_CLAIM_LENGTH;
+}
+
+export function isTime(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/** Every part must be canonical base64url: no second spelling of the same bytes reaches the verifier. */
+export function canonical(token: string): boolean {
+  for (const part of token.split(".")) {
+    if (Buffer.from(part, "base64url").toString("base64url") !== part) return false;
+  }
+  return true;
+}
+
+export function decodeHeader(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `iat` in ms. Integer `iat` is the start of its second; a fractional one (from `issueJwt`) is exact to the ms. */
+export function issuedAtMs(iat: number): EpochMs {
+  return Math.round(iat * 1000);
+}
+
+export function checkTolerance(factory: string, value: unknown): number {
+  const seconds = value ?? DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_CLOCK_TOLERANCE_SECONDS) {
+    throw new SetupError("option-invalid", `${factory} \`clockToleranceSeconds\` must be a number of seconds from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}, received ${String(value)}.`);
+  }
+  return seconds;
+}
+
+export function checkLifetime(factory: string, value: unknown): number {
+  const ms = value ?? DEFAULT_MAX_JWT_LIFETIME_MS;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+    throw new SetupError("option-invalid", `${factory} \`maxTokenLifetimeMs\` must be a positive number of milliseconds, received ${String(value)}.`);
+  }
+  return ms;
+}
+
+export function checkStrings(factory: string, name: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list: unknown[] = typeof value === "string" ? [value] : Array.isArray(value) ? (value as unknown[]) : [];
+  if (list.length === 0 || !list.every((v) => typeof v === "string" && v !== "")) {
+    throw new SetupError("option-invalid", `${factory} \`${name}\` must be a non-empty string or a non-empty array of them.`);
+  }
+  return list as string[];
+}

@@ -1,0 +1,172 @@
+import type { KeyObject } from "node:crypto";
+import jsonwebtoken from "jsonwebtoken";
+import { MAX_TOKEN_LENGTH } from "../index.js";
+import { SetupError } from "../../options/index.js";
+import {
+  COMPACT_JWS,
+  MAX_KID_LENGTH,
+  canonical,
+  checkLifetime,
+  checkStrings,
+  checkTolerance,
+  decodeHeader,
+  isClaimString,
+  isRecord,
+  isTime,
+  issuedAtMs,
+  refusedHeaders,
+  type JwtClaims,
+} from "./claims.js";
+import { checkAlgorithm, familyOf, keyProblem, toKeyObject, type JwtAlgorithm, type JwtKeyMaterial, type JwtKeyRequest, type JwtKeyResolver, type KeyResult } from "./keys.js";
+import type { JwtRevocationPolicy } from "./revocation.js";
+
+/** What verifies a token: algorithms, key, issuer, audience, clock tolerance and longest lifetime. */
+export interface JwtVerifierOptions {
+  /**
+   * The algorithms a token may be signed with. Required, no default: jsonwebtoken would otherwise pick them
+   * from the key (CVE-2022-23540 and CVE-2022-23541). `none` is refused, and so is mixing HS* with RS/PS/ES.
+   */
+  readonly algorithms: readonly JwtAlgorithm[];
+  /** The shared secret for HS* (at least as many bytes as the hash: 32 for HS256). */
+  readonly secret?: JwtKeyMaterial;
+  /** The public key for RS*, PS* or ES* (PEM, DER Buffer or KeyObject). Never the private key. */
+  readonly publicKey?: JwtKeyMaterial;
+  /** Instead of `secret`/`publicKey`: the host's synchronous lookup by `kid` (key rotation). */
+  readonly key?: JwtKeyResolver;
+  /** Accepted `iss` value(s). Default: any issuer (set it whenever tokens come from an identity provider). */
+  readonly issuer?: string | readonly string[];
+  /** Accepted `aud` value(s). Default: any audience. */
+  readonly audience?: string | readonly string[];
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. Default 5; at most 300. */
+  readonly clockToleranceSeconds?: number;
+  /**
+   * The longest lifetime (`exp - iat`) a token may have, in ms; longer tokens are refused. A logout-everywhere
+   * cut-off is kept this long, so it outlives every token it ends. Default 24 hours.
+   */
+  readonly maxTokenLifetimeMs?: number;
+}
+
+/** A verifier built once from its options: `verify` is synchronous and does no I/O. */
+export interface JwtVerifier {
+  readonly verify: (token: string) => JwtClaims | undefined;
+  readonly policy: JwtRevocationPolicy;
+}
+
+/** Checks the verification options once and answers the verifier. Every mistake is a `SetupError`. */
+export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOptions>): JwtVerifier {
+  const rawAlgorithms: unknown = options.algorithms;
+  if (!Array.isArray(rawAlgorithms) || rawAlgorithms.length === 0) {
+    throw new SetupError(
+      "option-invalid",
+      `${factory} \`algorithms\` is required: list the algorithms your tokens are signed with, e.g. \`algorithms: ["HS256"]\` or \`["RS256"]\`. There is no default, so a token can never choose its own.`,
+    );
+  }
+  const algorithms = [...new Set((rawAlgorithms as unknown[]).map((alg) => checkAlgorithm(factory, "algorithms", alg)))];
+  const families = new Set(algorithms.map(familyOf));
+  if (families.size > 1) {
+    throw new SetupError(
+      "option-invalid",
+      `${factory} \`algorithms\` mixes HS* with RS/PS/ES (${algorithms.join(", ")}). One source verifies with one kind of key: mixing them is how a public key gets used as an HMAC secret (CVE-2022-23541). Use two sources if you truly need both.`,
+    );
+  }
+  const family = familyOf(algorithms[0] as JwtAlgorithm);
+  const given = (["secret", "publicKey", "key"] as const).filter((name) => options[name] !== undefined);
+  if (given.length !== 1) {
+    const want = family === "hmac" ? "`secret`" : "`publicKey`";
+    throw new SetupError(
+      "option-invalid",
+      `${factory} needs exactly one of ${want} or \`key\` (a resolver by kid)${given.length > 1 ? `, received ${given.map((g) => `\`${g}\``).join(" and ")}` : ""}.`,
+    );
+  }
+  if (given[0] === "secret" && family !== "hmac") {
+    throw new SetupError("option-invalid", `${factory} \`secret\` is for HS* algorithms; ${algorithms.join(", ")} verify with \`publicKey\`.`);
+  }
+  if (given[0] === "publicKey" && family !== "asymmetric") {
+    throw new SetupError("option-invalid", `${factory} \`publicKey\` is for RS/PS/ES algorithms; ${algorithms.join(", ")} verify with \`secret\`.`);
+  }
+  let fixedKey: KeyObject | undefined;
+  let resolver: JwtKeyResolver | undefined;
+  if (given[0] === "key") {
+    if (typeof options.key !== "function") throw new SetupError("option-invalid", `${factory} \`key\` must be a function \`({ alg, kid }) => key | undefined\`.`);
+    resolver = options.key;
+  } else {
+    const name = given[0] as "secret" | "publicKey";
+    const result = toKeyObject(options[name], family, "verify");
+    if (result.key === undefined) throw new SetupError("option-invalid", `${factory} \`${name}\` ${result.problem}.`);
+    for (const alg of algorithms) {
+      const problem = keyProblem(result.key, alg, "verify");
+      if (problem !== undefined) throw new SetupError("option-invalid", `${factory} \`${name}\` cannot verify ${alg}: ${problem}.`);
+    }
+    fixedKey = result.key;
+  }
+  const issuer = checkStrings(factory, "issuer", options.issuer);
+  const audience = checkStrings(factory, "audience", options.audience);
+  const tolerance = checkTolerance(factory, options.clockToleranceSeconds);
+  const maxLifetimeMs = checkLifetime(factory, options.maxTokenLifetimeMs);
+  const verifyOptions = {
+    algorithms: [...algorithms],
+    clockTolerance: tolerance,
+    complete: true as const,
+    ...(issuer === undefined ? {} : { issuer: issuer as [string, ...string[]] }),
+    ...(audience === undefined ? {} : { audience: audience as [string, ...string[]] }),
+  };
+  // A resolver usually answers with one of a few PEM strings; parse each once.
+  const parsed = new Map<string, KeyResult>();
+
+  function keyFor(request: JwtKeyRequest): KeyObject | undefined {
+    if (fixedKey !== undefined) return fixedKey;
+    let material: JwtKeyMaterial | undefined;
+    try {
+      material = resolver?.(Object.freeze({ ...request }));
+    } catch {
+      return undefined;
+    }
+    if (material === undefined) return undefined;
+    let result = typeof material === "string" ? parsed.get(material) : undefined;
+    if (result === undefined) {
+      result = toKeyObject(material, family, "verify");
+      if (typeof material === "string") {
+        if (parsed.size >= 64) parsed.clear();
+        parsed.set(material, result);
+      }
+    }
+    if (result.key === undefined || keyProblem(result.key, request.alg, "verify") !== undefined) return undefined;
+    return result.key;
+  }
+
+  function verify(token: string): JwtClaims | undefined {
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token) || !canonical(token)) return undefined;
+    const header = decodeHeader(token.slice(0, token.indexOf(".")));
+    if (header === undefined) return undefined;
+    const alg = header.alg;
+    if (typeof alg !== "string" || !(algorithms as readonly string[]).includes(alg)) return undefined;
+    if (refusedHeaders.some((h) => Object.hasOwn(header, h))) return undefined;
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== "string" || kid.length > MAX_KID_LENGTH)) return undefined;
+    const key = keyFor({ alg: alg as JwtAlgorithm, kid });
+    if (key === undefined) return undefined;
+    let payload: unknown;
+    try {
+      payload = jsonwebtoken.verify(token, key, verifyOptions).payload;
+    } catch {
+      return undefined;
+    }
+    return checkClaims(payload);
+  }
+
+  function checkClaims(payload: unknown): JwtClaims | undefined {
+    if (!isRecord(payload)) return undefined;
+    const { sub, jti, iat, exp, iss } = payload;
+    if (!isClaimString(sub) || !isClaimString(jti) || !isTime(iat) || !isTime(exp)) return undefined;
+    if (iss !== undefined && typeof iss !== "string") return undefined;
+    const now = Date.now();
+    const iatMs = issuedAtMs(iat);
+    // A token from the future would outlive every cut-off; one that lives longer than the cut-off is kept would
+    // come back to life when the cut-off expires.
+    if (iatMs > now + tolerance * 1000) return undefined;
+    if (exp <= iat || exp * 1000 - iatMs > maxLifetimeMs) return undefined;
+    return Object.freeze({ ...payload }) as JwtClaims;
+  }
+
+  return { verify, policy: { toleranceSeconds: tolerance, maxLifetimeMs } };
+}

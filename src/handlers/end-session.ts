@@ -1,0 +1,35 @@
+import { malformedAnswer } from "../deadline.js";
+import type { LogoutTargetKind, ResolvedPrincipal, SessionRecord } from "../types.js";
+import type { Runtime } from "./options.js";
+
+/** One session to end, and who ends it. */
+export interface EndSessionRequest {
+  readonly session: SessionRecord;
+  /** The user id of who ends it, for the event. */
+  readonly by: string;
+  readonly target: Extract<LogoutTargetKind, "current" | "session">;
+  /** The caller's principal, when the caller is a resolved credential (a JWT): its own session ends through it. */
+  readonly principal?: ResolvedPrincipal | undefined;
+  /** Runs just before a stored session is revoked (the browser flow records the revoked token there). */
+  readonly beforeRevoke?: (session: SessionRecord) => Promise<void>;
+}
+
+/**
+ * The one "end this session" path of `createLogoutHandler` and the browser logout flow: a stored session is
+ * revoked in the store, a JWT caller's own token through its principal; `session.ended` is emitted only when
+ * this call is the one that ended it. Answers whether it did (`false`: it had already ended, or lost a race).
+ */
+export async function endSession(rt: Runtime, request: EndSessionRequest): Promise<boolean> {
+  const { session, principal } = request;
+  let live: boolean;
+  if (principal !== undefined && principal.session.id === session.id) {
+    const answer: unknown = await rt.calls.run("end token", () => principal.end(rt.store));
+    if (typeof answer !== "boolean") throw malformedAnswer("end token", rt.guard);
+    live = answer;
+  } else {
+    await request.beforeRevoke?.(session);
+    live = await rt.calls.revokeSession(session.id);
+  }
+  if (live) rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: request.by, target: request.target, at: Date.now() });
+  return live;
+}

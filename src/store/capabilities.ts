@@ -1,0 +1,88 @@
+import { SetupError } from "../options/setup-error.js";
+import type { JwtRevocationStore, MarkerStore, SessionStore, StoreCapability } from "./types.js";
+
+/** The methods of each capability, in the order the interfaces list them. */
+export const storeCapabilityMethods = {
+  sessions: ["createSession", "getSession", "findSessionByTokenHash", "listSessions", "revokeSession", "revokeUserSessions"],
+  touch: ["touchSession"],
+  markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
+  "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
+} as const satisfies {
+  readonly sessions: readonly (keyof SessionStore)[];
+  readonly touch: readonly (keyof SessionStore)[];
+  readonly markers: readonly (keyof MarkerStore)[];
+  readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
+};
+
+/** The methods every `SessionStore` must have (the core); `touchSession` is optional and not among them. */
+export const sessionStoreMethods = storeCapabilityMethods.sessions;
+
+/** Every method of every capability: what `MemorySessionStore` and `RedisSessionStore` implement. */
+export const allStoreMethods = [
+  ...storeCapabilityMethods.sessions,
+  ...storeCapabilityMethods.touch,
+  ...storeCapabilityMethods.markers,
+  ...storeCapabilityMethods["jwt-revocation"],
+] as const;
+
+/** How to add each capability, for the setup message that asks for it. */
+const howToAdd: Readonly<Record<StoreCapability, string>> = {
+  sessions: "implement the core `SessionStore` methods",
+  touch: "implement `touchSession(id, at)`",
+  markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
+  "jwt-revocation":
+    "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
+};
+
+const capabilityNames: Readonly<Record<StoreCapability, string>> = {
+  sessions: "the core SessionStore",
+  touch: "touchSession",
+  markers: "the markers and counters capability (MarkerStore)",
+  "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
+};
+
+function missingMethods(store: object, capability: StoreCapability): string[] {
+  const record = store as Record<string, unknown>;
+  return storeCapabilityMethods[capability].filter((name) => typeof record[name] !== "function");
+}
+
+/** Whether `store` implements every method of `capability`. */
+export function hasStoreCapability(store: unknown, capability: StoreCapability): boolean {
+  return typeof store === "object" && store !== null && missingMethods(store, capability).length === 0;
+}
+
+/**
+ * Throws a `SetupError` that names every missing method when `store` is not a `SessionStore` (the core).
+ * Factories call it once, at setup, so a wrong store fails at boot instead of on the first logout.
+ */
+export function assertSessionStore(store: unknown, optionName = "store"): asserts store is SessionStore {
+  if (typeof store !== "object" || store === null) {
+    throw new SetupError(
+      "option-required",
+      `\`${optionName}\` is required and must be a SessionStore (for example \`new MemorySessionStore()\`), received ${store === null ? "null" : typeof store}.`,
+    );
+  }
+  const missing = missingMethods(store, "sessions");
+  if (missing.length > 0) {
+    throw new SetupError(
+      "store-invalid",
+      `\`${optionName}\` is not a SessionStore: it lacks ${missing.map((m) => `\`${m}\``).join(", ")}. ` +
+        "Implement every method of the SessionStore interface, and check it with express-logout/testing.",
+    );
+  }
+}
+
+/**
+ * Throws a `SetupError` naming the first capability in `needs` that `store` lacks, what needs it and how to
+ * add it. `who` is the factory or credential source, e.g. `"requireTotp"` or `"jwtBearer (in credentials)"`.
+ */
+export function assertStoreCapabilities(store: SessionStore, needs: readonly StoreCapability[], who: string, optionName = "store"): void {
+  for (const capability of needs) {
+    const missing = missingMethods(store, capability);
+    if (missing.length === 0) continue;
+    throw new SetupError(
+      "store-capability-missing",
+      `${who} needs ${capabilityNames[capability]}, and \`${optionName}\` lacks ${missing.map((m) => `\`${m}\``).join(", ")}: ${howToAdd[capability]}.`,
+    );
+  }
+}

@@ -1,0 +1,105 @@
+import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
+import { constantTimeEqual } from "../secrets.js";
+import { isAbsent, isCount, isSessionRecord } from "./answers.js";
+import type { MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore } from "./types.js";
+
+/**
+ * The store as the handlers use it: every call under the deadline, every answer checked against the contract
+ * (`answers.ts`). Built once per factory. Marker methods are only reached by factories that checked the
+ * `markers` capability at setup.
+ */
+export class CheckedStore {
+  readonly store: SessionStore;
+  readonly guard: GuardOptions;
+
+  constructor(store: SessionStore, guard: GuardOptions) {
+    this.store = store;
+    this.guard = guard;
+  }
+
+  /** Runs any other call (a host callback, a principal's `end`) under the same deadline. */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return guarded(operation, call, this.guard);
+  }
+
+  /** The live session with this id, or `undefined`. A record for another id or past its expiry is not it. */
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const answer: unknown = await this.run("getSession", () => this.store.getSession(id));
+    const session = this.#session("getSession", answer);
+    return session !== undefined && session.id === id && session.expiresAt > Date.now() ? session : undefined;
+  }
+
+  /**
+   * The live session whose token hashes to `tokenHash`, or `undefined`. The store found it by hash; the hash is
+   * compared again in constant time so a store that matches loosely cannot let a near-miss through, and an
+   * expired one is refused whatever the store says.
+   */
+  async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const answer: unknown = await this.run("findSessionByTokenHash", () => this.store.findSessionByTokenHash(tokenHash));
+    const session = this.#session("findSessionByTokenHash", answer);
+    if (session === undefined || !constantTimeEqual(session.tokenHash, tokenHash) || session.expiresAt <= Date.now()) return undefined;
+    return session;
+  }
+
+  /** The user's live sessions. Not an array, or an entry that is not a record: a broken store. */
+  async listSessions(userId: string): Promise<SessionRecord[]> {
+    const answer: unknown = await this.run("listSessions", () => this.store.listSessions(userId));
+    if (!Array.isArray(answer) || !answer.every(isSessionRecord)) throw malformedAnswer("listSessions", this.guard);
+    const now = Date.now();
+    return (answer).filter((s) => s.userId === userId && s.expiresAt > now);
+  }
+
+  revokeSession(id: string): Promise<boolean> {
+    return this.#boolean("revokeSession", () => this.store.revokeSession(id));
+  }
+
+  revokeUserSessions(userId: string, options: RevokeUserSessionsOptions): Promise<number> {
+    return this.#count("revokeUserSessions", () => this.store.revokeUserSessions(userId, options));
+  }
+
+  async touchSession(id: string, at: number): Promise<void> {
+    const store = this.store;
+    if (store.touchSession === undefined) return;
+    await this.run("touchSession", () => store.touchSession?.(id, at) ?? Promise.resolve());
+  }
+
+  claim(key: string, ttlMs: number): Promise<boolean> {
+    // Only a literal `true` is a first use: a store answering `1` or `"OK"` for every claim would let a code be replayed.
+    return this.#boolean("claim", () => this.#markers().claim(key, ttlMs));
+  }
+
+  isClaimed(key: string): Promise<boolean> {
+    return this.#boolean("isClaimed", () => this.#markers().isClaimed(key));
+  }
+
+  incrementCounter(key: string, windowMs: number): Promise<number> {
+    return this.#count("incrementCounter", () => this.#markers().incrementCounter(key, windowMs));
+  }
+
+  readCounter(key: string): Promise<number> {
+    // A counter store that answers anything but a count cannot throttle: fail closed, never guess unlimited.
+    return this.#count("readCounter", () => this.#markers().readCounter(key));
+  }
+
+  #session(operation: string, answer: unknown): SessionRecord | undefined {
+    if (isAbsent(answer)) return undefined;
+    if (!isSessionRecord(answer)) throw malformedAnswer(operation, this.guard);
+    return answer;
+  }
+
+  async #boolean(operation: string, call: () => Promise<unknown>): Promise<boolean> {
+    const answer = await this.run(operation, call);
+    if (typeof answer !== "boolean") throw malformedAnswer(operation, this.guard);
+    return answer;
+  }
+
+  async #count(operation: string, call: () => Promise<unknown>): Promise<number> {
+    const answer = await this.run(operation, call);
+    if (!isCount(answer)) throw malformedAnswer(operation, this.guard);
+    return answer;
+  }
+
+  #markers(): MarkerStore {
+    return this.store as SessionStore & MarkerStore;
+  }
+}
