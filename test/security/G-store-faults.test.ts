@@ -123,6 +123,8 @@ const needs: Partial<Record<keyof CompleteSessionStore, readonly string[]>> = {
   incrementCounter: [RC_ADMIN],
   readCounter: [RC_ADMIN],
   claim: [KRATOS_BROWSER, KRATOS_NATIVE, RC_ADMIN, KRATOS_ONE],
+  // The admin route's TOTP throttle reads whether a lock-out holds before it counts the attempt.
+  isClaimed: [RC_ADMIN],
 };
 
 describe("G71/G77: with any one store method failing, every flow either succeeds untouched by it or answers 503 having ended nothing", () => {
