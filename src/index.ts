@@ -1,6 +1,7 @@
 export { LogoutError, errorKinds, isLogoutError, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
 export { LogoutEvents, isLogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export type { FailureCause } from "./failure-cause.js";
+export type { NotMountable } from "./options/mounted-uncalled.js";
 export { SetupError, type SetupErrorCode } from "./options/index.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";

@@ -7,6 +7,7 @@ import type { Authentication, EndedOutcome } from "../types.js";
 import { endSession } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
@@ -46,7 +47,9 @@ const WHOSE_SESSIONS = ["permitted", "own", "anyone"] as const;
  * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
  * slow answers 503 and nothing claims success. Needs only the core of the store.
  */
-export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>): RequestHandler {
+export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("createLogoutHandler", "createLogoutHandler({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("createLogoutHandler", options, problemShape, LOGOUT_HANDLER_OPTIONS);
   const target: unknown = options.target ?? "current";
   if (typeof target !== "function" && !(TARGETS as readonly unknown[]).includes(target)) {

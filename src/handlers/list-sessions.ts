@@ -5,6 +5,7 @@ import { booleanOption, functionOption, integerOption, optionNames } from "../op
 import type { SessionRecord, SessionView } from "../types.js";
 import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
 import { authenticate, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 /** What a session's owner may see of it: never the token hash. */
 export function viewOf(session: SessionRecord, currentId: string | undefined): SessionView {
@@ -46,7 +47,9 @@ function pageParam(req: Request, names: readonly string[]): number | undefined {
 }
 
 /** The caller's own live sessions, newest activity first, in the shape (`shape.sessionList`). */
-export function listSessions(options: Readonly<ListSessionsOptions>): RequestHandler {
+export function listSessions(options: Readonly<ListSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("listSessions", "listSessions({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("listSessions", options, problemShape, LIST_SESSIONS_OPTIONS);
   const render = shapeMethod("listSessions", rt.shape, "sessionList", "session list");
   const excludeCurrent = booleanOption("listSessions", "excludeCurrent", options.excludeCurrent ?? false);
@@ -78,7 +81,9 @@ export interface SessionInfoOptions extends CommonOptions {
 const SESSION_INFO_OPTIONS = optionNames<SessionInfoOptions>({ ...commonOptionNames, sessionId: true });
 
 /** One of the caller's own sessions (`shape.sessionInfo`); another user's session is `not-found`. */
-export function sessionInfo(options: Readonly<SessionInfoOptions>): RequestHandler {
+export function sessionInfo(options: Readonly<SessionInfoOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("sessionInfo", "sessionInfo({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("sessionInfo", options, problemShape, SESSION_INFO_OPTIONS);
   const render = shapeMethod("sessionInfo", rt.shape, "sessionInfo", "session info");
   functionOption("sessionInfo", "sessionId", options.sessionId, "that reads the id from the request");

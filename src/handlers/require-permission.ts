@@ -5,6 +5,7 @@ import { SetupError, optionNames, oneOfOption } from "../options/index.js";
 import type { UserDirectory, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
+import { answeredUncalledMount } from "../options/mounted-uncalled.js";
 
 export interface RequirePermissionOptions extends CommonOptions {
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
@@ -34,6 +35,8 @@ const REQUIRE_PERMISSION_OPTIONS = optionNames<RequirePermissionOptions>({ ...co
  */
 export function requirePermission(permission: string | readonly string[], options: Readonly<RequirePermissionOptions>): RequestHandler {
   const factory = "requirePermission";
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount(factory, `${factory}("permission", { ... })`, permission, options)) return undefined as never;
   const raw: unknown = permission;
   if (typeof raw === "object" && raw !== null && "headers" in raw) {
     throw new SetupError("factory-not-called", `${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);

@@ -5,6 +5,7 @@ import { booleanOption, optionNames, positiveOption } from "../options/index.js"
 import { SetupError } from "../options/setup-error.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 export interface RequireSessionOptions extends CommonOptions {
   /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
@@ -19,7 +20,9 @@ const REQUIRE_SESSION_OPTIONS = optionNames<RequireSessionOptions>({ ...commonOp
  * Guards the host's own protected routes: a request whose session has ended (on any instance sharing the
  * store) is refused in the shape, at once. Later middleware reads the caller with `getAuthentication(req)`.
  */
-export function requireSession(options: Readonly<RequireSessionOptions>): RequestHandler {
+export function requireSession(options: Readonly<RequireSessionOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("requireSession", "requireSession({ ... })", options, notMountable)) return undefined as never;
   const touches = typeof options === "object" && (options as unknown) !== null && options.touchEveryMs !== undefined;
   // Recording `lastSeenAt` is the store's optional `touchSession`: asked for only when `touchEveryMs` is set.
   const rt = resolveRuntime("requireSession", options, problemShape, REQUIRE_SESSION_OPTIONS, { store: touches ? ["touch"] : [] });

@@ -14,6 +14,7 @@ import {
   totpKey,
   totpThrottle,
 } from "./totp-throttle.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
@@ -120,7 +121,9 @@ const keyFor = totpKey;
  *   taken back, so a store hiccup does not use up the user's tries.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
  */
-export function requireTotp(options: Readonly<RequireTotpOptions>): RequestHandler {
+export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("requireTotp", "requireTotp({ ... })", options, notMountable)) return undefined as never;
   const factory = "requireTotp";
   const rt = resolveRuntime(factory, options, problemShape, REQUIRE_TOTP_OPTIONS, { store: ["markers"] });
   const users = rt.users;

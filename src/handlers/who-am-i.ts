@@ -4,6 +4,7 @@ import { problemShape } from "../shapes/problem.js";
 import { optionNames } from "../options/index.js";
 import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
+import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 const WHO_AM_I_OPTIONS = optionNames<CommonOptions>(commonOptionNames);
 
@@ -11,7 +12,9 @@ const WHO_AM_I_OPTIONS = optionNames<CommonOptions>(commonOptionNames);
  * A who-am-I route in the shape (`GET /v1/auth`, `GET /sessions/whoami`, `GET /api/v1/me`,
  * `GET /urac/account`): the caller and its user, or the shape's 401 once the session has ended.
  */
-export function whoAmI(options: Readonly<CommonOptions>): RequestHandler {
+export function whoAmI(options: Readonly<CommonOptions>, notMountable?: NotMountable): RequestHandler {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("whoAmI", "whoAmI({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("whoAmI", options, problemShape, WHO_AM_I_OPTIONS);
   const render = shapeMethod("whoAmI", rt.shape, "whoAmI", "who-am-I answer");
 

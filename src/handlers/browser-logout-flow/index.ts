@@ -14,6 +14,7 @@ import { authenticate, rememberAuthentication, renderEnded, sendReply, settle } 
 import { logoutTokens } from "./logout-token.js";
 import { nativeBody, queryOf } from "./native-body.js";
 import { BROWSER_LOGOUT_FLOW_OPTIONS, FACTORY, fail, resolveFlowSettings, type BrowserLogoutFlow, type BrowserLogoutFlowOptions } from "./options.js";
+import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 
 export type { BrowserLogoutFlow, BrowserLogoutFlowOptions, ReturnToOptions, SessionCookieOptions } from "./options.js";
 
@@ -34,7 +35,9 @@ const MIN_REVOKED_MARKER_MS = 60_000;
  * native logout also remembers revoked tokens and answers 204 again for them, as Kratos does; without it, a
  * token already revoked is answered as unknown.
  */
-export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>): BrowserLogoutFlow {
+export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, notMountable?: NotMountable): BrowserLogoutFlow {
+  // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
+  if (answeredUncalledMount("browserLogoutFlow", "browserLogoutFlow({ ... })", options, notMountable)) return undefined as never;
   const base = resolveRuntime(FACTORY, options, kratosShape, BROWSER_LOGOUT_FLOW_OPTIONS);
   const o = options as BrowserLogoutFlowOptions;
   if (base.shape.logoutUrl === undefined) fail(`cannot use shape \`${base.shape.name}\`: it has no logout-URL answer. Use \`shapes.kratos\`.`);
