@@ -116,3 +116,15 @@ export type {
   UserDirectory,
   UserRecord,
 } from "./types.js";
+export {
+  trackSessions,
+  DEFAULT_LAST_SEEN_EVERY_MS,
+  type ExpressSessionStoreLike,
+  type TrackedSessionStore,
+  type TrackSessionsOptions,
+} from "./express-session/track-sessions.js";
+export { expressSession, type ExpressSessionOptions } from "./express-session/credential.js";
+export { readSessionCookie, DEFAULT_SESSION_COOKIE, type SignedSessionCookieOptions } from "./express-session/signed-cookie.js";
+export { defaultSessionUserId, type SessionUserId } from "./express-session/user-id.js";
+export { sessionStoreUnavailable, type SessionStoreUnavailableOptions } from "./express-session/store-unavailable.js";
+export { DEFAULT_UNEXPIRING_SESSION_TTL_MS } from "./express-session/session-tracker.js";

@@ -1,18 +1,21 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generate } from "otplib";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "./helpers/redis-server.js";
+import { needService, portOpen } from "./helpers/services.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 let running: ChildProcess | undefined;
 
 /** Runs one of `examples/*.ts` as a developer would (`npx tsx examples/x.ts`) on a free port. */
-async function run(file: string): Promise<string> {
+async function run(file: string, env: Record<string, string> = {}): Promise<string> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: root, env: { ...process.env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: root, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
   running = child;
   let output = "";
   child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
@@ -180,5 +183,134 @@ describe("the small examples, each run as a developer would and driven through i
     expect((await fetch(`${url}/me`, { headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/logout`, { method: "POST", headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/me`, { headers: auth })).status).toBe(401);
+  });
+});
+
+const redisForPassportApp = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
+
+describe("examples/passport-app.ts: an express-session + passport app with real logout", () => {
+  /** A browser: keeps the session cookie it is given, and sends it back. */
+  function browser(url: string) {
+    let cookie = "";
+    const send = async (path: string, init: RequestInit = {}) => {
+      const res = await fetch(`${url}${path}`, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie } });
+      const set = res.headers.get("set-cookie");
+      if (set?.startsWith("connect.sid=")) cookie = set.split(";")[0] ?? "";
+      return res;
+    };
+    const form = (path: string, fields: Record<string, string>) =>
+      send(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+    return {
+      send,
+      form,
+      login: async (username: string) => {
+        const res = await form("/login", { username, password: `${username}-password` });
+        expect(res.status).toBe(303);
+        expect(res.headers.get("location")).toBe("/");
+      },
+      page: async () => {
+        const res = await send("/");
+        return { status: res.status, html: await res.text() };
+      },
+    };
+  }
+
+  const otherSessionIds = (html: string) => [...html.matchAll(/name="id" value="([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+
+  const passportAppStores: [string, boolean][] = [["memory stores", false], ...(redisForPassportApp ? [["connect-redis + RedisSessionStore", true] as [string, boolean]] : [])];
+  it.each(passportAppStores)("on %s: log in twice, see two sessions, end the other one", async (_name, onRedis) => {
+    const url = await run("examples/passport-app.ts", onRedis ? { REDIS_URL: "redis://127.0.0.1:6379", REDIS_PREFIX: `express-logout:test:passport-app:${randomUUID()}:` } : {});
+    const [laptop, phone] = [browser(url), browser(url)];
+    const signIn = await laptop.page();
+    expect(signIn.status).toBe(401);
+    expect(signIn.html).toContain('<form method="post" action="/login">');
+    await laptop.login("alice");
+    await phone.login("alice");
+    const page = await laptop.page();
+    expect(page.status).toBe(200);
+    expect(page.html).toContain("Signed in as alice");
+    expect(page.html).toContain("this device");
+    const [other, ...more] = otherSessionIds(page.html);
+    expect(more).toEqual([]);
+    expect((await laptop.form("/sessions/end", { id: other! })).status).toBe(303);
+    expect((await phone.page()).status).toBe(401);
+    expect(otherSessionIds((await laptop.page()).html)).toEqual([]);
+    expect((await laptop.page()).status).toBe(200);
+  });
+
+  it("logs out everywhere else, everywhere, and through passport's own req.logout", async () => {
+    const url = await run("examples/passport-app.ts");
+    const [a, b, c] = [browser(url), browser(url), browser(url)];
+    for (const device of [a, b, c]) await device.login("bob");
+    expect((await a.form("/sessions/end-others", {})).status).toBe(303);
+    expect((await b.page()).status).toBe(401);
+    expect((await a.page()).status).toBe(200);
+    await b.login("bob");
+    expect((await b.form("/sessions/end-all", {})).status).toBe(303);
+    expect((await a.page()).status).toBe(401);
+    expect((await b.page()).status).toBe(401);
+    await c.login("bob");
+    expect((await c.form("/logout", {})).status).toBe(303);
+    expect((await c.page()).status).toBe(401);
+  });
+
+  it("lets the admin end one of alice's sessions with a TOTP code, in Rocket.Chat's bodies", async () => {
+    const url = await run("examples/passport-app.ts");
+    const [alice, admin] = [browser(url), browser(url)];
+    await alice.login("alice");
+    await admin.login("admin");
+    const adminPage = (await admin.page()).html;
+    const victim = /data-session="([0-9a-f-]{36})"/.exec(adminPage)?.[1];
+    expect(victim).toBeDefined();
+    const post = async (code: string) =>
+      admin.send("/api/v1/sessions/logout", { method: "POST", headers: { "content-type": "application/json", "x-2fa-code": code }, body: JSON.stringify({ sessionId: victim }) });
+    const wrong = await post("000000");
+    expect(wrong.status).toBe(400);
+    expect((await alice.page()).status).toBe(200);
+    const res = await post(await generate({ secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" }));
+    expect(await json(res)).toEqual({ sessionId: victim, success: true });
+    expect((await alice.page()).status).toBe(401);
+  });
+});
+
+describe("the README's express-session section, followed word for word on a passport app", () => {
+  it("ends the other device and keeps this one", async () => {
+    // A new express-session + passport app: its store, its secret, passport-local and a login route. The README's
+    // lines go in the middle, exactly as printed.
+    const before = `import express from "express";
+import session from "express-session";
+import passport from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
+const app = express();
+app.use(express.urlencoded({ extended: false }));
+const yourStore = new session.MemoryStore();
+const secret = "a-secret-for-the-readme-test-0123456789";
+const handler = (req, res) => { res.json({ user: req.user }); };
+passport.use(new LocalStrategy((username, password, done) => { done(null, username === "alice" && password === "alice-password" ? { id: 1 } : false); }));
+passport.serializeUser((user, done) => { done(null, user.id); });
+passport.deserializeUser((id, done) => { done(null, { id }); });
+`;
+    const after = `
+app.post("/login", passport.authenticate("local"), (req, res) => { res.json({ ok: true }); });
+app.listen(Number(process.env.PORT), "127.0.0.1", () => { console.log("listening"); });
+`;
+    mkdirSync(join(root, ".tmp"), { recursive: true });
+    const file = join(root, ".tmp", `readme-express-session-${randomUUID()}.ts`);
+    writeFileSync(file, before + readmeBlock("## Already using express-session and passport?", "ts") + after);
+    try {
+      const url = await run(file);
+      const login = async () => {
+        const res = await fetch(`${url}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "username=alice&password=alice-password" });
+        expect(res.status).toBe(200);
+        return (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+      };
+      const [laptop, phone] = [await login(), await login()];
+      expect((await fetch(`${url}/account`, { headers: { cookie: phone } })).status).toBe(200);
+      expect(await json(await fetch(`${url}/logout/others`, { method: "POST", headers: { cookie: laptop } }))).toEqual({ ended: 1 });
+      expect((await fetch(`${url}/account`, { headers: { cookie: phone } })).status).toBe(401);
+      expect(await json(await fetch(`${url}/account`, { headers: { cookie: laptop } }))).toEqual({ user: { id: 1 } });
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

@@ -125,7 +125,7 @@ export function cookieToken(name: string, options: Readonly<CookieTokenOptions> 
   };
 }
 
-function readCookieHeader(header: string | undefined, name: string): string | undefined {
+export function readCookieHeader(header: string | undefined, name: string): string | undefined {
   if (header === undefined || header.length > 16_384) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
