@@ -49,6 +49,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady, subscriber });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 
@@ -67,6 +68,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v6.sendCommand(args), prefix: v6Prefix, isReady: () => v6.isReady, subscriber });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 
@@ -87,6 +89,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         });
       },
       sharedBackend: true,
+      capabilities: ["touch", "end-by-token", "markers", "jwt-revocation"],
     });
   });
 

@@ -4,7 +4,7 @@ import { optionNames } from "../options/index.js";
 import { SetupError } from "../options/setup-error.js";
 import { problemShape } from "../shapes/problem.js";
 import type { Authentication, EndedOutcome } from "../types.js";
-import { endSession } from "./end-session.js";
+import { endOwnSessionByToken, endSession } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
@@ -69,8 +69,12 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, not
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
     let caller;
+    let endedOwn = false;
     try {
-      caller = await identify(req, rt);
+      // The caller's own logout: one store call where the store can do lookup and revoke together.
+      const ended = targetKind === "current" ? await endOwnSessionByToken(req, rt) : undefined;
+      endedOwn = ended !== undefined;
+      caller = ended === undefined ? await identify(req, rt) : ({ kind: "session", auth: ended } as const);
     } catch (error) {
       if (rt.shape.anonymousLogout === true && isLogoutError(error) && error.code !== "store-unavailable") caller = undefined;
       else throw error;
@@ -87,7 +91,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, not
     const auth = caller.auth;
     rememberAuthentication(req, auth);
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
-    const outcome = await endForSession(req, auth, user);
+    const outcome = endedOwn ? { caller: auth, user, endedAt: Date.now(), target: "current" as const, sessionId: auth.session.id, count: 1 } : await endForSession(req, auth, user);
     answer(req, res, outcome);
   }
 

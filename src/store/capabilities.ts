@@ -5,11 +5,13 @@ import type { JwtRevocationStore, MarkerStore, SessionStore, StoreCapability } f
 export const storeCapabilityMethods = {
   sessions: ["createSession", "getSession", "findSessionByTokenHash", "listSessions", "revokeSession", "revokeUserSessions"],
   touch: ["touchSession"],
+  "end-by-token": ["endSessionByTokenHash"],
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
   "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
 } as const satisfies {
   readonly sessions: readonly (keyof SessionStore)[];
   readonly touch: readonly (keyof SessionStore)[];
+  readonly "end-by-token": readonly (keyof SessionStore)[];
   readonly markers: readonly (keyof MarkerStore)[];
   readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
 };
@@ -17,7 +19,10 @@ export const storeCapabilityMethods = {
 /** The methods every `SessionStore` must have (the core); `touchSession` is optional and not among them. */
 export const sessionStoreMethods = storeCapabilityMethods.sessions;
 
-/** Every method of every capability: what `MemorySessionStore` and `RedisSessionStore` implement. */
+/**
+ * Every method of every capability `MemorySessionStore` and `RedisSessionStore` both implement (the optional
+ * `endSessionByTokenHash`, a round-trip saver, is Redis's alone).
+ */
 export const allStoreMethods = [
   ...storeCapabilityMethods.sessions,
   ...storeCapabilityMethods.touch,
@@ -29,6 +34,7 @@ export const allStoreMethods = [
 const howToAdd: Readonly<Record<StoreCapability, string>> = {
   sessions: "implement the core `SessionStore` methods",
   touch: "implement `touchSession(id, at)`",
+  "end-by-token": "implement `endSessionByTokenHash(tokenHash)`",
   markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "jwt-revocation":
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
@@ -37,6 +43,7 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
 const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   sessions: "the core SessionStore",
   touch: "touchSession",
+  "end-by-token": "endSessionByTokenHash",
   markers: "the markers and counters capability (MarkerStore)",
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
 };

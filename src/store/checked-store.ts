@@ -49,6 +49,26 @@ export class CheckedStore {
     return (answer).filter((s) => s.userId === userId && s.expiresAt > now);
   }
 
+  /** Whether the store ends a session by token hash in one call (`endSessionByTokenHash`). */
+  get endsByTokenHash(): boolean {
+    return typeof this.store.endSessionByTokenHash === "function";
+  }
+
+  /**
+   * Ends the live session whose token hashes to `tokenHash` and answers it as it was, or `undefined`. Only for a
+   * store with `endSessionByTokenHash`. A record for another token hash is a broken store (a 503): the store
+   * may have ended the wrong session, and nothing here may claim success for it.
+   */
+  async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const store = this.store;
+    const answer: unknown = await this.run("endSessionByTokenHash", () => store.endSessionByTokenHash?.(tokenHash) ?? Promise.resolve(undefined));
+    const session = this.#session("endSessionByTokenHash", answer);
+    if (session === undefined) return undefined;
+    if (!constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer("endSessionByTokenHash", this.guard);
+    // An expired session was no longer live: whatever the store removed, nothing was logged out.
+    return session.expiresAt > Date.now() ? session : undefined;
+  }
+
   revokeSession(id: string): Promise<boolean> {
     return this.#boolean("revokeSession", () => this.store.revokeSession(id));
   }

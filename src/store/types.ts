@@ -59,6 +59,13 @@ export interface SessionStore {
    * `requireSession({ touchEveryMs })`.
    */
   touchSession?(id: string, at: EpochMs): Promise<void>;
+  /**
+   * Optional. Ends the live session whose token hashes to `tokenHash` and answers it as it was before the call
+   * (`undefined` when there was none): the lookup and the revoke of a logout of the caller's own session in one
+   * call, so one round trip. Without it, that logout is a `findSessionByTokenHash`, then a `revokeSession`.
+   * `RedisSessionStore` has it; `MemorySessionStore` does not need it (its calls cost no round trip).
+   */
+  endSessionByTokenHash?(tokenHash: string): Promise<SessionRecord | undefined>;
 }
 
 /**
@@ -100,6 +107,7 @@ export type CompleteSessionStore = SessionStore & Required<Pick<SessionStore, "t
 
 /**
  * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
- * `"touch"` (`SessionStore.touchSession`). `"sessions"` is the core itself.
+ * `"touch"` (`SessionStore.touchSession`), `"end-by-token"` (`SessionStore.endSessionByTokenHash`, one call for
+ * a logout; no factory requires it). `"sessions"` is the core itself.
  */
-export type StoreCapability = "sessions" | "touch" | "markers" | "jwt-revocation";
+export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation";

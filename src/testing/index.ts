@@ -6,6 +6,7 @@ import { sampleSession, useStoreInstance, type ConformanceOptions } from "./inst
 import { jwtRevocationStoreTests } from "./jwt-revocation.js";
 import { markerStoreTests } from "./markers.js";
 import { touchStoreTests } from "./touch.js";
+import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
@@ -16,8 +17,9 @@ export type OptionalCapability = Exclude<StoreCapability, "sessions">;
 
 export interface SessionStoreConformanceOptions<S extends SessionStore = SessionStore> extends ConformanceOptions<S> {
   /**
-   * The capabilities beyond the core to test as well. Default: all of them (`["touch", "markers",
-   * "jwt-revocation"]`), as the built-in stores have; `[]` for a store of the core methods only.
+   * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",
+   * "markers", "jwt-revocation"]`); add `"end-by-token"` for a store with `endSessionByTokenHash`, `[]` for a
+   * store of the core methods only.
    */
   readonly capabilities?: readonly OptionalCapability[];
 }
@@ -50,8 +52,12 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     });
     coreStoreTests(instance);
     // The capability suites reach methods the assertion above has just checked.
-    const full = instance as unknown as Parameters<typeof markerStoreTests>[0] & Parameters<typeof jwtRevocationStoreTests>[0] & Parameters<typeof touchStoreTests>[0];
+    const full = instance as unknown as Parameters<typeof markerStoreTests>[0] &
+      Parameters<typeof jwtRevocationStoreTests>[0] &
+      Parameters<typeof touchStoreTests>[0] &
+      Parameters<typeof endByTokenStoreTests>[0];
     if (capabilities.includes("touch")) touchStoreTests(full);
+    if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
     describeRevocationFeedConformance({

@@ -1,0 +1,104 @@
+import express, { type Express } from "express";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogoutHandler, issueSession, requireSession, shapes, type RedisSessionStore } from "../src/index.js";
+import { connectRedisV5, countingStore, deleteKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
+import { needService, portOpen } from "./helpers/services.js";
+
+// Round trips per request, counted at the client (one sendCommand is one round trip; a script's inner commands
+// are not round trips), on the instance that opened the session and on another one sharing the same Redis.
+
+const redis = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
+
+const users = {
+  findUser: (id: string) => Promise.resolve({ id, username: id, email: `${id}@example.com` }),
+  resolveTenantKey: () => Promise.resolve({ id: "5551aca9e179c39b760f7a1a", code: "DBTN" }),
+};
+
+function app(store: RedisSessionStore): Express {
+  const a = express();
+  a.get("/me", requireSession({ store }), (_req, res) => { res.json({ ok: true }); });
+  a.get("/v1/auth/:source/logout", createLogoutHandler({ store, users, shape: shapes.endor }));
+  a.get("/urac/logout", createLogoutHandler({ store, users, shape: shapes.soajs }));
+  a.post("/logout", createLogoutHandler({ store }));
+  a.post("/logout/others", createLogoutHandler({ store, target: "others" }));
+  a.post("/logout/all", createLogoutHandler({ store, target: "all" }));
+  return a;
+}
+
+describe.skipIf(!redis)("Redis round trips per request", () => {
+  let client: RedisV5Client;
+  const prefix = testPrefix("round-trips");
+
+  beforeAll(async () => {
+    client = await connectRedisV5("redis://127.0.0.1:6379");
+  });
+
+  afterAll(async () => {
+    await deleteKeys(client, prefix);
+    await client.close();
+  });
+
+  /** The instance that opens the sessions, and another one that never saw them. */
+  function instances() {
+    const minting = countingStore(client, { prefix });
+    const other = countingStore(client, { prefix });
+    return { minting, other, login: (userId: string) => issueSession(minting.store, { userId }) };
+  }
+
+  for (const which of ["minting", "other"] as const) {
+    describe(`on the ${which === "minting" ? "instance that opened the session" : "instance that never saw it"}`, () => {
+      it("requireSession: one", async () => {
+        const i = instances();
+        const { token } = await i.login("rt-guard");
+        const counted = i[which];
+        counted.commands.length = 0;
+        await request(app(counted.store)).get("/me").set("Authorization", `Bearer ${token}`).expect(200);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+      });
+
+      it.each([
+        ["the neutral shape", "post", "/logout", (token: string) => ({ Authorization: `Bearer ${token}` })],
+        ["Endor Labs", "get", "/v1/auth/login/logout", (token: string) => ({ Authorization: `Bearer ${token}` })],
+        ["SOAJS", "get", "/urac/logout", (token: string) => ({ key: "k", soajsauth: `Basic ${Buffer.from(`soajs:${token}`).toString("base64")}` })],
+      ] as const)("a logout of the caller's own session in %s: one, and the session is ended for every instance", async (_shape, method, path, headers) => {
+        const i = instances();
+        const { token, session } = await i.login("rt-logout");
+        const counted = i[which];
+        counted.commands.length = 0;
+        const res = await request(app(counted.store))[method](path).set(headers(token));
+        expect(res.status).toBe(200);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+        expect(await i.minting.store.getSession(session.id)).toBeUndefined();
+        expect(await i.other.store.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+      });
+
+      it.each([["others", "/logout/others", 2], ["all", "/logout/all", 3]] as const)(
+        "log out %s: one to authenticate, one to end the user's sessions",
+        async (_target, path, ended) => {
+          const i = instances();
+          const mine = await i.login("rt-all");
+          await i.login("rt-all");
+          await i.login("rt-all");
+          const counted = i[which];
+          counted.commands.length = 0;
+          const res = await request(app(counted.store)).post(path).set("Authorization", `Bearer ${mine.token}`);
+          expect(res.status).toBe(200);
+          expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+          expect(3 - (await i.minting.store.listSessions("rt-all")).length).toBe(ended);
+          for (const s of await i.minting.store.listSessions("rt-all")) await i.minting.store.revokeSession(s.id);
+        },
+      );
+
+      it("a refused logout (unknown token) costs one and changes nothing", async () => {
+        const i = instances();
+        const { session } = await i.login("rt-refused");
+        const counted = i[which];
+        counted.commands.length = 0;
+        await request(app(counted.store)).post("/logout").set("Authorization", `Bearer ${"x".repeat(43)}`).expect(401);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+        expect(await i.minting.store.getSession(session.id)).toEqual(session);
+      });
+    });
+  }
+});
