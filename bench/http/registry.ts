@@ -11,6 +11,7 @@ import { redisStore } from "./stores/redis.js";
 import { jwtGuardPipeline } from "./pipelines/jwt.js";
 import { kratosLogoutPipeline } from "./pipelines/kratos.js";
 import { rocketChatLogoutPipeline } from "./pipelines/rocket-chat.js";
+import { trackedSessionLogoutPipeline, trackedSessionReadPipeline } from "./pipelines/express-session.js";
 import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, StoreEntry } from "./types.js";
 
 /*
@@ -32,6 +33,8 @@ export const pipelines: readonly Pipeline[] = [
   soajsLogoutPipeline,
   kratosLogoutPipeline,
   rocketChatLogoutPipeline,
+  trackedSessionReadPipeline,
+  trackedSessionLogoutPipeline,
 ];
 
 /** What a user would pick instead. */
@@ -103,13 +106,14 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
     kind: pipeline.kind,
     store: storeEntry.id,
     needsRedis: storeEntry.needsRedis,
-    ceilingId: `ceiling/${pipeline.id}`,
+    ceilingId: `ceiling/${pipeline.ceilingOf ?? pipeline.id}`,
     pipelineId: pipeline.id,
     async start(ctx) {
       const opened = await storeEntry.open(ctx);
       const users = new BenchDirectory();
       for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
-      const env = { store: opened.store, users };
+      const closers: (() => Promise<void>)[] = [];
+      const env = { store: opened.store, users, ctx, onClose: (close: () => Promise<void>) => { closers.push(close); } };
       const app = benchApp();
       mount(app, pipeline, await pipeline.handlers(env));
       return {
@@ -119,7 +123,10 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
         feed: (n) => pipeline.feed(env, n),
         ...(opened.liveSessions === undefined ? {} : { liveSessions: opened.liveSessions }),
         ...(opened.commandsSent === undefined ? {} : { commandsSent: opened.commandsSent }),
-        close: opened.close,
+        close: async () => {
+          for (const close of closers) await close();
+          await opened.close();
+        },
       };
     },
   };
@@ -143,8 +150,8 @@ function peerScenario(peer: PeerEntry): Scenario {
 export function scenarios(): Scenario[] {
   const all: Scenario[] = [];
   for (const pipeline of pipelines) {
-    all.push(ceilingScenario(pipeline));
-    for (const storeEntry of stores) all.push(libraryScenario(pipeline, storeEntry));
+    if (pipeline.ceilingOf === undefined) all.push(ceilingScenario(pipeline));
+    for (const storeEntry of stores) if (pipeline.stores?.includes(storeEntry.id) ?? true) all.push(libraryScenario(pipeline, storeEntry));
   }
   for (const peer of peers) all.push(peerScenario(peer));
   return all;

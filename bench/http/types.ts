@@ -59,6 +59,10 @@ export interface StoreEntry {
 export interface PipelineEnv {
   readonly store: CompleteSessionStore;
   readonly users: BenchDirectory;
+  /** The run's Redis and key prefix, for a pipeline with a Redis client of its own (express-session's store). */
+  readonly ctx?: ServerContext;
+  /** Runs `close` when the scenario stops (a pipeline's own client). */
+  readonly onClose?: (close: () => Promise<void>) => void;
 }
 
 /**
@@ -84,6 +88,13 @@ export interface Pipeline {
    * pipeline passes the host's own protected route, which its library chain ends in too.
    */
   readonly ceilingHandler?: RequestHandler;
+  /**
+   * Another pipeline whose ceiling this one is read against (same route and body), instead of a ceiling of its
+   * own: its rows are then measured in the same interleaved rounds as that pipeline's, and its peer's.
+   */
+  readonly ceilingOf?: string;
+  /** The store entries (by id) this pipeline runs on. Default: every one of `stores`. */
+  readonly stores?: readonly string[];
   /** The library's handlers on this route, built once (factory time), in the server process. */
   handlers(env: PipelineEnv): RequestHandler[] | Promise<RequestHandler[]>;
   /** Values for `n` requests. A logout pipeline creates `n` fresh sessions (and users, codes) here, untimed. */

@@ -4,7 +4,7 @@ import { isSessionRecord } from "../store/answers.js";
 import type { CredentialSource, ResolvedPrincipal, SessionRecord, SessionStore } from "../types.js";
 import { checkKnownOptions, cookieNameOption, oneOfOption, optionNames } from "../options/index.js";
 import { DEFAULT_SESSION_COOKIE } from "./signed-cookie.js";
-import { trackedStateOf, type TrackedState } from "./tracked-state.js";
+import { CLOSE_ENDED_SESSION, trackedStateOf, type CloseEndedSession, type TrackedState } from "./tracked-state.js";
 
 export interface ExpressSessionOptions {
   /** The session cookie's name, as given to express-session (`name`). Cleared at logout. Default `"connect.sid"`. */
@@ -39,20 +39,28 @@ function cookieAttributes(session: RequestSession): CookieOptions {
 }
 
 /**
- * Ends the request's express-session after its record ended: destroys it in the app's store, so `req.session`
- * is gone for the rest of the request (express-session then saves nothing), and expires the cookie.
+ * Ends the request's express-session after its record ended: destroys it in the app's store (leaving the
+ * tombstone), so `req.session` is gone for the rest of the request (express-session then saves nothing), and
+ * expires the cookie.
  */
-async function closeRequestSession(req: Request, state: TrackedState, cookieName: string): Promise<void> {
+async function closeRequestSession(req: Request, state: TrackedState, record: SessionRecord, cookieName: string): Promise<void> {
   const session = (req as { session?: RequestSession }).session;
   if (session === undefined || trackedStateOf(session) !== state) return;
   const attributes = cookieAttributes(session);
-  await new Promise<void>((resolve) => {
-    // The record has ended, which is what ends the session everywhere; a failure of the app's store here only
-    // leaves a dead entry that the next read with this cookie destroys, so it does not undo the logout.
-    session.destroy(() => {
-      resolve();
+  const store: unknown = (req as { sessionStore?: unknown }).sessionStore;
+  const close = typeof store === "object" && store !== null ? (store as Record<symbol, unknown>)[CLOSE_ENDED_SESSION] : undefined;
+  // The record has ended, which is what ends the session everywhere; a failure of the app's store here only
+  // leaves a dead entry that the next read with this cookie destroys, so it does not undo the logout.
+  if (typeof close === "function") {
+    delete (req as { session?: unknown }).session;
+    await (close as CloseEndedSession).call(store, state.sid, record.expiresAt).catch(() => undefined);
+  } else {
+    await new Promise<void>((resolve) => {
+      session.destroy(() => {
+        resolve();
+      });
     });
-  });
+  }
   req.res?.clearCookie(cookieName, attributes);
 }
 
@@ -105,13 +113,13 @@ export function expressSession(options: Readonly<ExpressSessionOptions> = {}): C
             async end(endIn) {
               const ended = await endIn.revokeSession(live.id);
               state.record = undefined;
-              await closeRequestSession(req, state, cookieName);
+              await closeRequestSession(req, state, live, cookieName);
               return ended;
             },
             // "All" ended every record of the user, this one included; what is left is this request's session.
             async endAll() {
               state.record = undefined;
-              await closeRequestSession(req, state, cookieName);
+              await closeRequestSession(req, state, live, cookieName);
               return 0;
             },
           };

@@ -148,6 +148,11 @@ export class SessionTracker {
     await this.#inner.destroy(sid);
   }
 
+  /** Destroys a session whose record the caller has just ended (a logout through the library). */
+  async closeEnded(sid: string, until: EpochMs): Promise<void> {
+    await this.#endStored(sid, until);
+  }
+
   /** A write for a session this request did not load through tracking (the app calling `store.set` itself). */
   async #saveUnseen(sid: string, data: SessionData, userId: string | undefined, session: object): Promise<void> {
     const live = await this.#records.live(sid);

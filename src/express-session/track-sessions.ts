@@ -9,7 +9,7 @@ import { InnerStore } from "./inner-store.js";
 import { withoutTracking, type SessionData } from "./session-data.js";
 import { SessionRecords } from "./session-records.js";
 import { SessionTracker } from "./session-tracker.js";
-import { trackedStateOf } from "./tracked-state.js";
+import { CLOSE_ENDED_SESSION, trackedStateOf } from "./tracked-state.js";
 import { defaultSessionUserId, type SessionUserId } from "./user-id.js";
 
 /** Default `touchEveryMs` of `trackSessions`: a session's "last seen" is written at most once a minute. */
@@ -178,6 +178,11 @@ export function trackSessions<S extends ExpressSessionStoreLike>(inner: S, optio
         this.generate(req);
         callback(err);
       });
+    }
+
+    /** See `CLOSE_ENDED_SESSION`: the library's logout of the current session, after it ended the record. */
+    [CLOSE_ENDED_SESSION](sid: string, until: number): Promise<void> {
+      return tracker.closeEnded(sid, until);
     }
 
     override createSession(req: SessionRequest, data: object): object {

@@ -27,3 +27,12 @@ export function trackedStateOf(session: unknown): TrackedState | undefined {
 export function attachTrackedState(session: object, state: TrackedState): void {
   Object.defineProperty(session, STATE, { value: state, enumerable: false, configurable: true, writable: true });
 }
+
+/**
+ * The tracking store's own way to destroy a session whose record the caller has just ended: it leaves the
+ * tombstone and destroys the stored session without asking the express-logout store again. Found on
+ * `req.sessionStore` under this registered symbol.
+ */
+export const CLOSE_ENDED_SESSION = Symbol.for("express-logout.closeEndedSession");
+
+export type CloseEndedSession = (sid: string, until: number) => Promise<void>;
