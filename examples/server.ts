@@ -38,7 +38,8 @@ store: ${label}
 
 demo data:
   user alice  password ${config.alicePassword}  email ${config.aliceEmail}  (no permissions)
-  user admin  password ${config.adminPassword}  permission logout-device-management  TOTP secret ${config.adminTotpSecret}
+  user admin  password ${config.adminPassword}  permissions view-device-management, logout-device-management, logout-other-user  TOTP secret ${config.adminTotpSecret}
+  admin page  ${url}/admin
   API key ${config.apiKey}  secret ${config.apiSecret}  (belongs to alice)
   SOAJS tenant key ${config.tenantKey}  tenant ${config.tenant.id} (${config.tenant.code})
 `);

@@ -24,6 +24,14 @@ export interface LogoutEventMap {
     readonly count: number;
     readonly at: EpochMs;
   };
+  /** An administrator extended a session (`adminExtendSession`); `by` is the admin's user id or `"admin-api-key"`. */
+  "session.extended": {
+    readonly sessionId: string;
+    readonly userId: string;
+    readonly by: string;
+    readonly expiresAt: EpochMs;
+    readonly at: EpochMs;
+  };
   /** A request was refused; `code` is the `LogoutError` code. */
   "logout.refused": {
     readonly code: string;
@@ -38,6 +46,25 @@ export interface LogoutEventMap {
   "totp.failed": { readonly userId: string; readonly failures: number; readonly at: EpochMs };
   /** A right TOTP code presented a second time in its time step. */
   "totp.replayed": { readonly userId: string; readonly at: EpochMs };
+  /**
+   * An OpenID Provider's back-channel logout was carried out: `sessionIds` are the local sessions it ended
+   * (`count` 0 when they had all ended already, which the specification counts as a success).
+   */
+  "backchannel.logout": {
+    readonly issuer: string;
+    readonly subject: string | undefined;
+    readonly sid: string | undefined;
+    readonly sessionIds: readonly string[];
+    readonly count: number;
+    readonly at: EpochMs;
+  };
+  /** A back-channel logout request was refused; `reason` names the rule it broke (see docs/oidc-logout.md). */
+  "backchannel.refused": {
+    readonly reason: string;
+    readonly status: number;
+    readonly ip: string | undefined;
+    readonly at: EpochMs;
+  };
   /**
    * A store or host callback failed, timed out or answered a malformed value; the request got a 503.
    * `message` names the operation (`"findSessionByTokenHash failed"`); `cause`, when the call threw or

@@ -58,10 +58,25 @@ export {
   type JwtPrincipal,
   type JwtRevocationOptions,
 } from "./credentials/jwt/index.js";
+export { linkSessionToProvider, MAX_PROVIDER_CLAIM_LENGTH } from "./oidc/provider-session.js";
+export { backchannelLogout, type BackchannelLogoutOptions } from "./oidc/backchannel-logout.js";
+export { rpInitiatedLogout, type RpInitiatedLogout, type RpInitiatedLogoutOptions } from "./oidc/rp-initiated-logout.js";
+export { DEFAULT_DISCOVERY_CACHE_MS } from "./oidc/discovery.js";
+export {
+  verifyLogoutToken,
+  InvalidLogoutTokenError,
+  BACKCHANNEL_LOGOUT_EVENT,
+  DEFAULT_LOGOUT_TOKEN_ALGORITHMS,
+  DEFAULT_LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_LOGOUT_TOKEN_MAX_AGE_SECONDS,
+  type LogoutTokenClaims,
+  type LogoutTokenRules,
+} from "./oidc/logout-token.js";
+export { KeysUnavailableError, DEFAULT_JWKS_COOLDOWN_MS, DEFAULT_JWKS_MAX_AGE_MS, type LogoutTokenKeys } from "./oidc/key-set.js";
 export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
-export { bodySessionId, querySessionId, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
+export { bodySessionId, querySessionId, rocketChatAdminSession, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
 export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
 export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
@@ -82,6 +97,20 @@ export {
   type RequireTotpOptions,
 } from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";
+export { adminListSessions, adminListUserSessions, DEFAULT_ADMIN_MAX_SCAN, type AdminListSessionsOptions } from "./handlers/admin/list-sessions.js";
+export { adminGetSession, adminExtendSession, type AdminExtendSessionOptions } from "./handlers/admin/session.js";
+export { adminEndSession, adminEndUserSessions, type AdminEndUserSessionsOptions } from "./handlers/admin/end-sessions.js";
+export type { AdminOptions } from "./handlers/admin/setup.js";
+export type { AdminGate, AdminTotpOptions, ApiKeyGate, PermissionGate } from "./handlers/admin/gate.js";
+export { PERMISSION_IN_HANDLER, type AdminEndedOutcome, type AdminListQuery, type AdminSessionPage, type AdminSessionView, type AdminShape } from "./handlers/admin/types.js";
+export {
+  assertSessionDirectory,
+  isSessionDirectory,
+  sessionDirectoryMethods,
+  type AllSessionsPage,
+  type AllSessionsPageRequest,
+  type SessionDirectory,
+} from "./store/session-directory.js";
 export {
   browserLogoutFlow,
   type BrowserLogoutFlow,
@@ -103,10 +132,14 @@ export type {
   MarkerStore,
   LogoutUrlOutcome,
   PresentedCredential,
+  ProviderSession,
+  ProviderSessionLink,
+  ProviderSessionLinks,
   Reply,
   ResolvedPrincipal,
   RevokeUserSessionsOptions,
   SessionListOutcome,
+  SessionListQuery,
   SessionRecord,
   SessionStore,
   SessionView,

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { assertSessionStore } from "./store/capabilities.js";
 import { SetupError } from "./options/index.js";
+import { checkProviderSession, withLinks } from "./oidc/provider-session.js";
+import { assertStoreCapabilities } from "./store/capabilities.js";
 import { generateToken, hashSecret } from "./secrets.js";
-import type { SessionRecord, SessionStore } from "./types.js";
+import type { ProviderSession, SessionRecord, SessionStore } from "./types.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -28,6 +30,12 @@ export interface IssueSessionOptions {
   readonly userAgent?: string;
   /** Prepended to the token, e.g. `"ory_st_"`, so leaked tokens are recognisable by secret scanners. */
   readonly tokenPrefix?: string;
+  /**
+   * The OpenID Provider session this login came from: the verified ID token's `iss`, `sub` and `sid`. The
+   * session is linked to it, so `backchannelLogout` can end it when the provider signs the user out. Needs a
+   * store with the `ProviderSessionLinks` capability (the built-in stores have it). Default: not linked.
+   */
+  readonly providerSession?: ProviderSession;
 }
 
 export interface IssuedSession {
@@ -45,6 +53,8 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
   if (typeof options.userId !== "string" || options.userId === "") {
     throw new SetupError("option-invalid", "issueSession needs a non-empty `userId`.");
   }
+  const providerSession = options.providerSession === undefined ? undefined : checkProviderSession(options.providerSession, "issueSession");
+  if (providerSession !== undefined) assertStoreCapabilities(store, ["provider-links"], "issueSession with `providerSession`");
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new SetupError("option-invalid", "issueSession `ttlMs` must be a positive number of milliseconds.");
@@ -65,5 +75,14 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
     ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent.slice(0, 512) }),
   };
   await store.createSession(session);
+  if (providerSession !== undefined) {
+    try {
+      await withLinks(store).linkProviderSession({ ...providerSession, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
+    } catch (error) {
+      // A session the provider could not end would outlive the provider's logout: end it, and let the login fail.
+      await store.revokeSession(session.id).catch(() => undefined);
+      throw error;
+    }
+  }
   return { token, session };
 }

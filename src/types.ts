@@ -1,5 +1,6 @@
 import type { Request } from "express";
 import type { LogoutError } from "./errors.js";
+import type { AdminShape } from "./handlers/admin/types.js";
 import type { EpochMs, SessionRecord, SessionStore, StoreCapability } from "./store/types.js";
 
 export type {
@@ -8,6 +9,9 @@ export type {
   JwtRevocation,
   JwtRevocationStore,
   MarkerStore,
+  ProviderSession,
+  ProviderSessionLink,
+  ProviderSessionLinks,
   RevokeUserSessionsOptions,
   SessionRecord,
   SessionStore,
@@ -173,6 +177,20 @@ export interface SessionListOutcome {
   readonly sessions: readonly SessionView[];
   readonly total: number;
   readonly offset: number;
+  /** The page size asked for, when the shape read it (`shape.sessionListQuery`). */
+  readonly limit?: number;
+}
+
+/** How a shape pages, filters and orders the caller's own sessions (`shape.sessionListQuery`). */
+export interface SessionListQuery {
+  readonly offset: number;
+  readonly limit: number;
+  /** `"newest-login"`: by `createdAt`, newest first. Default: most recent activity first. */
+  readonly order?: "newest-login" | "recent-activity";
+  /** Sessions for which it answers `false` are left out (before paging; `total` counts the rest). */
+  readonly match?: (session: SessionView) => boolean;
+  /** Orders one page once it is cut. */
+  readonly arrange?: (page: readonly SessionView[]) => SessionView[];
 }
 
 /**
@@ -216,6 +234,8 @@ export interface Shape {
   readonly error: (error: LogoutError, req: Request) => Reply;
   /** The caller, for a who-am-I route (`whoAmI`). */
   readonly whoAmI?: (caller: Authentication, req: Request) => Reply;
+  /** Reads the paging, filter and sort of a list companion (throw a `bad-request` LogoutError to refuse); default `offset`/`count`. */
+  readonly sessionListQuery?: (req: Request) => SessionListQuery;
   /** The caller's sessions, for a list companion. */
   readonly sessionList?: (outcome: SessionListOutcome, req: Request) => Reply;
   /** One of the caller's sessions, for an info companion. */
@@ -229,4 +249,6 @@ export interface Shape {
    * `undefined` to answer with `error` instead (an API client, or an error a page cannot handle).
    */
   readonly errorRedirect?: (error: LogoutError, req: Request, errorPageUrl: string) => Reply | undefined;
+  /** The product's administrator routes (list anyone's sessions, end them, extend one), for the admin factories. */
+  readonly admin?: AdminShape;
 }

@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generate } from "otplib";
 import { afterEach, describe, expect, it } from "vitest";
+import { CookieBrowser } from "./helpers/cookie-browser.js";
+import { appSessionToken, signIn, signOutAtProvider } from "./helpers/oidc.js";
 import { freePort } from "./helpers/redis-server.js";
 import { needService, portOpen } from "./helpers/services.js";
 
@@ -13,7 +15,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 let running: ChildProcess | undefined;
 
 /** Runs one of `examples/*.ts` as a developer would (`npx tsx examples/x.ts`) on a free port. */
-async function run(file: string, env: Record<string, string> = {}): Promise<string> {
+async function run(file: string, env: Record<string, string> = {}, startMs = 20_000): Promise<string> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: root, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: ["ignore", "pipe", "pipe"] });
   running = child;
@@ -21,7 +23,7 @@ async function run(file: string, env: Record<string, string> = {}): Promise<stri
   child.stdout.on("data", (c: Buffer) => { output += c.toString(); });
   child.stderr.on("data", (c: Buffer) => { output += c.toString(); });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${file} did not start:\n${output}`)); }, 20_000);
+    const timer = setTimeout(() => { reject(new Error(`${file} did not start:\n${output}`)); }, startMs);
     const poll = setInterval(() => {
       if (/listening|logout (on|routes)/.test(output)) {
         clearInterval(poll);
@@ -184,6 +186,20 @@ describe("the small examples, each run as a developer would and driven through i
     expect((await fetch(`${url}/logout`, { method: "POST", headers: auth })).status).toBe(200);
     expect((await fetch(`${url}/me`, { headers: auth })).status).toBe(401);
   });
+
+  it("examples/oidc-app.ts: sign in through the provider, sign out there, and the app's session has ended", async () => {
+    const providerPort = await freePort();
+    // Two servers and the provider's modules to load: more start-up time on a busy machine than the small examples.
+    const url = await run("examples/oidc-app.ts", { OIDC_PROVIDER_PORT: String(providerPort) }, 50_000);
+    const browser = new CookieBrowser();
+    const home = await signIn(browser, url, "alice");
+    expect(home.body).toContain("Signed in as alice");
+    const cookie = `app_session=${appSessionToken(browser)}`;
+    expect((await fetch(`${url}/me`, { headers: { cookie } })).status).toBe(200);
+    await signOutAtProvider(browser, `http://127.0.0.1:${providerPort}`);
+    expect((await fetch(`${url}/me`, { headers: { cookie } })).status).toBe(401);
+    expect((await browser.get(`${url}/`)).body).toContain("Not signed in");
+  }, 90_000);
 });
 
 const redisForPassportApp = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));

@@ -52,7 +52,8 @@ export class DemoDirectory implements UserDirectory {
     this.#add(
       { id: "admin", username: "admin", email: "admin@example.com", firstName: "Ada", lastName: "Admin", groups: ["administrators"], createdAt: created, tenant: config.tenant, status: "active", locked: true },
       config.adminPassword,
-      ["logout-device-management"],
+      // Rocket.Chat gives its admin role all three: see every device, end any session, log out any user.
+      ["view-device-management", "logout-device-management", "logout-other-user"],
       config.adminTotpSecret,
     );
     // Only the hash of the API secret is kept, as the library requires of every bearer secret.
@@ -85,6 +86,11 @@ export class DemoDirectory implements UserDirectory {
     const expected = user?.passwordHash ?? Buffer.alloc(32);
     const ok = timingSafeEqual(scryptSync(password, salt, 32), expected);
     return ok && user !== undefined ? user.record : undefined;
+  }
+
+  /** The user with this username, or `undefined` (the admin page's search). */
+  findByUsername(username: string): UserRecord | undefined {
+    return this.#users.get(this.#byName.get(username) ?? "")?.record;
   }
 
   findUser(userId: string): Promise<UserRecord | undefined> {

@@ -53,6 +53,8 @@ export async function openRedisStore(url: string, prefix: string, log: (line: st
     prefix,
     // While the client reconnects, fail at once rather than wait for a queue that is switched off anyway.
     isReady: () => client.isReady,
+    // The admin routes and the admin page list every session a page at a time.
+    indexAllSessions: true,
   });
   await store.loadScripts();
   return {

@@ -12,6 +12,7 @@ import {
   whoAmI,
 } from "../../src/index.js";
 import { noStore, openSession, route, type ExampleContext } from "./context.js";
+import { mountRocketChatAdmin } from "./rocket-chat-admin.js";
 
 /**
  * Rocket.Chat: login, `GET /api/v1/me`, and device management. An administrator with the permission
@@ -50,4 +51,5 @@ export function mountRocketChat(app: Express, ctx: ExampleContext): void {
   app.get("/api/v1/sessions/list", listSessions(common));
   app.get("/api/v1/sessions/info", sessionInfo({ ...common, sessionId: querySessionId("sessionId") }));
   app.post("/api/v1/logout", createLogoutHandler(common));
+  mountRocketChatAdmin(app, ctx);
 }

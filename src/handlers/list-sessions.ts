@@ -58,14 +58,19 @@ export function listSessions(options: Readonly<ListSessionsOptions>, notMountabl
   async function run(req: Request, res: Response): Promise<void> {
     const caller = await authenticate(req, rt);
     rememberAuthentication(req, caller);
-    const offset = pageParam(req, ["offset"]) ?? 0;
-    const count = Math.min(pageParam(req, ["count", "page_size", "per_page"]) ?? maxPageSize, maxPageSize);
+    const shaped = rt.shape.sessionListQuery?.(req);
+    const offset = shaped?.offset ?? pageParam(req, ["offset"]) ?? 0;
+    const count = shaped?.limit ?? Math.min(pageParam(req, ["count", "page_size", "per_page"]) ?? maxPageSize, maxPageSize);
     const all = await rt.calls.listSessions(caller.session.userId);
     const views = all
       .filter((s) => !excludeCurrent || s.id !== caller.session.id)
       .map((s) => viewOf(s, caller.session.id))
-      .sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
-    sendReply(res, render({ caller, sessions: views.slice(offset, offset + count), total: views.length, offset }, req));
+      .filter((v) => shaped?.match?.(v) ?? true)
+      .sort(shaped?.order === "newest-login"
+        ? (a, b) => b.createdAt - a.createdAt
+        : (a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
+    const page = views.slice(offset, offset + count);
+    sendReply(res, render({ caller, sessions: shaped?.arrange?.(page) ?? page, total: views.length, offset, ...(shaped === undefined ? {} : { limit: count }) }, req));
   }
 
   return function listSessionsHandler(req: Request, res: Response, next: NextFunction): void {

@@ -1,5 +1,5 @@
 import { SetupError } from "../options/setup-error.js";
-import type { JwtRevocationStore, MarkerStore, SessionStore, StoreCapability } from "./types.js";
+import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionStore, StoreCapability } from "./types.js";
 
 /** The methods of each capability, in the order the interfaces list them. */
 export const storeCapabilityMethods = {
@@ -8,12 +8,14 @@ export const storeCapabilityMethods = {
   "end-by-token": ["endSessionByTokenHash"],
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
   "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
+  "provider-links": ["linkProviderSession", "findSessionsByProviderSid", "findSessionsByProviderSubject"],
 } as const satisfies {
   readonly sessions: readonly (keyof SessionStore)[];
   readonly touch: readonly (keyof SessionStore)[];
   readonly "end-by-token": readonly (keyof SessionStore)[];
   readonly markers: readonly (keyof MarkerStore)[];
   readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
+  readonly "provider-links": readonly (keyof ProviderSessionLinks)[];
 };
 
 /** The methods every `SessionStore` must have (the core); `touchSession` is optional and not among them. */
@@ -28,6 +30,7 @@ export const allStoreMethods = [
   ...storeCapabilityMethods.touch,
   ...storeCapabilityMethods.markers,
   ...storeCapabilityMethods["jwt-revocation"],
+  ...storeCapabilityMethods["provider-links"],
 ] as const;
 
 /** How to add each capability, for the setup message that asks for it. */
@@ -38,6 +41,8 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
   markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "jwt-revocation":
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
+  "provider-links":
+    "implement the `ProviderSessionLinks` methods (`linkProviderSession`, `findSessionsByProviderSid`, `findSessionsByProviderSubject`; docs/oidc-logout.md), or use `MemorySessionStore` / `RedisSessionStore`",
 };
 
 const capabilityNames: Readonly<Record<StoreCapability, string>> = {
@@ -46,6 +51,7 @@ const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   "end-by-token": "endSessionByTokenHash",
   markers: "the markers and counters capability (MarkerStore)",
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
+  "provider-links": "the provider-session links capability (ProviderSessionLinks)",
 };
 
 function missingMethods(store: object, capability: StoreCapability): string[] {

@@ -1,6 +1,9 @@
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { ProviderLinkIndex } from "./memory-provider-links.js";
+import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
+import { SessionOrder } from "./session-order.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 export interface MemorySessionStoreOptions {
@@ -18,14 +21,17 @@ const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepInter
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements CompleteSessionStore, RevocationFeed {
+export class MemorySessionStore implements CompleteSessionStore, RevocationFeed, SessionDirectory {
   readonly #sessions: ExpiringMap<SessionRecord>;
+  /** Every session by creation time, for the administrator's `listAllSessions`. */
+  readonly #order = new SessionOrder();
   readonly #byTokenHash = new Map<string, string>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #markers: ExpiringMap<true>;
   readonly #counters: ExpiringMap<number>;
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
+  readonly #providerLinks = new ProviderLinkIndex();
   readonly #timer: NodeJS.Timeout;
   /** The revocation feed: in-process, so it never loses a notice and is never interrupted. */
   readonly #endListeners = new SessionEndListeners();
@@ -73,10 +79,12 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
     this.#sessions.clear();
     this.#byTokenHash.clear();
     this.#byUser.clear();
+    this.#order.clear();
     this.#markers.clear();
     this.#counters.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
+    this.#providerLinks.clear();
     this.#endListeners.clear();
   }
 
@@ -97,6 +105,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
       this.#byUser.set(session.userId, ids);
     }
     ids.add(session.id);
+    this.#order.add(session.id, session.createdAt);
     return Promise.resolve();
   }
 
@@ -200,6 +209,46 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
     });
   }
 
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    if (link.expiresAt > Date.now()) this.#providerLinks.add(link);
+    return Promise.resolve();
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySid(issuer, sid, (id) => this.#sessions.get(id) !== undefined));
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return Promise.resolve(this.#providerLinks.bySubject(issuer, subject, (id) => this.#sessions.get(id) !== undefined));
+  }
+
+  listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
+    let checked;
+    try {
+      checked = checkPageRequest(request);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const { cursor, limit } = checked;
+    const now = Date.now();
+    const { ids, more } = this.#order.page(cursor, limit, (id) => this.#sessions.get(id, now) !== undefined);
+    const sessions = ids.map((id) => this.#sessions.get(id, now)).filter((s): s is SessionRecord => s !== undefined);
+    const last = sessions[sessions.length - 1];
+    return Promise.resolve({ sessions, cursor: more && last !== undefined ? encodeCursor([last.createdAt, last.id]) : undefined });
+  }
+
+  countAllSessions(): Promise<number> {
+    return Promise.resolve(this.#order.size);
+  }
+
+  extendSession(id: string, expiresAt: EpochMs): Promise<SessionRecord | undefined> {
+    const session = this.#sessions.get(id);
+    if (session === undefined || !Number.isFinite(expiresAt) || expiresAt <= Date.now()) return Promise.resolve(undefined);
+    const extended = { ...session, expiresAt };
+    this.#sessions.set(id, extended, expiresAt);
+    return Promise.resolve(extended);
+  }
+
   /**
    * The revocation feed: `listener` hears every end of `userId`'s sessions in this process (logouts of every
    * kind, and expiry when the store notices it: on a read or a sweep). Never interrupted.
@@ -221,6 +270,8 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed 
   }
 
   #unindex(id: string, session: SessionRecord): void {
+    this.#providerLinks.forget(id);
+    this.#order.remove(id);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);
     if (ids !== undefined) {

@@ -74,7 +74,7 @@ export interface UserSlotScript {
   readonly routed: RedisScript;
 }
 
-function userSlotScript(name: string, miss: string, body: string): UserSlotScript {
+export function userSlotScript(name: string, miss: string, body: string): UserSlotScript {
   return {
     direct: script(name, `local base = ARGV[1]\n${body}`),
     routed: script(`${name} (routed)`, `${KEY_PART_LUA}
@@ -233,7 +233,8 @@ return 0
 /**
  * Ends every live session of a user, but the one named in ARGV[4] when ARGV[3] is "1", and only those of the
  * API key ARGV[6] when ARGV[5] is "1", announcing each on the revocation feed (ARGV[7] publish command).
- * Answers how many live sessions ended.
+ * Answers how many live sessions ended, followed by the id of every record it removed (so the all-sessions
+ * index can forget them).
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
 export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `
@@ -241,6 +242,7 @@ ${ANNOUNCE_END_LUA}
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local n = 0
+local removed = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if not (ARGV[3] == '1' and member == ARGV[4]) then
     local rec = ARGV[2] .. 'session:' .. member
@@ -255,10 +257,12 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
         n = n + 1
         announce(ARGV[7], ARGV[2], f[4], f[5], ARGV[1])
       end
+      removed[#removed + 1] = f[4] or member
     end
   end
 end
-return n
+table.insert(removed, 1, n)
+return removed
 `);
 
 /**

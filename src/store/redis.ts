@@ -1,5 +1,6 @@
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionRecord } from "./types.js";
+import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
@@ -17,6 +18,8 @@ import {
   type RedisScript,
   type UserSlotScript,
 } from "./redis-scripts.js";
+import { EXTEND_SESSION, INDEX_ADD, INDEX_COUNT, INDEX_PAGE, INDEX_REMOVE, INDEX_SCRIPTS, indexKeys } from "./redis-session-index.js";
+import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { RedisRevocationFeed, assertRedisSubscriber, type RedisSubscriber } from "./redis-feed.js";
 import type { RevocationFeed, SessionEndListener } from "./revocation-feed.js";
 
@@ -74,6 +77,14 @@ export interface RedisSessionStoreOptions {
    * store still publishes ends, but this instance cannot subscribe (`watchSessions` refuses the store).
    */
   readonly subscriber?: RedisSubscriber;
+  /**
+   * Keep an index of every session (two sorted sets in one slot, see docs/redis.md), so that the
+   * administrator's `listAllSessions` answers a page in O(page) at any size. It costs one more command per
+   * login, sent alongside the login's own (no extra round trip), and one per logout. Default `false`: turn it
+   * on where an administrator lists sessions (the admin factories that list every session refuse a store
+   * without it at setup). Sessions opened while it was off are not listed until they are extended.
+   */
+  readonly indexAllSessions?: boolean;
 }
 
 const OPTION_NAMES = optionNames<RedisSessionStoreOptions>({
@@ -84,6 +95,7 @@ const OPTION_NAMES = optionNames<RedisSessionStoreOptions>({
   cluster: true,
   revocationFeed: true,
   subscriber: true,
+  indexAllSessions: true,
 });
 const DEFAULT_PREFIX = "express-logout:";
 
@@ -105,7 +117,7 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed> {
+export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed>, SessionDirectory {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
@@ -114,6 +126,8 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
   #routesInScripts: boolean;
   /** "s" + session id or "t" + token hash → user id. Insertion order doubles as LRU order. */
   readonly #routes = new Map<string, string>();
+  readonly #links: RedisLinkContext;
+  readonly #indexAll: boolean;
   /** The publish command the scripts that end sessions run ("" for none). */
   readonly #publish: "SPUBLISH" | "PUBLISH" | "";
   readonly #feed: RedisRevocationFeed | undefined;
@@ -155,6 +169,10 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
       throw new SetupError("option-invalid", "RedisSessionStore `cluster` must be true (a Redis Cluster client) or false (standalone Redis, the default).");
     }
     this.#routesInScripts = options.cluster !== true;
+    if (options.indexAllSessions !== undefined && typeof options.indexAllSessions !== "boolean") {
+      throw new TypeError("express-logout: RedisSessionStore `indexAllSessions` must be true or false.");
+    }
+    this.#indexAll = options.indexAllSessions ?? false;
     const revocationFeed: unknown = options.revocationFeed ?? "sharded";
     if (revocationFeed !== "sharded" && revocationFeed !== "classic" && revocationFeed !== "off") {
       throw new TypeError('express-logout: RedisSessionStore `revocationFeed` must be "sharded" (Redis 7+, the default), "classic" or "off".');
@@ -173,6 +191,18 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     this.#prefix = prefix;
     this.#isReady = options.isReady;
     this.#routeCacheSize = routeCacheSize;
+    this.#links = {
+      prefix,
+      keyPart,
+      sessionKey: (userId, sessionId) => this.#sessionKey(userId, sessionId),
+      evalScript: (s, keys, args) => this.#eval(s, keys, args),
+      command: (args, key) => this.#command(args, key),
+    };
+  }
+
+  /** Whether this store keeps the all-sessions index (`indexAllSessions`). */
+  get indexesAllSessions(): boolean {
+    return this.#indexAll;
   }
 
   /** How many users' revocation-feed channels this instance is subscribed to (0 without a `subscriber`). */
@@ -191,7 +221,7 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
    */
   async loadScripts(): Promise<void> {
-    for (const s of ALL_SCRIPTS) {
+    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS, ...PROVIDER_LINK_SCRIPTS]) {
       const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
       if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
     }
@@ -218,9 +248,14 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
       const value = session[name];
       if (value !== undefined) fields.push(name, String(value));
     }
-    const result = asInteger(await this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
-      String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
-    ]));
+    // The all-sessions index lives in another slot: its command goes alongside, not after (no extra round trip).
+    const [created] = await Promise.all([
+      this.#eval(CREATE_SESSION, [this.#indexKey(userId), this.#sessionKey(userId, session.id), tokenKey], [
+        String(now), String(ttl), String(session.expiresAt), keyPart(session.id), this.#userBase(userId), ...fields,
+      ]),
+      this.#indexAll ? this.#indexAdd(session, now) : undefined,
+    ]);
+    const result = asInteger(created);
     if (result === 1) throw new Error(`express-logout: RedisSessionStore: session id ${session.id} already exists`);
     if (result === 2) throw new Error("express-logout: RedisSessionStore: a session with this token hash already exists");
     this.#remember(`s${session.id}`, userId);
@@ -247,7 +282,9 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
   async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
     const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish]);
     const record = parseSession(reply, 0);
-    return record?.tokenHash === tokenHash ? record : undefined;
+    if (record?.tokenHash !== tokenHash) return undefined;
+    if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
+    return record;
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
@@ -267,14 +304,18 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
   }
 
   async revokeSession(id: string): Promise<boolean> {
-    const reply = await this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now()), this.#publish]);
+    // The all-sessions index lives in another slot: its removal goes alongside, not after.
+    const [reply] = await Promise.all([
+      this.#inUserSlot(REVOKE_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(Date.now()), this.#publish]),
+      this.#indexAll ? this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [id]) : undefined,
+    ]);
     return reply !== undefined && asInteger(reply) === 1;
   }
 
   async revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
     const except = options.exceptSessionId;
     const apiKeyId = options.apiKeyId;
-    return asInteger(await this.#eval(REVOKE_USER_SESSIONS, [this.#indexKey(userId)], [
+    const [count, ...removed] = asArray(await this.#eval(REVOKE_USER_SESSIONS, [this.#indexKey(userId)], [
       String(Date.now()),
       this.#userBase(userId),
       except === undefined ? "0" : "1",
@@ -283,7 +324,80 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
       apiKeyId ?? "",
       this.#publish,
     ]));
+    if (this.#indexAll && removed.length > 0) {
+      await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), removed.map((id) => asText(id) ?? ""));
+    }
+    return asInteger(count);
   }
+
+  // The administrator's side (SessionDirectory).
+
+  async listAllSessions(request: AllSessionsPageRequest): Promise<AllSessionsPage> {
+    this.#needIndex("listAllSessions");
+    const { cursor, limit } = checkPageRequest(request);
+    let position: [number, string] | undefined = cursor;
+    const sessions: SessionRecord[] = [];
+    // One more than asked for tells whether a next page exists. Members whose records are gone are skipped;
+    // a few rounds bound the work when many are, and a short page still carries its cursor.
+    for (let round = 0; round < 4; round++) {
+      const want = limit + 1 - sessions.length;
+      const flat = asArray(await this.#eval(INDEX_PAGE, indexKeys(this.#prefix), [
+        String(Date.now()), String(want), position === undefined ? "" : String(position[0]), position?.[1] ?? "",
+      ])).map((v) => asText(v) ?? "");
+      const members: Array<[string, number]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) members.push([flat[i] ?? "", Number(flat[i + 1])]);
+      const now = Date.now();
+      const records = await Promise.all(members.map(([member]) => this.#readMember(member, now)));
+      const gone = members.filter((_, i) => records[i] === undefined).map(([member]) => member);
+      if (gone.length > 0) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), gone);
+      for (const record of records) if (record !== undefined) sessions.push(record);
+      const last = members[members.length - 1];
+      if (last !== undefined) position = [last[1], last[0]];
+      if (sessions.length > limit) {
+        const page = sessions.slice(0, limit);
+        const end = page[page.length - 1] as SessionRecord;
+        return { sessions: page, cursor: encodeCursor([end.createdAt, end.id]) };
+      }
+      if (members.length < want) return { sessions, cursor: undefined };
+    }
+    return { sessions, cursor: position === undefined ? undefined : encodeCursor(position) };
+  }
+
+  async countAllSessions(): Promise<number> {
+    this.#needIndex("countAllSessions");
+    return asInteger(await this.#eval(INDEX_COUNT, indexKeys(this.#prefix), [String(Date.now())]));
+  }
+
+  async extendSession(id: string, expiresAt: EpochMs): Promise<SessionRecord | undefined> {
+    const now = Date.now();
+    const ttl = Math.ceil(expiresAt - now);
+    if (!(ttl > 0)) return undefined;
+    const reply = await this.#inUserSlot(EXTEND_SESSION, `s${id}`, this.#sessionRouteKey(id), [keyPart(id), String(now), String(expiresAt), String(ttl)]);
+    const extended = parseSession(reply, now);
+    if (extended?.id !== id) return undefined;
+    // The routes must outlive the session too, or it could no longer be found by id or token.
+    await Promise.all([
+      this.#claimRoute(this.#sessionRouteKey(id), extended.userId, ttl, undefined),
+      this.#claimRoute(this.#tokenRouteKey(extended.tokenHash), extended.userId, ttl, undefined),
+      this.#indexAll ? this.#indexAdd(extended, now) : undefined,
+    ]);
+    return extended;
+  }
+
+  #needIndex(operation: string): void {
+    if (!this.#indexAll) throw new Error(`express-logout: RedisSessionStore: ${operation} needs the all-sessions index; this store was created with \`indexAllSessions: false\`.`);
+  }
+
+  #indexAdd(session: SessionRecord, now: number): Promise<unknown> {
+    return this.#eval(INDEX_ADD, indexKeys(this.#prefix), [String(now), String(session.createdAt), String(session.expiresAt), session.id, String(Math.max(1, Math.ceil(session.expiresAt - now)))]);
+  }
+
+  /** The live record an index member (a session id) names, or `undefined`. */
+  async #readMember(member: string, now: number): Promise<SessionRecord | undefined> {
+    const record = await this.getSession(member);
+    return record !== undefined && record.expiresAt > now ? record : undefined;
+  }
+
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const k = `${this.#prefix}claim:${keyPart(key)}`;
@@ -329,6 +443,18 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     const jtiKey = this.#jtiKey(userId, jti);
     const [denied, cutoff] = asArray(await this.#command(["MGET", jtiKey, this.#cutoffKey(userId)], jtiKey)).map(asText);
     return { denied: denied !== undefined, issuedBefore: cutoff === undefined ? undefined : Number(cutoff) };
+  }
+
+  linkProviderSession(link: ProviderSessionLink): Promise<void> {
+    return linkProviderSession(this.#links, link);
+  }
+
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sid", issuer, sid);
+  }
+
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]> {
+    return findProviderLinks(this.#links, "sub", issuer, subject);
   }
 
   // Keys. A user's keys share the tag {user id}; a route key's tag is the id or hash it routes. Every part is

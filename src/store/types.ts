@@ -102,12 +102,49 @@ export interface JwtRevocationStore {
   jwtRevocation(userId: string, jti: string): Promise<JwtRevocation>;
 }
 
+/**
+ * Where a local session came from at an OpenID Provider: the `iss`, `sub` and `sid` claims of the ID token the
+ * host received at login. Back-channel logout finds local sessions by it.
+ */
+export interface ProviderSession {
+  /** The ID token's `iss`, exactly as it appears in the token. */
+  readonly issuer: string;
+  /** The ID token's `sub`. */
+  readonly subject: string;
+  /** The ID token's `sid`, when the provider sends one (it does when the client registered for back-channel logout). */
+  readonly sid?: string;
+}
+
+/** One local session linked to a provider session, as a store keeps it. */
+export interface ProviderSessionLink extends ProviderSession {
+  /** The local session's id. */
+  readonly sessionId: string;
+  /** The local session's user. */
+  readonly userId: string;
+  /** When the link is forgotten: the local session's own `expiresAt`. */
+  readonly expiresAt: EpochMs;
+}
+
+/**
+ * Provider-session links, for OpenID Connect back-channel logout (`backchannelLogout`, `issueSession({
+ * providerSession })`): the store remembers which provider session each local session came from, and finds the
+ * local sessions of an `(iss, sid)` or an `(iss, sub)` through an index, never by scanning.
+ */
+export interface ProviderSessionLinks {
+  /** Records a link. The same link recorded again is kept once; each link is kept until its `expiresAt`. */
+  linkProviderSession(link: ProviderSessionLink): Promise<void>;
+  /** The links of live local sessions opened from the provider session `(issuer, sid)`, in no particular order. */
+  findSessionsByProviderSid(issuer: string, sid: string): Promise<ProviderSessionLink[]>;
+  /** The links of live local sessions of the provider user `(issuer, subject)`, whatever their `sid`. */
+  findSessionsByProviderSubject(issuer: string, subject: string): Promise<ProviderSessionLink[]>;
+}
+
 /** A store with every capability, as `MemorySessionStore` and `RedisSessionStore` are. */
-export type CompleteSessionStore = SessionStore & Required<Pick<SessionStore, "touchSession">> & MarkerStore & JwtRevocationStore;
+export type CompleteSessionStore = SessionStore & Required<Pick<SessionStore, "touchSession">> & MarkerStore & JwtRevocationStore & ProviderSessionLinks;
 
 /**
  * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
  * `"touch"` (`SessionStore.touchSession`), `"end-by-token"` (`SessionStore.endSessionByTokenHash`, one call for
- * a logout; no factory requires it). `"sessions"` is the core itself.
+ * a logout; no factory requires it), `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
  */
-export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation";
+export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation" | "provider-links";

@@ -5,9 +5,11 @@ import { coreStoreTests } from "./core.js";
 import { sampleSession, useStoreInstance, type ConformanceOptions } from "./instance.js";
 import { jwtRevocationStoreTests } from "./jwt-revocation.js";
 import { markerStoreTests } from "./markers.js";
+import { providerLinkStoreTests } from "./provider-links.js";
 import { touchStoreTests } from "./touch.js";
 import { endByTokenStoreTests } from "./end-by-token.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
+import { describeSessionDirectoryConformance } from "./session-directory.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
 export { nilAsUndefined } from "./send-command.js";
@@ -18,20 +20,23 @@ export type OptionalCapability = Exclude<StoreCapability, "sessions">;
 export interface SessionStoreConformanceOptions<S extends SessionStore = SessionStore> extends ConformanceOptions<S> {
   /**
    * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",
-   * "markers", "jwt-revocation"]`); add `"end-by-token"` for a store with `endSessionByTokenHash`, `[]` for a
+   * "markers", "jwt-revocation"]`); add `"end-by-token"` for a store with `endSessionByTokenHash` and
+   * `"provider-links"` for one that links sessions to an OpenID Provider's (back-channel logout); `[]` for a
    * store of the core methods only.
    */
   readonly capabilities?: readonly OptionalCapability[];
 }
 
-const ALL_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jwt-revocation"];
+/** The default: what most stores implement. `"provider-links"` (back-channel logout) is asked for by name. */
+const DEFAULT_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jwt-revocation"];
 
 /**
  * Runs the `SessionStore` contract under vitest against the stores `createStore` makes: the core (lookups of
  * unknown ids, create/get/list field for field, token lookup, revoke one (idempotent), revoke all, all but one
  * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, the races), and each
  * capability in `capabilities`: `touchSession`; markers and counters (claims won by exactly one of many
- * concurrent callers, exact counters, `isClaimed`); the JWT deny-list and cut-off. With `sharedBackend`, also that
+ * concurrent callers, exact counters, `isClaimed`); the JWT deny-list and cut-off; provider-session links found by
+ * `(iss, sid)` and `(iss, sub)`. With `sharedBackend`, also that
  * a change through one instance is seen by another at once. A store that passes behaves like the built-in ones
  * for every factory of the library that its capabilities serve. docs/custom-store.md walks through writing one.
  *
@@ -41,7 +46,7 @@ const ALL_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jw
  * ```
  */
 export function describeSessionStoreConformance<S extends SessionStore>(name: string, options: SessionStoreConformanceOptions<S>): void {
-  const capabilities = options.capabilities ?? ALL_CAPABILITIES;
+  const capabilities = options.capabilities ?? DEFAULT_CAPABILITIES;
   describe(`${name} conforms to SessionStore`, () => {
     const instance = useStoreInstance(options);
     it("has every method of the interface", () => {
@@ -55,11 +60,15 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     const full = instance as unknown as Parameters<typeof markerStoreTests>[0] &
       Parameters<typeof jwtRevocationStoreTests>[0] &
       Parameters<typeof touchStoreTests>[0] &
-      Parameters<typeof endByTokenStoreTests>[0];
+      Parameters<typeof endByTokenStoreTests>[0] &
+      Parameters<typeof providerLinkStoreTests>[0];
     if (capabilities.includes("touch")) touchStoreTests(full);
     if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
     if (capabilities.includes("jwt-revocation")) jwtRevocationStoreTests(full);
+    if (capabilities.includes("provider-links")) providerLinkStoreTests(full);
+    // The administrator's capability: run for a store that has it, each test skipping (saying why) otherwise.
+    describeSessionDirectoryConformance(instance.store, sampleSession);
     describeRevocationFeedConformance({
       store: instance.store,
       otherInstance: instance.sharedBackend ? instance.another : undefined,

@@ -29,7 +29,7 @@ try {
   mkdirSync(pkgDir, { recursive: true });
   run("tar", ["-xzf", join(work, tarball), "-C", pkgDir, "--strip-components=1"], work);
   // The consumer's other dependencies come from this checkout's install: no network needed.
-  for (const dep of ["express", "jsonwebtoken", "otplib", "@otplib", "@noble", "@scure", "supertest", "@types", "typescript", "vitest", "tsx", "cookie-parser", "pg", "cookie-signature", "connect-redis", "redis", "@redis"]) {
+  for (const dep of ["express", "jsonwebtoken", "otplib", "@otplib", "@noble", "@scure", "supertest", "@types", "typescript", "vitest", "tsx", "cookie-parser", "pg", "cookie-signature", "connect-redis", "redis", "@redis", "jose", "openid-client", "oauth4webapi", "oidc-provider"]) {
     try {
       symlinkSync(join(root, "node_modules", dep), join(work, "node_modules", dep));
     } catch {
