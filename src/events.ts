@@ -3,7 +3,9 @@ import type { EpochMs, LogoutTargetKind } from "./types.js";
 
 /**
  * What each event carries. No event ever carries a secret: no token, no token hash, no TOTP code, no API
- * secret. Ids are safe to log (a session id cannot be used as a credential).
+ * secret. A session id is not a credential (it authenticates nobody), but it is not public either: it names
+ * a session that an administrator's route can end, so keep events in an audit log that only operators read,
+ * and never show one user's session ids to another.
  */
 export interface LogoutEventMap {
   /** One session ended (own logout, admin logout, native logout, browser flow). */

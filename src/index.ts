@@ -13,6 +13,7 @@ export {
   type EndSessionsAfterCredentialChangeOptions,
 } from "./credential-change.js";
 export { recordActivity, touchInterval, DEFAULT_TOUCH_EVERY_MS, type RecordActivityOptions } from "./lifetime/activity.js";
+export { withDeadline, type WithDeadlineOptions } from "./with-deadline.js";
 export { MemorySessionStore, type MemorySessionStoreOptions } from "./store/memory.js";
 export { RedisSessionStore, type RedisCommandRoute, type RedisSendCommand, type RedisSessionStoreOptions } from "./store/redis.js";
 export {
@@ -110,6 +111,7 @@ export {
   requireTotp,
   DEFAULT_TOTP_FAILURE_WINDOW_MS,
   DEFAULT_TOTP_MAX_FAILURES,
+  DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY,
   type RequireTotpOptions,
 } from "./handlers/require-totp.js";
 export { listSessions, sessionInfo, viewOf, type ListSessionsOptions, type SessionInfoOptions } from "./handlers/list-sessions.js";

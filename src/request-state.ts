@@ -51,3 +51,29 @@ export function rememberAuthenticatingRuntime(req: Request, rt: AuthenticatingRu
 export function authenticatingRuntime(req: Request): AuthenticatingRuntime | undefined {
   return (req as WithRuntime)[AUTHENTICATED_THROUGH];
 }
+
+/**
+ * Where `requirePermission` records that it granted a permission on this request, for `createLogoutHandler`'s
+ * function targets: ending another user's session needs such a grant. A registered symbol too, for the same
+ * reason as the caller's slot.
+ */
+const PERMISSION_GRANTED = Symbol.for("express-logout.permission-granted");
+
+interface PermissionGrant {
+  readonly userId: string;
+  readonly permissions: readonly string[];
+}
+
+type WithGrant = Request & { [PERMISSION_GRANTED]?: unknown };
+
+/** Records that `requirePermission` granted `permissions` to `userId` on this request. */
+export function rememberPermissionGranted(req: Request, userId: string, permissions: readonly string[]): void {
+  const grant: PermissionGrant = Object.freeze({ userId, permissions: Object.freeze([...permissions]) });
+  Object.defineProperty(req, PERMISSION_GRANTED, { value: grant, writable: true, configurable: true, enumerable: false });
+}
+
+/** Whether a `requirePermission` granted a permission to `userId` on this request. */
+export function permissionGrantedTo(req: Request, userId: string): boolean {
+  const grant = (req as WithGrant)[PERMISSION_GRANTED];
+  return typeof grant === "object" && grant !== null && (grant as PermissionGrant).userId === userId;
+}

@@ -236,7 +236,13 @@ export interface Shape {
   readonly precheck?: (req: Request, users: UserDirectory | undefined) => Promise<LogoutError | undefined>;
   /** When `true`, a logout with no valid session is a success (SOAJS), not a 401. */
   readonly anonymousLogout?: boolean;
+  /**
+   * The success reply. It runs after the store confirmed the ending and its event was told, so a throw here
+   * cannot undo it: the session stays ended, `session.ended` fires exactly once, and the throw (a `LogoutError`
+   * too) goes to the host's error handler through `next(err)`, usually a 500. It is never answered with `error`.
+   */
   readonly ended: (outcome: EndedOutcome, req: Request) => Reply;
+  /** The reply for a refusal or a store failure (`store-unavailable` must keep its 503 and `Retry-After`). */
   readonly error: (error: LogoutError, req: Request) => Reply;
   /** The caller, for a who-am-I route (`whoAmI`). */
   readonly whoAmI?: (caller: Authentication, req: Request) => Reply;

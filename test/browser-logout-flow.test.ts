@@ -345,7 +345,7 @@ describe.each(expressVersions)("browserLogoutFlow with a store that fails, on $n
     base.close();
   });
 
-  const RETRY_BODY = '{"error":{"code":503,"status":"Service Unavailable","reason":"The session store did not answer; nothing was changed.","message":"The service is temporarily unavailable, please try again later"}}';
+  const RETRY_BODY = '{"error":{"code":503,"status":"Service Unavailable","reason":"The session store failed or did not answer in time; nothing was confirmed. A logout it was asked for may still complete: retry it, and an ended session answers as ended.","message":"The service is temporarily unavailable, please try again later"}}';
 
   async function routes(mode: "throw" | "hang") {
     const store = brokenStore(mode, base);

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../src/index.js";
-import { describeSessionStoreConformance, sampleSession } from "../src/testing/index.js";
+import { describeSessionStoreConformance, nilAsUndefined, sampleSession } from "../src/testing/index.js";
 import { needService, portOpen } from "./helpers/services.js";
 import { startRedisServer } from "./helpers/redis-server.js";
 import { connectRedisV5, connectRedisV6, connectV5Subscriber, connectV6Subscriber, countingStore, deleteKeys, ioredisSubscriber, scanKeys, testPrefix, type RedisV5Client, type RedisV6Client } from "./helpers/redis.js";
@@ -17,6 +17,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   const v6Prefix = testPrefix("v6");
   const ioPrefix = testPrefix("ioredis");
   const layoutPrefix = testPrefix("layout");
+  const nilPrefix = testPrefix("nil-as-undefined");
 
   beforeAll(async () => {
     v5 = await connectRedisV5(REDIS_URL);
@@ -28,7 +29,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
   });
 
   afterAll(async () => {
-    for (const prefix of [v5Prefix, v6Prefix, ioPrefix, layoutPrefix]) await deleteKeys(v5, prefix);
+    for (const prefix of [v5Prefix, v6Prefix, ioPrefix, layoutPrefix, nilPrefix]) await deleteKeys(v5, prefix);
     await v5.close();
     await v6.close();
     io.disconnect();
@@ -49,6 +50,13 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
       },
       sharedBackend: true,
       capabilities: ["touch", "end-by-token", "markers", "jwt-revocation", "provider-links"],
+    });
+  });
+
+  describe("with a client wrapper that answers undefined for nil", () => {
+    describeSessionStoreConformance("RedisSessionStore (nil as undefined)", {
+      createStore: () => new RedisSessionStore({ sendCommand: nilAsUndefined((args) => v5.sendCommand(args)), prefix: nilPrefix, isReady: () => v5.isReady }),
+      sharedBackend: true,
     });
   });
 

@@ -1,7 +1,7 @@
 import express, { type Express } from "express";
 import cookieParser from "cookie-parser";
 import { LogoutEvents, isLogoutError, type CompleteSessionStore, type SessionWatcher } from "../../src/index.js";
-import type { ExampleContext } from "./context.js";
+import { loginRateLimit, type ExampleContext } from "./context.js";
 import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
@@ -39,6 +39,7 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
     sessionIdleTimeoutMs: options.sessionIdleTimeoutMs ?? 30 * 60 * 1000,
     publicUrl: options.publicUrl,
     returnToAllow: options.returnToAllow ?? ["https://app.example.com/"],
+    loginLimit: loginRateLimit(),
   };
   mountEndor(app, ctx);
   mountSoajs(app, ctx);

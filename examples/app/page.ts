@@ -11,7 +11,7 @@ import {
   type SessionRecord,
   type UserRecord,
 } from "../../src/index.js";
-import { route, type ExampleContext } from "./context.js";
+import { deadline, route, type ExampleContext } from "./context.js";
 import { LIVE_EVENTS_PATH } from "./live.js";
 
 /** How often visiting the page records "last seen" for the session: at most once a minute. */
@@ -42,7 +42,7 @@ function until(ms: number, now: number): string {
 }
 
 /** A deadline as a `<time>` element: relative for people, exact (UTC) in `datetime` and on hover. */
-function deadline(ms: number | undefined, now: number): string {
+function whenText(ms: number | undefined, now: number): string {
   if (ms === undefined) return "never (no idle timeout)";
   const iso = new Date(ms).toISOString();
   return `<time datetime="${html(iso)}" title="${html(iso)}">${html(until(ms, now))}</time>`;
@@ -100,8 +100,8 @@ function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, curr
   <td>${html(deviceName(s.userAgent))}${mine ? ' <span class="badge">this device</span>' : ""}</td>
   <td>${html(s.ip ?? "unknown")}</td>
   <td>${html(ago(s.lastSeenAt ?? s.createdAt, now))}</td>
-  <td data-idles-out="${html(String(idleExpiresAt(s) ?? ""))}">${deadline(idleExpiresAt(s), now)}</td>
-  <td data-ends-at="${html(String(s.expiresAt))}">${deadline(s.expiresAt, now)}</td>
+  <td data-idles-out="${html(String(idleExpiresAt(s) ?? ""))}">${whenText(idleExpiresAt(s), now)}</td>
+  <td data-ends-at="${html(String(s.expiresAt))}">${whenText(s.expiresAt, now)}</td>
   <td>${mine ? "" : `<button class="danger" data-end="${html(s.id)}">End</button>`}</td>
 </tr>`;
     })
@@ -188,17 +188,18 @@ async function browserSession(ctx: ExampleContext, req: Request): Promise<Sessio
   const cookies = req.cookies as Record<string, unknown> | undefined;
   const token = cookies?.[KRATOS_SESSION_COOKIE];
   if (typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
-  const session = await ctx.store.findSessionByTokenHash(hashSecret(token));
+  const session = await deadline(ctx, "findSessionByTokenHash", () => ctx.store.findSessionByTokenHash(hashSecret(token)));
   if (session === undefined) return undefined;
   // Visiting the page is a use: it moves the idle deadline (written at most once a minute).
-  return recordActivity(ctx.store, session, { touchEveryMs: TOUCH_EVERY_MS });
+  return deadline(ctx, "touchSession", () => recordActivity(ctx.store, session, { touchEveryMs: TOUCH_EVERY_MS }));
 }
 
 /** `GET /`: who is signed in, a login form, the user's sessions with buttons to end them, and "Log out". */
 export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogoutFlow, live: boolean): void {
   app.get("/", route(async (req: Request, res: Response) => {
     await renderPage(req, res).catch((error: unknown) => {
-      // The page reads the store directly: a store that fails is a 503 (the app's error handler), never a 500.
+      // The page reads the store itself, under the library's deadline: a store that fails or hangs is a 503 (the
+      // app's error handler) within 2 s, never a 500 and never a hung page.
       throw isLogoutError(error) ? error : new LogoutError("store-unavailable", "the session store failed", { retryAfterSeconds: 5 }, { cause: error });
     });
   }));
@@ -210,12 +211,12 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
     res.setHeader("Referrer-Policy", "no-referrer");
     res.type("html");
     const session = await browserSession(ctx, req);
-    const user = session === undefined ? undefined : await ctx.users.findUser(session.userId);
+    const user = session === undefined ? undefined : await deadline(ctx, "users.findUser", () => ctx.users.findUser(session.userId));
     if (session === undefined || user === undefined) {
       res.send(loginPage(nonce));
       return;
     }
-    const sessions = (await ctx.store.listSessions(user.id)).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
+    const sessions = (await deadline(ctx, "listSessions", () => ctx.store.listSessions(user.id))).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
     res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id), live));
   }
 }

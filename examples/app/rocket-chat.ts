@@ -11,7 +11,7 @@ import {
   shapes,
   whoAmI,
 } from "../../src/index.js";
-import { openSession, route, type ExampleContext } from "./context.js";
+import { noStore, openSession, route, type ExampleContext } from "./context.js";
 import { mountRocketChatAdmin } from "./rocket-chat-admin.js";
 
 /**
@@ -23,7 +23,7 @@ export function mountRocketChat(app: Express, ctx: ExampleContext): void {
   const json = express.json({ limit: "8kb" });
   const sessionId = bodySessionId("sessionId");
 
-  app.post("/api/v1/login", json, route(async (req, res) => {
+  app.post("/api/v1/login", noStore, json, ctx.loginLimit, route(async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const user = ctx.users.checkPassword(body.user ?? body.username, body.password);
     if (user === undefined) {
@@ -47,7 +47,7 @@ export function mountRocketChat(app: Express, ctx: ExampleContext): void {
     requireTotp(common),
     createLogoutHandler({ ...common, target: sessionId }),
   );
-  app.post("/api/v1/sessions/logout.me", json, createLogoutHandler({ ...common, target: sessionId, ownSessionsOnly: true }));
+  app.post("/api/v1/sessions/logout.me", json, createLogoutHandler({ ...common, target: sessionId, whoseSessions: "own" }));
   app.get("/api/v1/sessions/list", listSessions(common));
   app.get("/api/v1/sessions/info", sessionInfo({ ...common, sessionId: querySessionId("sessionId") }));
   app.post("/api/v1/logout", createLogoutHandler(common));

@@ -1,13 +1,13 @@
 import express, { type Express } from "express";
 import { createLogoutHandler, encodeSoajsAuth, shapes, soajsUser, whoAmI } from "../../src/index.js";
-import { openSession, route, type ExampleContext } from "./context.js";
+import { deadline, noStore, openSession, route, type ExampleContext } from "./context.js";
 
 /** SOAJS urac: login, account, and `GET /urac/logout`. */
 export function mountSoajs(app: Express, ctx: ExampleContext): void {
   const common = { store: ctx.store, users: ctx.users, events: ctx.events, shape: shapes.soajs };
 
-  app.post("/urac/login", express.json({ limit: "8kb" }), express.urlencoded({ extended: false, limit: "8kb" }), route(async (req, res) => {
-    const refusal = await shapes.soajs.precheck?.(req, ctx.users);
+  app.post("/urac/login", noStore, express.json({ limit: "8kb" }), express.urlencoded({ extended: false, limit: "8kb" }), ctx.loginLimit, route(async (req, res) => {
+    const refusal = await deadline(ctx, "soajs precheck", () => shapes.soajs.precheck?.(req, ctx.users) ?? Promise.resolve(undefined));
     if (refusal !== undefined) {
       const reply = shapes.soajs.error(refusal, req);
       res.status(reply.status).json(reply.body);

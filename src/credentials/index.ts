@@ -56,11 +56,13 @@ export interface CookieTokenOptions {
   /** Read the cookie from `req.signedCookies` (cookie-parser with a secret). Default `false`. */
   readonly signed?: boolean;
   /**
-   * What to do when the browser marks the request `Sec-Fetch-Site: cross-site`, that is, a page of another site
-   * made it send the cookie (cross-site request forgery):
+   * What to do when the browser says that a page other than the app's own made it send the cookie (request
+   * forgery): `Sec-Fetch-Site` is `cross-site` (another site) or `same-site` (a sibling subdomain, which
+   * `SameSite=Strict` does not stop). The refusing modes let such a request through only when it is marked
+   * `same-origin` (the app's own pages) or `none` (typed, bookmarked):
    * - `"refuse-unsafe"` (default): refuse the cookie (`forbidden`, a 403) on every method but GET, HEAD and
-   *   OPTIONS. Cross-site GETs still pass, so a logout URL that carries its own token (the browser logout flow)
-   *   works from another site.
+   *   OPTIONS. Cross-site and same-site GETs still pass, so a logout URL that carries its own token (the
+   *   browser logout flow) works as a link.
    * - `"refuse"`: refuse it on every method, for routes that end a session on a GET without a token of their own
    *   (SOAJS' `GET /urac/logout`).
    * - `"allow"`: never refuse (a front end on another site that calls with credentials through CORS).
@@ -70,6 +72,8 @@ export interface CookieTokenOptions {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** `Sec-Fetch-Site` values of a request the app's own pages, or the person themselves, made. */
+const OWN_SITE = new Set(["same-origin", "none"]);
 
 /**
  * A token in a cookie. Reads what cookie-parser put on the request; without cookie-parser, parses the
@@ -84,9 +88,13 @@ export function cookieToken(name: string, options: Readonly<CookieTokenOptions> 
   }
   const source = `cookie:${name}`;
 
-  /** Whether a page of another site made the browser send this request, on a method `crossSite` refuses. */
+  /**
+   * Whether a page other than the app's own made the browser send this request, on a method `crossSite`
+   * refuses. Only `same-origin` and `none` are the app's own; an unknown or repeated value counts as foreign.
+   */
   function forged(req: Request): boolean {
-    if (crossSite === "allow" || req.headers["sec-fetch-site"] !== "cross-site") return false;
+    const site = req.headers["sec-fetch-site"];
+    if (crossSite === "allow" || site === undefined || OWN_SITE.has(site)) return false;
     return crossSite === "refuse" || !SAFE_METHODS.has(req.method);
   }
 
@@ -110,7 +118,7 @@ export function cookieToken(name: string, options: Readonly<CookieTokenOptions> 
     read(req) {
       const found = readCookie(req);
       if (found !== undefined && forged(req)) {
-        return { kind: "invalid", source, error: new LogoutError("forbidden", "a page of another site sent the session cookie") };
+        return { kind: "invalid", source, error: new LogoutError("forbidden", "a page of another site or subdomain sent the session cookie") };
       }
       return found;
     },

@@ -6,7 +6,7 @@ import { problemShape } from "../shapes/problem.js";
 import type { Authentication, EndedOutcome } from "../types.js";
 import { endOwnSessionByToken, endSession } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
-import { identify, loadUser, precheck, rememberAuthentication, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
+import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
@@ -18,18 +18,30 @@ export interface LogoutHandlerOptions extends CommonOptions {
    * - `"all"`: every session of the caller's user (and, for JWTs, every token issued before now);
    * - `"others"`: every session of the caller's user but the current one;
    * - `"api-key"`: every session minted from the API key the caller presented (or its session came from);
-   * - a function: the id of one session, read from the request (admin flows; gate it with
-   *   `requirePermission` and `requireTotp`). An answer that is not a non-empty string is a `bad-request`,
-   *   refused before the store is asked.
+   * - a function: the id of one session, read from the request. Whose session it may be is `whoseSessions`:
+   *   by default the caller's own, and another user's only behind a `requirePermission` (admin flows: add
+   *   `requireTotp` too). An answer that is not a non-empty string is a `bad-request`, refused before the
+   *   store is asked.
    * A caller who presents an API key instead of a session always ends that key's sessions.
    */
   readonly target?: "current" | "all" | "others" | "api-key" | SessionIdFromRequest;
-  /** With a function target: only the caller's own sessions may be ended; another's is `not-found`. Default `false`. */
+  /**
+   * With a function target, whose sessions it may end. Default `"permitted"`.
+   * - `"permitted"`: the caller's own; another user's only when a `requirePermission` granted the caller a
+   *   permission earlier on the same request. Without one, another user's session is `not-found`, so a route
+   *   mounted without a gate can end nobody else's session.
+   * - `"own"`: only the caller's own, even after a permission check (Rocket.Chat's `logout.me`).
+   * - `"anyone"`: any user's, with no check by this library: only for a route the host gates itself.
+   * Another user's session that may not be ended answers `not-found`, the same as an unknown id.
+   */
+  readonly whoseSessions?: "permitted" | "own" | "anyone";
+  /** `true` is `whoseSessions: "own"`. Default `false`. */
   readonly ownSessionsOnly?: boolean;
 }
 
-const LOGOUT_HANDLER_OPTIONS = optionNames<LogoutHandlerOptions>({ ...commonOptionNames, target: true, ownSessionsOnly: true });
+const LOGOUT_HANDLER_OPTIONS = optionNames<LogoutHandlerOptions>({ ...commonOptionNames, target: true, whoseSessions: true, ownSessionsOnly: true });
 const TARGETS = ["current", "all", "others", "api-key"] as const;
+const WHOSE_SESSIONS = ["permitted", "own", "anyone"] as const;
 
 /**
  * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
@@ -52,6 +64,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, not
     throw new SetupError("option-invalid", "createLogoutHandler `ownSessionsOnly` only applies to a function `target`; leave it out for the other targets.");
   }
   const targetKind = target as NonNullable<LogoutHandlerOptions["target"]>;
+  const whoseSessions = resolveWhoseSessions(options.whoseSessions, ownSessionsOnly, typeof target === "function");
 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
@@ -91,7 +104,7 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, not
         throw new LogoutError("bad-request", "the target session id is not a non-empty string", { reason: "must be a non-empty string", kind: "invalid-params" });
       }
       const victim = await rt.calls.getSession(id);
-      if (victim === undefined || (ownSessionsOnly && victim.userId !== session.userId)) {
+      if (victim === undefined || (victim.userId !== session.userId && !mayEndOthers(req, session.userId))) {
         throw new LogoutError("not-found", "Session not found");
       }
       const live = await endSession(rt, { session: victim, by: session.userId, target: "session", principal });
@@ -125,18 +138,40 @@ export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, not
     }
   }
 
+  /** Whether this request may end a session of a user other than the caller's. */
+  function mayEndOthers(req: Request, callerUserId: string): boolean {
+    if (whoseSessions === "anyone") return true;
+    if (whoseSessions === "own") return false;
+    return permissionGrantedTo(req, callerUserId);
+  }
+
   function endedAlready(): EndedOutcome {
     if (rt.shape.anonymousLogout === true) return anonymous();
     throw new LogoutError("unauthenticated", "the session had already ended");
   }
 
   function answer(req: Request, res: Response, outcome: EndedOutcome): void {
-    sendReply(res, rt.shape.ended(outcome, req));
+    sendReply(res, renderEnded(rt.shape, outcome, req));
   }
 
   return function logoutHandler(req: Request, res: Response, next: NextFunction): void {
     settle(req, res, next, rt, run(req, res));
   };
+}
+
+/** `whoseSessions`, checked at setup: one of the three, for a function target, and not contradicted by `ownSessionsOnly`. */
+function resolveWhoseSessions(raw: unknown, ownSessionsOnly: boolean, functionTarget: boolean): (typeof WHOSE_SESSIONS)[number] {
+  if (raw === undefined) return ownSessionsOnly ? "own" : "permitted";
+  if (!(WHOSE_SESSIONS as readonly unknown[]).includes(raw)) {
+    throw new SetupError("option-invalid", `createLogoutHandler \`whoseSessions\` must be "own", "permitted" or "anyone", received ${JSON.stringify(raw)}.`);
+  }
+  if (!functionTarget) {
+    throw new SetupError("option-invalid", "createLogoutHandler `whoseSessions` applies only to a function target (`target: (req) => sessionId`); remove it, the other targets end only the caller's own sessions.");
+  }
+  if (ownSessionsOnly && raw !== "own") {
+    throw new SetupError("option-invalid", `createLogoutHandler \`ownSessionsOnly: true\` contradicts \`whoseSessions: "${raw as string}"\`; keep only \`whoseSessions\`.`);
+  }
+  return raw as (typeof WHOSE_SESSIONS)[number];
 }
 
 function anonymous(): EndedOutcome {

@@ -4,7 +4,7 @@ import { problemShape } from "../shapes/problem.js";
 import { SetupError, optionNames, oneOfOption } from "../options/index.js";
 import type { UserDirectory, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, precheck, rememberAuthentication, settle } from "./runtime/index.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
 import { answeredUncalledMount } from "../options/mounted-uncalled.js";
 
 export interface RequirePermissionOptions extends CommonOptions {
@@ -29,7 +29,9 @@ const REQUIRE_PERMISSION_OPTIONS = optionNames<RequirePermissionOptions>({ ...co
  * Lets a request through only when its caller holds a permission, asked of `users.hasPermission` on every
  * request (never cached: a permission revoked a second ago is gone). Authenticates with the shape's
  * credentials, or reuses what an earlier `requireSession` found; answers the shape's 401, the `validate`
- * refusal, or the shape's 403. The caller, with its user, is remembered for `requireTotp` and the handler.
+ * refusal, or the shape's 403. The caller, with its user, is remembered for `requireTotp` and the handler,
+ * and so is the grant: it is what lets a later `createLogoutHandler` with a function target end another
+ * user's session on this request.
  */
 export function requirePermission(permission: string | readonly string[], options: Readonly<RequirePermissionOptions>): RequestHandler {
   const factory = "requirePermission";
@@ -87,6 +89,8 @@ export function requirePermission(permission: string | readonly string[], option
       }
     }
     if (!granted) throw new LogoutError("forbidden", "the caller lacks the permission this route needs");
+    // A function-target createLogoutHandler later on this route may now end another user's session.
+    rememberPermissionGranted(req, auth.session.userId, permissions);
     next();
   }
 

@@ -9,12 +9,16 @@ import type { Authentication, MarkerStore, SessionStore, UserDirectory, UserReco
 import { recordStepUp } from "./mark-authenticated.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import {
+  DEFAULT_TOTP_FAILURE_WINDOW_MS,
+  DEFAULT_TOTP_MAX_FAILURES,
+  DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY,
+  totpKey,
+  totpThrottle,
+} from "./totp-throttle.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
-/** Default number of wrong codes per user and throttling window before `throttled`. */
-export const DEFAULT_TOTP_MAX_FAILURES = 5;
-/** Default throttling window: 5 minutes. */
-export const DEFAULT_TOTP_FAILURE_WINDOW_MS = 5 * 60 * 1000;
+export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
 export interface RequireTotpOptions extends CommonOptions {
   /** Where sessions live, with one-time markers and counters (`MarkerStore`) for single use and throttling. Required. */
@@ -32,10 +36,24 @@ export interface RequireTotpOptions extends CommonOptions {
   readonly digits?: 6 | 7 | 8;
   /** HMAC of the codes. Default `"sha1"`, what authenticator apps use. */
   readonly algorithm?: "sha1" | "sha256" | "sha512";
-  /** Wrong codes a user may send per throttling window; the next attempt is `throttled` (429). Default 5. */
+  /**
+   * Wrong codes a user may send within `failureWindowMs`; the one that reaches it starts a lock-out, and every
+   * attempt during it (a right code too) is `throttled` (429 with `Retry-After`). Default 5.
+   */
   readonly maxFailures?: number;
-  /** Length of the throttling window in ms. Windows are aligned to the clock, the same on every instance. Default 300 000 (5 min). */
+  /**
+   * The throttling window and the length of a lock-out, in ms. Failures are counted in the current and the
+   * previous clock-aligned window (the same on every instance), so no burst across a window boundary gets more
+   * than `maxFailures` codes checked; a lock-out lasts this long from the failure that started it. Default
+   * 300 000 (5 min).
+   */
   readonly failureWindowMs?: number;
+  /**
+   * Lock-outs a user may get in a UTC day; after the last one, every attempt is `throttled` until the day ends.
+   * Default 2: with the other defaults, at most 10 wrong codes a day, so a month of guessing finds a 6-digit code
+   * with a probability below 0.1 % (the arithmetic is in docs/rocket-chat.md).
+   */
+  readonly maxLockoutsPerDay?: number;
   /** Header holding the code. Default `"x-2fa-code"` (Rocket.Chat). */
   readonly codeHeader?: string;
   /** Header that may name the method; only `totp` is accepted. Default `"x-2fa-method"` (Rocket.Chat). */
@@ -50,6 +68,7 @@ const REQUIRE_TOTP_OPTIONS = optionNames<RequireTotpOptions>({
   algorithm: true,
   maxFailures: true,
   failureWindowMs: true,
+  maxLockoutsPerDay: true,
   codeHeader: true,
   methodHeader: true,
 });
@@ -81,10 +100,7 @@ function secretBytes(secret: string): Uint8Array {
   return bytes;
 }
 
-/** Store keys never contain a raw user id separator: `encodeURIComponent` keeps `a:b` from colliding with `a` + `b`. */
-function keyFor(kind: string, userId: string, suffix: number): string {
-  return `totp:${kind}:${encodeURIComponent(userId)}:${String(suffix)}`;
-}
+const keyFor = totpKey;
 
 /**
  * Step-up with a TOTP code (RFC 6238) read from `x-2fa-code`. Mount it after `requirePermission` (or
@@ -100,8 +116,11 @@ function keyFor(kind: string, userId: string, suffix: number): string {
  *   instances sharing the store cannot both accept it (RFC 6238 §5.2). Codes of steps older than an accepted
  *   one are refused too.
  * - Throttling: every attempt is counted in the store before its code is checked, so parallel guesses cannot
- *   outrun the count; after `maxFailures` wrong codes in a window, every attempt (even a right code) is
- *   `throttled` with `Retry-After` until the window ends. The count holds across instances and sessions.
+ *   outrun the count. The wrong code that makes `maxFailures` within `failureWindowMs` starts a lock-out of
+ *   `failureWindowMs` from that moment, on every instance: every attempt (even a right code) is `throttled`
+ *   with `Retry-After`. After `maxLockoutsPerDay` lock-outs in a UTC day, every attempt is refused until the day
+ *   ends. The counts hold across instances and sessions; an attempt whose right code met a failing store is
+ *   taken back, so a store hiccup does not use up the user's tries.
  * - A passed code records a step-up on the caller's session (`authenticatedAt`, `amr` "totp"), so
  *   `requireRecentAuth` finds it fresh; emits `session.authenticated`.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
@@ -122,6 +141,8 @@ export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?
   const algorithm = oneOfOption(factory, "algorithm", options.algorithm ?? "sha1", ["sha1", "sha256", "sha512"] as const);
   const maxFailures = integerOption(factory, "maxFailures", options.maxFailures ?? DEFAULT_TOTP_MAX_FAILURES, 1, 1_000_000);
   const failureWindowMs = positiveOption(factory, "failureWindowMs", options.failureWindowMs ?? DEFAULT_TOTP_FAILURE_WINDOW_MS);
+  const maxLockoutsPerDay = integerOption(factory, "maxLockoutsPerDay", options.maxLockoutsPerDay ?? DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY, 1, 1_000_000);
+  const throttle = totpThrottle(rt.calls, { maxFailures, failureWindowMs, maxLockoutsPerDay });
   const codeHeader = headerNameOption(factory, "codeHeader", options.codeHeader ?? "x-2fa-code");
   const methodHeader = headerNameOption(factory, "methodHeader", options.methodHeader ?? "x-2fa-method");
   const periodMs = period * 1000;
@@ -153,36 +174,33 @@ export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?
 
     // Count the attempt before looking at the code: a burst of parallel guesses each gets its own number.
     const now = Date.now();
-    const windowIndex = Math.floor(now / failureWindowMs);
-    const windowEnd = (windowIndex + 1) * failureWindowMs;
-    const counterTtl = windowEnd - now + 1_000;
-    const attemptsKey = keyFor("attempts", userId, windowIndex);
-    const passesKey = keyFor("passes", userId, windowIndex);
-    const [attempts, passes] = await Promise.all([rt.calls.incrementCounter(attemptsKey, counterTtl), rt.calls.readCounter(passesKey)]);
-    const failures = attempts - passes;
-    if (failures > maxFailures) {
-      throw new LogoutError("throttled", "too many wrong TOTP codes", { retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - now) / 1000)) });
-    }
-    if (method !== undefined && method !== "" && method !== "totp") throw failed(userId, failures, "only the totp method is accepted");
-    if (typeof code !== "string" || !codePattern.test(code)) throw failed(userId, failures, "malformed TOTP code");
+    const attempt = await throttle.begin(userId, now);
+    const wrong = async (message: string): Promise<LogoutError> => {
+      await attempt.failed();
+      return failed(userId, attempt.failures, message);
+    };
+    if (method !== undefined && method !== "" && method !== "totp") throw await wrong("only the totp method is accepted");
+    if (typeof code !== "string" || !codePattern.test(code)) throw await wrong("malformed TOTP code");
 
     const step = matchingTotpStep({ key, code, algorithm, digits, periodMs, window, now });
-    if (step === undefined) throw failed(userId, failures, "wrong TOTP code");
+    if (step === undefined) throw await wrong("wrong TOTP code");
     // A step can be accepted until the server's clock passes `step + window`; keep its marker one step longer.
     const ttlOf = (s: number) => (s + window + 2) * periodMs - now;
-    const first = await rt.calls.claim(keyFor("step", userId, step), ttlOf(step));
+    // A right code that meets a failing store is no failure of the user's: the attempt is taken back.
+    const excused = (error: unknown): never => {
+      attempt.excuse();
+      throw error;
+    };
+    const first = await rt.calls.claim(keyFor("step", userId, step), ttlOf(step)).catch(excused);
     if (!first) {
       rt.events?.emit("totp.replayed", { userId, at: Date.now() });
-      throw failed(userId, failures, "TOTP code already used");
+      throw await wrong("TOTP code already used");
     }
     // Steps older than the accepted one that the window would still take are spent as well.
     const currentStep = Math.floor(now / periodMs);
     const older: number[] = [];
     for (let s = Math.max(0, currentStep - window); s < step; s++) older.push(s);
-    await Promise.all([
-      rt.calls.incrementCounter(passesKey, counterTtl),
-      ...older.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s))),
-    ]);
+    await Promise.all([attempt.passed(), ...older.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
     // A passed code is a fresh proof of the user: `requireRecentAuth` counts the session as recently authenticated
     // from now on, on every instance. A JWT has no record to write it to.
     if (auth.principal === undefined && hasStoreCapability(rt.store, "step-up")) await recordStepUp(req, { ...auth, user }, rt, "totp");

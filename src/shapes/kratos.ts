@@ -334,7 +334,7 @@ function errorReply(error: LogoutError, req: Request): Reply {
     case "session-limit-reached":
       return kratosError(403, { reason: "The identity has reached its maximum number of sessions." }, req);
     case "store-unavailable":
-      return kratosError(503, { reason: "The session store did not answer; nothing was changed." }, req, retryAfterHeaders(error));
+      return kratosError(503, { reason: "The session store failed or did not answer in time; nothing was confirmed. A logout it was asked for may still complete: retry it, and an ended session answers as ended." }, req, retryAfterHeaders(error));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Request } from "express";
 import { LogoutError } from "../errors.js";
-import { cookieToken, encodeSoajsAuth, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
-import type { Authentication, Reply, Shape, UserRecord } from "../types.js";
+import { cookieToken, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
+import type { Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
 
 /** SOAJS error codes and their messages, as the SOAJS core defines them. */
@@ -44,12 +44,14 @@ export function soajsUser(user: UserRecord, tenantFallback?: { id: string; code:
   };
 }
 
-/** The handle the caller presented, re-encoded as SOAJS clients send it back. */
-function presentedHandle(caller: Authentication | undefined, req: Request): string | undefined {
+/**
+ * The `soajsauth` handle to echo: only the one the caller sent in the header or the query, byte for byte. A
+ * caller who came with the `soajsID` cookie alone gets none: the cookie is HttpOnly, and echoing its token in a
+ * body would hand it to any script of the page.
+ */
+function presentedHandle(req: Request): string | undefined {
   const raw = singleHeader(req, "soajsauth") ?? singleQuery(req, "soajsauth");
-  if (raw !== undefined && /^Basic [A-Za-z0-9+/]+={0,2}$/.test(raw)) return raw;
-  const credential = caller?.credential;
-  return credential?.kind === "session-token" ? encodeSoajsAuth(credential.token) : undefined;
+  return raw !== undefined && /^Basic [A-Za-z0-9+/]+={0,2}$/.test(raw) ? raw : undefined;
 }
 
 /** The tenant key, from the `key` header or `?key=`. */
@@ -61,7 +63,9 @@ function tenantKey(req: Request): string | undefined {
 /**
  * SOAJS urac 0.x, `GET /urac/logout`: tenant key in `key` (header or query), session in `soajsauth`
  * (header, query, or the `soajsID` cookie). Success is HTTP 200 `{result:true, data, soajsauth}` where `data`
- * is the user as it was before the logout, or `true` when nobody was logged in (logout is idempotent).
+ * is the user as it was before the logout, or `true` when nobody was logged in (logout is idempotent), and
+ * `soajsauth` is the handle the caller sent in the header or query (a cookie caller's answer has no
+ * `soajsauth`: the cookie's token never reaches a body).
  * Gateway errors are HTTP 200 with `result:false`; a store failure is a 503 with code 163.
  * Needs `users.resolveTenantKey`.
  */
@@ -79,7 +83,7 @@ export const soajsShape: Shape = {
     return typeof tenant === "object" && tenant !== null ? undefined : new LogoutError("tenant-key-invalid", soajsErrors[132]);
   },
   ended(outcome, req) {
-    const handle = presentedHandle(outcome.caller, req);
+    const handle = presentedHandle(req);
     const data = outcome.user === undefined || outcome.caller === undefined ? true : soajsUser(outcome.user);
     return { status: 200, body: { result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) } };
   },
@@ -112,7 +116,7 @@ export const soajsShape: Shape = {
     }
   },
   whoAmI(caller, req) {
-    const handle = presentedHandle(caller, req);
+    const handle = presentedHandle(req);
     const data = caller.user === undefined ? { _id: caller.session.userId } : soajsUser(caller.user);
     return { status: 200, body: { result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) } };
   },

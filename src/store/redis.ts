@@ -431,8 +431,13 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const k = `${this.#prefix}claim:${keyPart(key)}`;
-    // SET NX is the whole claim: one command, atomic on its own, no script needed.
-    return (await this.#command(["SET", k, "1", "NX", "PX", String(wholeMs(ttlMs, "ttlMs"))], k)) !== null;
+    // SET NX is the whole claim: one command, atomic on its own, no script needed. It answers OK when it set
+    // the key and nil when the key was there. Only OK is a first use: a client wrapper that spells nil as
+    // `undefined` must not turn every claim into a win (a replayable TOTP code), so anything else fails.
+    const reply = asText(await this.#command(["SET", k, "1", "NX", "PX", String(wholeMs(ttlMs, "ttlMs"))], k));
+    if (reply === "OK") return true;
+    if (reply === undefined) return false;
+    throw new TypeError(`express-logout: RedisSessionStore: claim expected OK or nil from SET NX, received ${JSON.stringify(reply.slice(0, 40))}.`);
   }
 
   async isClaimed(key: string): Promise<boolean> {

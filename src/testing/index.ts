@@ -13,6 +13,7 @@ import { describeRevocationFeedConformance } from "./revocation-feed.js";
 import { describeSessionDirectoryConformance } from "./session-directory.js";
 
 export { sampleSession, type ConformanceOptions } from "./instance.js";
+export { nilAsUndefined } from "./send-command.js";
 
 /** The capabilities beyond the core a store claims to have, for `describeSessionStoreConformance`. */
 export type OptionalCapability = Exclude<StoreCapability, "sessions">;

@@ -30,7 +30,7 @@ export async function startLiveInstance(store: SessionStore, options: Partial<Wa
   app.post("/logout", createLogoutHandler({ store }));
   app.post("/logout/all", createLogoutHandler({ store, target: "all" }));
   app.post("/logout/others", createLogoutHandler({ store, target: "others" }));
-  app.post("/admin/sessions/:id/end", createLogoutHandler({ store, target: (req) => String(req.params.id) }));
+  app.post("/admin/sessions/:id/end", createLogoutHandler({ store, target: (req) => String(req.params.id), whoseSessions: "anyone" }));
   const server = createServer(app);
   const watcher = watchSessions({ store, ...options });
   const wss = new WebSocketServer({ noServer: true });

@@ -125,6 +125,8 @@ const needs: Partial<Record<keyof CompleteSessionStore, readonly string[]>> = {
   claim: [KRATOS_BROWSER, KRATOS_NATIVE, RC_ADMIN, KRATOS_ONE],
   // A passed TOTP code is recorded on the administrator's session as a fresh authentication (step-up).
   recordAuthentication: [RC_ADMIN],
+  // The admin route's TOTP throttle reads whether a lock-out holds before it counts the attempt.
+  isClaimed: [RC_ADMIN],
 };
 
 describe("G71/G77: with any one store method failing, every flow either succeeds untouched by it or answers 503 having ended nothing", () => {

@@ -10,7 +10,7 @@ import { createLogoutHandler } from "../create-logout-handler.js";
 import { endSession } from "../end-session.js";
 import { listSessions } from "../list-sessions.js";
 import { resolveRuntime, shapeMethod, withCredentials, type Runtime } from "../options.js";
-import { authenticate, rememberAuthentication, sendReply, settle } from "../runtime/index.js";
+import { authenticate, rememberAuthentication, renderEnded, sendReply, settle } from "../runtime/index.js";
 import { logoutTokens } from "./logout-token.js";
 import { nativeBody, queryOf } from "./native-body.js";
 import { BROWSER_LOGOUT_FLOW_OPTIONS, FACTORY, fail, resolveFlowSettings, type BrowserLogoutFlow, type BrowserLogoutFlowOptions } from "./options.js";
@@ -158,7 +158,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
     if (!live) throw new LogoutError("unauthenticated", "the session had already ended", { kind: errorKinds.logoutFlow });
     clearSessionCookie(res);
     if (clearSiteData !== undefined && req.secure) res.setHeader("Clear-Site-Data", clearSiteData);
-    sendReply(res, shape.ended(ended("current", caller, session.id, 1, redirectTo), req));
+    sendReply(res, renderEnded(shape, ended("current", caller, session.id, 1, redirectTo), req));
   }
 
   async function runNative(req: Request, res: Response): Promise<void> {
@@ -176,11 +176,11 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
     const session = await rt.calls.findSessionByTokenHash(tokenHash);
     if (session !== undefined) {
       await endSession(rt, { session, by: session.userId, target: "current", beforeRevoke: markRevoked });
-      sendReply(res, shape.ended(ended("current", undefined, session.id, 1), req));
+      sendReply(res, renderEnded(shape, ended("current", undefined, session.id, 1), req));
       return;
     }
     if (!remembersRevoked || !(await rt.calls.isClaimed(revokedKey(tokenHash)))) throw invalid();
-    sendReply(res, shape.ended(ended("current", undefined, undefined, 0), req));
+    sendReply(res, renderEnded(shape, ended("current", undefined, undefined, 0), req));
   }
 
   async function runEndSession(req: Request, res: Response): Promise<void> {
@@ -195,7 +195,7 @@ export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, n
       const live = await endSession(rt, { session: victim, by: caller.session.userId, target: "session", beforeRevoke: markRevoked });
       count = live ? 1 : 0;
     }
-    sendReply(res, shape.ended(ended("session", caller, id, count), req));
+    sendReply(res, renderEnded(shape, ended("session", caller, id, count), req));
   }
 
   return {

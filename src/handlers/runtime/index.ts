@@ -1,3 +1,3 @@
 export { authenticate, identify, loadUser, precheck, type ApiKeyCaller, type Caller } from "./authenticate.js";
-export { refuse, sendReply, settle } from "./reply.js";
-export { getAuthentication, rememberAuthentication } from "../../request-state.js";
+export { refuse, renderEnded, sendReply, settle } from "./reply.js";
+export { getAuthentication, permissionGrantedTo, rememberAuthentication, rememberPermissionGranted } from "../../request-state.js";

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import { isLogoutError, type LogoutError } from "../../errors.js";
-import type { Reply } from "../../types.js";
+import type { EndedOutcome, Reply, Shape } from "../../types.js";
 import type { Runtime } from "../options.js";
 import { getAuthentication } from "../../request-state.js";
 
@@ -18,6 +18,20 @@ export function sendReply(res: Response, reply: Reply): void {
   if (!res.hasHeader("Content-Type")) res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Content-Length", Buffer.byteLength(text));
   res.end(text);
+}
+
+/**
+ * A shape's success reply, rendered after the store confirmed the ending. Whatever the shape throws here is a
+ * bug of the shape, not a refusal: the session has ended and its event was told, so a `LogoutError` must not
+ * be answered as "not found" or "no session". Any throw becomes a plain Error for the host's error handler
+ * (`next(err)`, once), with the shape's error as its `cause`.
+ */
+export function renderEnded(shape: Shape, outcome: EndedOutcome, req: Request): Reply {
+  try {
+    return shape.ended(outcome, req);
+  } catch (cause) {
+    throw new Error(`express-logout: shape \`${shape.name}\` threw from \`ended\` after the session ended; the ending stands.`, { cause });
+  }
 }
 
 /** Answers a refusal in the shape and tells the audit log the status the shape actually sent. */
