@@ -100,11 +100,11 @@ export function renderChart(results: BenchResults): string {
     top += p.height + PANEL_GAP;
   }
   const footer = `${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, load ${results.machine.loadAverage[0].toFixed(2)} at start; ${results.machine.date}`;
-  parts.push(`<text x="10" y="${top}" class="axis" text-anchor="start">${escapeXml(footer)}. Tick: goal. Whisker: lowest and highest round.</text>`);
+  parts.push(`<text x="10" y="${top}" class="note">${escapeXml(footer)}. Tick: goal. Whisker: lowest and highest round.</text>`);
   const height = top + 14;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    "<style>.title{font-weight:600;font-size:13px}.label{text-anchor:end}.axis{fill:#555;font-size:10px;text-anchor:middle}.value{fill:#222}.grid{stroke:#ddd}.pass{fill:#4c9a5a}.fail{fill:#c8553d}.whisker{stroke:#222;stroke-width:1.5}.goal{stroke:#111;stroke-width:2.5}</style>",
+    "<style>.title{font-weight:600;font-size:13px}.label{text-anchor:end}.axis{fill:#555;font-size:10px;text-anchor:middle}.note{fill:#555;font-size:10px}.value{fill:#222}.grid{stroke:#ddd}.pass{fill:#4c9a5a}.fail{fill:#c8553d}.whisker{stroke:#222;stroke-width:1.5}.goal{stroke:#111;stroke-width:2.5}</style>",
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     ...parts,
     "</svg>",
