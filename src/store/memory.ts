@@ -314,7 +314,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
 
   #unindex(id: string, session: SessionRecord): void {
     this.#providerLinks.forget(id);
-    this.#order.remove(id);
+    this.#order.remove(id, session.createdAt);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
     const ids = this.#byUser.get(session.userId);
     if (ids !== undefined) {
