@@ -1,7 +1,9 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
 import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { UserSessionIndex } from "./memory-user-index.js";
 import { ProviderLinkIndex } from "./memory-provider-links.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { SessionOrder } from "./session-order.js";
@@ -23,11 +25,12 @@ const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepInter
  * store) as soon as more than one process serves the same users.
  */
 export class MemorySessionStore implements CompleteSessionStore, RevocationFeed, SessionDirectory {
-  readonly #sessions: ExpiringMap<SessionRecord>;
+  /** A session's deadline is its end, idle or absolute: a read past it finds nothing, with no scan. */
+  readonly #sessions: DeadlineMap<SessionRecord>;
   /** Every session by creation time, for the administrator's `listAllSessions`. */
   readonly #order = new SessionOrder();
   readonly #byTokenHash = new Map<string, string>();
-  readonly #byUser = new Map<string, Set<string>>();
+  readonly #byUser = new UserSessionIndex();
   readonly #markers: ExpiringMap<true>;
   readonly #counters: ExpiringMap<number>;
   readonly #deniedJwts: ExpiringMap<true>;
@@ -41,7 +44,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     checkKnownOptions("MemorySessionStore", options, MEMORY_STORE_OPTIONS);
     const sweepIntervalMs = positiveOption("MemorySessionStore", "sweepIntervalMs", options.sweepIntervalMs ?? 60_000);
     const bucketMs = Math.max(1_000, Math.min(sweepIntervalMs, 60_000));
-    this.#sessions = new ExpiringMap(bucketMs, (id, session) => {
+    this.#sessions = new DeadlineMap<SessionRecord>(bucketMs, sessionEndsAt, (id, session) => {
       this.#unindex(id, session);
       this.#announce(session, "expired");
     });
@@ -98,15 +101,9 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     }
     if (!isSessionLive(session)) return Promise.resolve();
     const record = { ...session, ...(session.amr === undefined ? {} : { amr: [...session.amr] }) };
-    // The entry's deadline is the session's end, idle or absolute: a read past it finds nothing, with no scan.
-    this.#sessions.set(session.id, record, sessionEndsAt(record));
+    this.#sessions.set(session.id, record);
     this.#byTokenHash.set(session.tokenHash, session.id);
-    let ids = this.#byUser.get(session.userId);
-    if (ids === undefined) {
-      ids = new Set();
-      this.#byUser.set(session.userId, ids);
-    }
-    ids.add(session.id);
+    this.#byUser.add(session.userId, session.id);
     this.#order.add(session.id, session.createdAt);
     return Promise.resolve();
   }
@@ -127,11 +124,9 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
   }
 
   #liveSessionsOf(userId: string): SessionRecord[] {
-    const ids = this.#byUser.get(userId);
-    if (ids === undefined) return [];
     const now = Date.now();
     const sessions: SessionRecord[] = [];
-    for (const id of [...ids]) {
+    for (const id of this.#byUser.sessionIds(userId)) {
       const session = this.#sessions.get(id, now);
       if (session !== undefined) sessions.push(session);
     }
@@ -142,17 +137,16 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     const session = this.#sessions.get(id);
     if (session === undefined) return Promise.resolve();
     const touched = { ...session, lastSeenAt: at };
-    // Moving the entry's deadline re-files it in its new time bucket: O(1), and the idle deadline is enforced by
+    // A later idle deadline re-files the entry in its new time bucket: O(1), and the idle deadline is enforced by
     // the same lazy check as the absolute one.
-    if (touched.idleTimeoutMs === undefined) this.#sessions.update(id, touched);
-    else this.#sessions.set(id, touched, sessionEndsAt(touched));
+    this.#sessions.set(id, touched);
     return Promise.resolve();
   }
 
   recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {
     const session = this.#sessions.get(id);
     if (session === undefined) return Promise.resolve(false);
-    this.#sessions.update(id, {
+    this.#sessions.set(id, {
       ...session,
       authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, at),
       amr: withMethod(session.amr, method),
@@ -189,11 +183,9 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
   }
 
   revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
-    const ids = this.#byUser.get(userId);
-    if (ids === undefined) return Promise.resolve(0);
     const now = Date.now();
     let count = 0;
-    for (const id of [...ids]) {
+    for (const id of this.#byUser.sessionIds(userId)) {
       if (id === options.exceptSessionId) continue;
       const session = this.#sessions.get(id, now);
       if (session === undefined) continue;
@@ -288,7 +280,8 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     const session = this.#sessions.get(id);
     if (session === undefined || !Number.isFinite(expiresAt) || expiresAt <= Date.now()) return Promise.resolve(undefined);
     const extended = { ...session, expiresAt };
-    this.#sessions.set(id, extended, expiresAt);
+    // The idle timeout still applies: an extended session that nobody uses idles out as before.
+    this.#sessions.set(id, extended);
     return Promise.resolve(extended);
   }
 
@@ -316,11 +309,7 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     this.#providerLinks.forget(id);
     this.#order.remove(id, session.createdAt);
     if (this.#byTokenHash.get(session.tokenHash) === id) this.#byTokenHash.delete(session.tokenHash);
-    const ids = this.#byUser.get(session.userId);
-    if (ids !== undefined) {
-      ids.delete(id);
-      if (ids.size === 0) this.#byUser.delete(session.userId);
-    }
+    this.#byUser.remove(session.userId, id);
   }
 }
 
