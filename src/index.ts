@@ -102,6 +102,7 @@ export {
 export { sessionEventStream, SSE_LOGOUT_EVENT, type SessionEventStream, type SessionEventStreamOptions } from "./live/sse.js";
 export { acceptWebSockets, WEBSOCKET_CLOSE, type AcceptWebSocketsOptions, type WebSocketLike, type WebSocketServerLike } from "./live/ws.js";
 export { getAuthentication } from "./request-state.js";
+export { userDirectory } from "./user-directory.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { requireRecentAuth, DEFAULT_RECENT_AUTH_MAX_AGE_MS, type RequireRecentAuthOptions } from "./handlers/require-recent-auth.js";
 export { markAuthenticated, type MarkAuthenticatedOptions } from "./handlers/mark-authenticated.js";
@@ -150,6 +151,7 @@ export type {
   LogoutTargetKind,
   MarkerStore,
   LogoutUrlOutcome,
+  MaybePromise,
   PresentedCredential,
   ProviderSession,
   ProviderSessionLink,

@@ -121,7 +121,7 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
       validate();
       if (isSelf?.(req, auth) === true) return { kind: "session", auth: { ...auth, user }, user };
       for (const name of permissions as string[]) {
-        const answer: unknown = await guarded("users.hasPermission", () => hasPermission(user, name), rt.guard);
+        const answer: unknown = await guarded("users.hasPermission", () => Promise.resolve(hasPermission(user, name)), rt.guard);
         if (answer !== true) {
           throw new LogoutError("forbidden", "User does not have the permissions required for this action", permissionErrorKind === undefined ? {} : { kind: permissionErrorKind });
         }

@@ -5,7 +5,7 @@ import { DEFAULT_SESSION_TTL_MS } from "../../sessions.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
 import { isSessionRecord } from "../../store/answers.js";
 import { assertSessionDirectory, type SessionDirectory } from "../../store/session-directory.js";
-import type { SessionStore } from "../../types.js";
+import type { SessionStore, UserRecord } from "../../types.js";
 import { positiveOption } from "../../options/index.js";
 import { sendReply } from "../runtime/index.js";
 import { actorOf, adminHandler, adminViews, currentSessionId, findSession, resolveAdmin, type AdminOptions } from "./setup.js";
@@ -28,7 +28,7 @@ function idReader(read: (req: Request) => string): { validate: (req: Request) =>
  * `GET /api/v1/sessions/info.admin` with `_user`, Kratos `GET /admin/sessions/:id`). Unknown, ended or expired:
  * `not-found`.
  */
-export function adminGetSession(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminGetSession<U extends UserRecord = UserRecord>(options: Readonly<AdminOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminGetSession", "adminGetSession({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminGetSession", options, ["readSessionId", "session"]);
@@ -44,7 +44,7 @@ export function adminGetSession(options: Readonly<AdminOptions>, notMountable?: 
   });
 }
 
-export interface AdminExtendSessionOptions extends AdminOptions {
+export interface AdminExtendSessionOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * How long an extended session lives from now, in ms: Kratos' `session.lifespan`. Default 24 h, the lifetime
    * `issueSession` gives a session. An extension never shortens a session.
@@ -66,7 +66,7 @@ export interface AdminExtendSessionOptions extends AdminOptions {
  * `shape.admin.extended` (Kratos `PATCH /admin/sessions/:id/extend`).
  * Needs a store that implements `SessionDirectory` (`extendSession`), checked at setup.
  */
-export function adminExtendSession(options: Readonly<AdminExtendSessionOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminExtendSession<U extends UserRecord = UserRecord>(options: Readonly<AdminExtendSessionOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminExtendSession", "adminExtendSession({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminExtendSession";
