@@ -19,7 +19,7 @@ import { Strategy as LocalStrategy } from "passport-local";
 import { createClient } from "redis";
 import {
   MemorySessionStore, RedisSessionStore, bodySessionId, createLogoutHandler, expressSession, getAuthentication, requirePermission,
-  requireSession, requireTotp, sessionStoreUnavailable, shapes, trackSessions, type MarkerStore, type SessionStore, type Shape, type UserDirectory,
+  requireSession, requireTotp, sessionStoreUnavailable, shapes, trackSessions, type MarkerStore, type SessionStore, type Shape, userDirectory,
 } from "express-logout";
 
 // The app's users (a real app has its own table, with hashed passwords).
@@ -29,11 +29,12 @@ const people = [
   { id: "3", username: "admin", password: "admin-password", permissions: ["logout-device-management"], totp: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
 ];
 const byId = (id: string) => people.find((p) => p.id === id);
-const users: UserDirectory = {
-  findUser: (id) => Promise.resolve(byId(id) && { id, username: byId(id)?.username ?? "" }),
-  hasPermission: (user, permission) => Promise.resolve(byId(user.id)?.permissions.includes(permission) ?? false),
-  totpSecret: (user) => Promise.resolve(byId(user.id)?.totp),
-};
+// userDirectory types the callbacks from findUser; each may answer at once or with a promise.
+const users = userDirectory({
+  findUser: (id: string) => byId(id) && { id, username: byId(id)?.username ?? "" },
+  hasPermission: (user, permission) => byId(user.id)?.permissions.includes(permission) ?? false,
+  totpSecret: (user) => byId(user.id)?.totp,
+});
 
 // The stores: the app's own express-session store, and express-logout's store of one record per logged-in session.
 async function stores(): Promise<{ inner: Store; store: SessionStore & MarkerStore; where: string }> {

@@ -85,7 +85,8 @@ export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
 export { bodySessionId, querySessionId, rocketChatAdminSession, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
-export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, type KratosErrorFields } from "./shapes/kratos.js";
+export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, parseSessionId as parseKratosUuid, type KratosErrorFields } from "./shapes/kratos.js";
+export { kratosAdminShape, type IdentityIdParser, type KratosAdminOptions } from "./shapes/kratos-admin.js";
 export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { watchSessions, SessionWatcher, type Admission, type WatchSessionsOptions, type WatcherStats } from "./live/watch-sessions.js";
@@ -101,6 +102,7 @@ export {
 export { sessionEventStream, SSE_LOGOUT_EVENT, type SessionEventStream, type SessionEventStreamOptions } from "./live/sse.js";
 export { acceptWebSockets, WEBSOCKET_CLOSE, type AcceptWebSocketsOptions, type WebSocketLike, type WebSocketServerLike } from "./live/ws.js";
 export { getAuthentication } from "./request-state.js";
+export { userDirectory } from "./user-directory.js";
 export { requireSession, type RequireSessionOptions } from "./handlers/require-session.js";
 export { requireRecentAuth, DEFAULT_RECENT_AUTH_MAX_AGE_MS, type RequireRecentAuthOptions } from "./handlers/require-recent-auth.js";
 export { markAuthenticated, type MarkAuthenticatedOptions } from "./handlers/mark-authenticated.js";
@@ -149,6 +151,7 @@ export type {
   LogoutTargetKind,
   MarkerStore,
   LogoutUrlOutcome,
+  MaybePromise,
   PresentedCredential,
   ProviderSession,
   ProviderSessionLink,

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 import type { LogoutEvents } from "./events.js";
 import type { CheckedStore } from "./store/checked-store.js";
-import type { Authentication } from "./types.js";
+import type { Authentication, UserDirectory, UserRecord } from "./types.js";
 
 /**
  * Where the caller found by this library's middleware is kept on the request. A registered symbol, not a
@@ -20,7 +20,12 @@ function isAuthentication(value: unknown): value is Authentication {
 /**
  * The caller that `requireSession`, `requirePermission` or `requireTotp` authenticated, if any; for a live
  * connection, pass its upgrade or handshake request (`socket.request` in Socket.IO).
+ *
+ * Its `user` is what the directory's `findUser` answered. Pass that directory as `users` to have it typed as
+ * the host's own user type (`getAuthentication(req, users)?.user?.roles`), or name the type
+ * (`getAuthentication<MyUser>(req)`). The directory is only read by the compiler; nothing calls it here.
  */
+export function getAuthentication<U extends UserRecord = UserRecord>(req: IncomingMessage, users?: UserDirectory<U>): Authentication<U> | undefined;
 export function getAuthentication(req: IncomingMessage): Authentication | undefined {
   const value = (req as WithState)[AUTHENTICATION];
   return isAuthentication(value) ? value : undefined;

@@ -54,21 +54,29 @@ export interface ApiKeyRecord {
   readonly secretHash: string;
 }
 
+/** A value, or a promise of it: every `UserDirectory` callback may answer either way. */
+export type MaybePromise<T> = T | PromiseLike<T>;
+
 /**
  * The host's callbacks. Only `findUser` is always needed; the others are asked for by the factories and
- * shapes that use them, with a `TypeError` at factory time when one is missing.
+ * shapes that use them, with a `TypeError` at factory time when one is missing. Each may answer at once or with
+ * a promise.
+ *
+ * `U` is the host's own user type: whatever `findUser` answers is what `hasPermission` and `totpSecret` are
+ * handed, and what `getAuthentication(req).user` is. Passed inline to a factory, a plain object literal is typed
+ * from its `findUser`; a directory defined on its own gets the same inference through `userDirectory({ ... })`.
  */
-export interface UserDirectory {
+export interface UserDirectory<U extends UserRecord = UserRecord> {
   /** The user, or `undefined` when it no longer exists. */
-  findUser(userId: string): Promise<UserRecord | undefined>;
-  /** Whether the user holds the permission now (asked on every request, never cached). */
-  hasPermission?(user: UserRecord, permission: string): Promise<boolean>;
+  findUser(userId: string): MaybePromise<U | undefined>;
+  /** Whether the user holds the permission now (asked on every request, never cached); only `true` grants. */
+  hasPermission?(user: U, permission: string): MaybePromise<boolean>;
   /** The user's base32 TOTP secret, or `undefined` when the user has not enrolled. */
-  totpSecret?(user: UserRecord): Promise<string | undefined>;
+  totpSecret?(user: U): MaybePromise<string | undefined>;
   /** The API key with this public key id, or `undefined`. */
-  findApiKey?(key: string): Promise<ApiKeyRecord | undefined>;
+  findApiKey?(key: string): MaybePromise<ApiKeyRecord | undefined>;
   /** The tenant a SOAJS tenant key belongs to, or `undefined` for an unknown key. */
-  resolveTenantKey?(key: string): Promise<TenantRecord | undefined>;
+  resolveTenantKey?(key: string): MaybePromise<TenantRecord | undefined>;
 }
 
 /** What a credential source found in a request. */
@@ -112,12 +120,12 @@ export interface CredentialSource {
   read(req: Request): PresentedCredential | undefined;
 }
 
-/** Who made a request, as `requireSession` and the factories found it. */
-export interface Authentication {
+/** Who made a request, as `requireSession` and the factories found it; `U` is the host's user type. */
+export interface Authentication<U extends UserRecord = UserRecord> {
   readonly session: SessionRecord;
   readonly credential: PresentedCredential;
-  /** The user, when the handler loaded it. */
-  readonly user?: UserRecord;
+  /** The user, when the handler loaded it: what the directory's `findUser` answered. */
+  readonly user?: U;
   /** Present when the credential was an API key rather than a session. */
   readonly apiKeyId?: string;
   /** Present for JWT and other resolved credentials. */

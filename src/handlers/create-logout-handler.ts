@@ -3,7 +3,7 @@ import { LogoutError, isLogoutError } from "../errors.js";
 import { optionNames } from "../options/index.js";
 import { SetupError } from "../options/setup-error.js";
 import { problemShape } from "../shapes/problem.js";
-import type { Authentication, EndedOutcome } from "../types.js";
+import type { Authentication, EndedOutcome, UserRecord } from "../types.js";
 import { endOwnSessionByToken, endSession } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
@@ -12,7 +12,7 @@ import { answeredUncalledMount, type NotMountable } from "../options/mounted-unc
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
 
-export interface LogoutHandlerOptions extends CommonOptions {
+export interface LogoutHandlerOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
    * Which sessions end. Default `"current"`: the caller's own session.
    * - `"all"`: every session of the caller's user (and, for JWTs, every token issued before now);
@@ -47,7 +47,7 @@ const WHOSE_SESSIONS = ["permitted", "own", "anyone"] as const;
  * The logout endpoint itself. The store decides, awaited, before a byte is written; a store that fails or is
  * slow answers 503 and nothing claims success. Needs only the core of the store.
  */
-export function createLogoutHandler(options: Readonly<LogoutHandlerOptions>, notMountable?: NotMountable): RequestHandler {
+export function createLogoutHandler<U extends UserRecord = UserRecord>(options: Readonly<LogoutHandlerOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("createLogoutHandler", "createLogoutHandler({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("createLogoutHandler", options, problemShape, LOGOUT_HANDLER_OPTIONS);

@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { idleExpiresAt, lastAuthenticatedAt } from "../lifetime/deadlines.js";
 import { problemShape } from "../shapes/problem.js";
 import { booleanOption, functionOption, integerOption, optionNames } from "../options/index.js";
-import type { SessionRecord, SessionView } from "../types.js";
+import type { SessionRecord, SessionView, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
 import { authenticate, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
@@ -26,7 +26,7 @@ export function viewOf(session: SessionRecord, currentId: string | undefined): S
   };
 }
 
-export interface ListSessionsOptions extends CommonOptions {
+export interface ListSessionsOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** Leave the caller's own session out of the list (Kratos' `GET /sessions`). Default `false`. */
   readonly excludeCurrent?: boolean;
   /** Largest page a client may ask for with `?count=` / `?page_size=`. Default 100. */
@@ -51,7 +51,7 @@ function pageParam(req: Request, names: readonly string[]): number | undefined {
 }
 
 /** The caller's own live sessions, newest activity first, in the shape (`shape.sessionList`). */
-export function listSessions(options: Readonly<ListSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+export function listSessions<U extends UserRecord = UserRecord>(options: Readonly<ListSessionsOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("listSessions", "listSessions({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("listSessions", options, problemShape, LIST_SESSIONS_OPTIONS);
@@ -82,7 +82,7 @@ export function listSessions(options: Readonly<ListSessionsOptions>, notMountabl
   };
 }
 
-export interface SessionInfoOptions extends CommonOptions {
+export interface SessionInfoOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** Reads the session id from the request; throw a `bad-request` LogoutError for bad input. */
   readonly sessionId: (req: Request) => string;
 }
@@ -90,7 +90,7 @@ export interface SessionInfoOptions extends CommonOptions {
 const SESSION_INFO_OPTIONS = optionNames<SessionInfoOptions>({ ...commonOptionNames, sessionId: true });
 
 /** One of the caller's own sessions (`shape.sessionInfo`); another user's session is `not-found`. */
-export function sessionInfo(options: Readonly<SessionInfoOptions>, notMountable?: NotMountable): RequestHandler {
+export function sessionInfo<U extends UserRecord = UserRecord>(options: Readonly<SessionInfoOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("sessionInfo", "sessionInfo({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("sessionInfo", options, problemShape, SESSION_INFO_OPTIONS);

@@ -3,16 +3,16 @@ import { isLogoutEvents, type LogoutEvents } from "../events.js";
 import { SetupError, checkKnownOptions, positiveOption, type OptionNames } from "../options/index.js";
 import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
 import { CheckedStore } from "../store/checked-store.js";
-import type { CredentialSource, SessionStore, Shape, StoreCapability, UserDirectory } from "../types.js";
+import type { CredentialSource, SessionStore, Shape, StoreCapability, UserDirectory, UserRecord } from "../types.js";
 
-/** Options every factory takes. */
-export interface CommonOptions {
+/** Options every factory takes; `U` is the host's user type, inferred from `users`. */
+export interface CommonOptions<U extends UserRecord = UserRecord> {
   /** Where sessions live. Required. A store of the core methods serves every factory but `requireTotp`. */
   readonly store: SessionStore;
   /** How the endpoint speaks on the wire. Default: `shapes.problem` (RFC 9457 problem+json). */
   readonly shape?: Shape;
   /** The host's callbacks (find a user, check a permission, read a TOTP secret, ...). */
-  readonly users?: UserDirectory;
+  readonly users?: UserDirectory<U>;
   /** Where the caller's credential is read from. Default: the shape's own list. */
   readonly credentials?: readonly CredentialSource[];
   /** Audit and propagation events. Default: none. */

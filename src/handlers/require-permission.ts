@@ -7,9 +7,9 @@ import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options
 import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
 import { answeredUncalledMount } from "../options/mounted-uncalled.js";
 
-export interface RequirePermissionOptions extends CommonOptions {
+export interface RequirePermissionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
-  readonly users: UserDirectory;
+  readonly users: UserDirectory<U>;
   /**
    * With several permissions: `"all"` needs every one, `"any"` needs at least one. Default `"all"`
    * (Rocket.Chat's `permissionsRequired`).
@@ -33,7 +33,7 @@ const REQUIRE_PERMISSION_OPTIONS = optionNames<RequirePermissionOptions>({ ...co
  * and so is the grant: it is what lets a later `createLogoutHandler` with a function target end another
  * user's session on this request.
  */
-export function requirePermission(permission: string | readonly string[], options: Readonly<RequirePermissionOptions>): RequestHandler {
+export function requirePermission<U extends UserRecord = UserRecord>(permission: string | readonly string[], options: Readonly<RequirePermissionOptions<U>>): RequestHandler {
   const factory = "requirePermission";
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount(factory, `${factory}("permission", { ... })`, permission, options)) return undefined as never;

@@ -3,14 +3,14 @@ import { LogoutError } from "../errors.js";
 import { AUTHENTICATION_METHOD, lastAuthenticatedAt } from "../lifetime/deadlines.js";
 import { problemShape } from "../shapes/problem.js";
 import { SetupError, functionOption, optionNames, positiveOption } from "../options/index.js";
-import type { Authentication, SessionRecord } from "../types.js";
+import type { Authentication, SessionRecord, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, getAuthentication, rememberAuthentication, settle } from "./runtime/index.js";
 
 /** Default freshness window of `requireRecentAuth`: 15 minutes. */
 export const DEFAULT_RECENT_AUTH_MAX_AGE_MS = 15 * 60 * 1000;
 
-export interface RequireRecentAuthOptions extends CommonOptions {
+export interface RequireRecentAuthOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
    * How recently the user must have proved who they are in this session (`authenticatedAt`: the login, a TOTP
    * step-up, a password re-check), in ms. Default 900 000 (15 minutes).
@@ -51,7 +51,7 @@ export interface RequireRecentAuthOptions extends CommonOptions {
  * caller when nobody did yet. The freshness is read from the store on every request, so a step-up through one
  * instance counts on every other at once.
  */
-export function requireRecentAuth(options: Readonly<RequireRecentAuthOptions>): RequestHandler {
+export function requireRecentAuth<U extends UserRecord = UserRecord>(options: Readonly<RequireRecentAuthOptions<U>>): RequestHandler {
   const factory = "requireRecentAuth";
   // A store that cannot record a step-up would leave every session stale for good once its login is old.
   const rt = resolveRuntime(factory, options, problemShape, RECENT_AUTH_OPTIONS, { store: ["step-up"] });

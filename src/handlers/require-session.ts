@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
+import type { UserRecord } from "../types.js";
 import { problemShape } from "../shapes/problem.js";
 import { activityDue } from "../lifetime/activity.js";
 import { booleanOption, optionNames, positiveOption } from "../options/index.js";
@@ -8,7 +9,7 @@ import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options
 import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
-export interface RequireSessionOptions extends CommonOptions {
+export interface RequireSessionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
   readonly loadUser?: boolean;
   /**
@@ -26,7 +27,7 @@ const REQUIRE_SESSION_OPTIONS = optionNames<RequireSessionOptions>({ ...commonOp
  * Guards the host's own protected routes: a request whose session has ended (on any instance sharing the
  * store) is refused in the shape, at once. Later middleware reads the caller with `getAuthentication(req)`.
  */
-export function requireSession(options: Readonly<RequireSessionOptions>, notMountable?: NotMountable): RequestHandler {
+export function requireSession<U extends UserRecord = UserRecord>(options: Readonly<RequireSessionOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("requireSession", "requireSession({ ... })", options, notMountable)) return undefined as never;
   const touches = typeof options === "object" && (options as unknown) !== null && options.touchEveryMs !== undefined;

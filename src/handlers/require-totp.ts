@@ -20,11 +20,11 @@ import { answeredUncalledMount, type NotMountable } from "../options/mounted-unc
 
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
-export interface RequireTotpOptions extends CommonOptions {
+export interface RequireTotpOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** Where sessions live, with one-time markers and counters (`MarkerStore`) for single use and throttling. Required. */
   readonly store: SessionStore & MarkerStore;
   /** The host's directory; must have `findUser` and `totpSecret`. Required. */
-  readonly users: UserDirectory;
+  readonly users: UserDirectory<U>;
   /**
    * Time steps accepted on either side of the server's current one. Default 1 (RFC 6238 §5.2 recommends at
    * most one step of network delay); 0 accepts the current step only. At most 10.
@@ -125,7 +125,7 @@ const keyFor = totpKey;
  *   `requireRecentAuth` finds it fresh; emits `session.authenticated`.
  * - Emits `totp.failed` and `totp.replayed` (never the code).
  */
-export function requireTotp(options: Readonly<RequireTotpOptions>, notMountable?: NotMountable): RequestHandler {
+export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly<RequireTotpOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("requireTotp", "requireTotp({ ... })", options, notMountable)) return undefined as never;
   const factory = "requireTotp";

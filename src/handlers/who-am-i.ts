@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
+import type { UserRecord } from "../types.js";
 import { activityDue } from "../lifetime/activity.js";
 import { problemShape } from "../shapes/problem.js";
 import { optionNames } from "../options/index.js";
@@ -13,7 +14,7 @@ const WHO_AM_I_OPTIONS = optionNames<CommonOptions>(commonOptionNames);
  * A who-am-I route in the shape (`GET /v1/auth`, `GET /sessions/whoami`, `GET /api/v1/me`,
  * `GET /urac/account`): the caller and its user, or the shape's 401 once the session has ended.
  */
-export function whoAmI(options: Readonly<CommonOptions>, notMountable?: NotMountable): RequestHandler {
+export function whoAmI<U extends UserRecord = UserRecord>(options: Readonly<CommonOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("whoAmI", "whoAmI({ ... })", options, notMountable)) return undefined as never;
   const rt = resolveRuntime("whoAmI", options, problemShape, WHO_AM_I_OPTIONS);

@@ -9,11 +9,11 @@ import { problemShape } from "../shapes/problem.js";
 import { guarded, malformedAnswer } from "../deadline.js";
 import { isSessionRecord } from "../store/answers.js";
 import { hasRevocationFeed, type RevocationFeed, type SessionEndNotice } from "../store/revocation-feed.js";
-import type { Authentication, Reply } from "../types.js";
+import type { Authentication, Reply, UserRecord } from "../types.js";
 import { ConnectionRegistry, type LiveEndReason, type TrackedConnection, type TrackedSession, type TrackedUser } from "./connections.js";
 import { compileOriginPolicy, type OriginPolicy } from "./origin.js";
 
-export interface WatchSessionsOptions extends CommonOptions {
+export interface WatchSessionsOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
    * Which pages may open a connection, by the `Origin` header browsers send with every WebSocket and
    * EventSource request: `"same-origin"` (default: the origin's host must be the request's `Host`), a list of
@@ -303,7 +303,7 @@ function unsubscribeWhenSettled(user: TrackedUser): void {
  * `RedisSessionStore` with a `subscriber`). Options as every factory (`credentials` default: the shape's,
  * `Authorization: Bearer` then `X-Session-Token`), plus `origins` and `recheckEveryMs`.
  */
-export function watchSessions(options: Readonly<WatchSessionsOptions>): SessionWatcher {
+export function watchSessions<U extends UserRecord = UserRecord>(options: Readonly<WatchSessionsOptions<U>>): SessionWatcher {
   const rt = resolveRuntime("watchSessions", options, problemShape, WATCH_SESSIONS_OPTIONS);
   const store = rt.store;
   if (!hasRevocationFeed(store)) {

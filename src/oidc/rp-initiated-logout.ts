@@ -8,11 +8,11 @@ import { checkReturnTo, compileReturnToPolicy } from "../return-to.js";
 import { hashSecret } from "../secrets.js";
 import { problemShape } from "../shapes/problem.js";
 import type { SessionRecord } from "../store/types.js";
-import type { EndedOutcome, Shape } from "../types.js";
+import type { EndedOutcome, Shape, UserRecord } from "../types.js";
 import { DEFAULT_DISCOVERY_CACHE_MS, DiscoveryUnavailableError, endSessionEndpointOf, isEndpoint } from "./discovery.js";
 import { signLogoutState, verifyLogoutState } from "./logout-state.js";
 
-export interface RpInitiatedLogoutOptions extends CommonOptions {
+export interface RpInitiatedLogoutOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** The provider's issuer identifier; its `/.well-known/openid-configuration` names the end-session endpoint. Required. */
   readonly issuer: string;
   /** This app's `client_id` at the provider, sent as `client_id`. Required. */
@@ -112,7 +112,7 @@ function single(params: URLSearchParams, name: string): string | undefined {
  * app.get("/oidc/logged-out", rp.callback);
  * ```
  */
-export function rpInitiatedLogout(options: Readonly<RpInitiatedLogoutOptions>): RpInitiatedLogout {
+export function rpInitiatedLogout<U extends UserRecord = UserRecord>(options: Readonly<RpInitiatedLogoutOptions<U>>): RpInitiatedLogout {
   const rt = resolveRuntime(FACTORY, options, problemShape, OPTION_NAMES, { store: ["markers"] });
   const o = options as RpInitiatedLogoutOptions;
   if (typeof o.issuer !== "string" || !/^https?:\/\/\S+$/.test(o.issuer)) fail("needs `issuer`: the provider's issuer identifier, such as \"https://op.example.com\".");

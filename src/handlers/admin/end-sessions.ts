@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from "express";
 import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 import { LogoutError } from "../../errors.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
-import type { Authentication } from "../../types.js";
+import type { Authentication, UserRecord } from "../../types.js";
 import { sendReply } from "../runtime/index.js";
 import { PERMISSION_IN_HANDLER } from "./types.js";
 import { actorOf, adminHandler, findSession, resolveAdmin, type AdminOptions } from "./setup.js";
@@ -25,7 +25,7 @@ function reader(read: (req: Request) => string): { validate: (req: Request) => v
  * Ends any user's live session by id, for an administrator, rendered by `shape.admin.ended` (Kratos
  * `DELETE /admin/sessions/:id` → 204). Unknown, ended or expired: `not-found`, and nothing changes.
  */
-export function adminEndSession(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminEndSession<U extends UserRecord = UserRecord>(options: Readonly<AdminOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminEndSession", "adminEndSession({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminEndSession", options, ["readSessionId", "ended"]);
@@ -43,7 +43,7 @@ export function adminEndSession(options: Readonly<AdminOptions>, notMountable?: 
   });
 }
 
-export interface AdminEndUserSessionsOptions extends AdminOptions {
+export interface AdminEndUserSessionsOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * Let a signed-in user end all of their own sessions through this route without the gate's permission and
    * step-up (Rocket.Chat's `users.logout` of oneself). Default `false`.
@@ -56,7 +56,7 @@ export interface AdminEndUserSessionsOptions extends AdminOptions {
  * rendered by `shape.admin.ended` (Rocket.Chat `POST /api/v1/users.logout`, Kratos
  * `DELETE /admin/identities/:id/sessions`). What a user with no live session answers is the shape's choice.
  */
-export function adminEndUserSessions(options: Readonly<AdminEndUserSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminEndUserSessions<U extends UserRecord = UserRecord>(options: Readonly<AdminEndUserSessionsOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminEndUserSessions", "adminEndUserSessions({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminEndUserSessions";

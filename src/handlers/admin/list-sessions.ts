@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from "express";
 import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 import { guarded, malformedAnswer } from "../../deadline.js";
 import { assertSessionDirectory, type SessionDirectory } from "../../store/session-directory.js";
-import type { SessionRecord, SessionStore } from "../../types.js";
+import type { SessionRecord, SessionStore, UserRecord } from "../../types.js";
 import { sendReply } from "../runtime/index.js";
 import { adminHandler, adminViews, currentSessionId, resolveAdmin, type AdminOptions } from "./setup.js";
 import type { AdminListQuery, AdminSessionPage, AdminSessionView } from "./types.js";
@@ -11,7 +11,7 @@ import type { AdminListQuery, AdminSessionPage, AdminSessionView } from "./types
 /** Default most sessions a filtered listing of all sessions examines per request. */
 export const DEFAULT_ADMIN_MAX_SCAN = 10_000;
 
-export interface AdminListSessionsOptions extends AdminOptions {
+export interface AdminListSessionsOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * A text filter (Rocket.Chat's `filter`) over all sessions has no index: it examines at most this many
    * sessions, newest first, and answers what it found among them. Default 10 000.
@@ -50,7 +50,7 @@ export async function userSessionsPage(store: SessionStore, query: AdminListQuer
  * `shape.admin.allSessions` (Rocket.Chat `GET /api/v1/sessions/list.all`, Kratos `GET /admin/sessions`).
  * Needs a store that implements `SessionDirectory` and a `gate`, both checked at setup.
  */
-export function adminListSessions(options: Readonly<AdminListSessionsOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminListSessions<U extends UserRecord = UserRecord>(options: Readonly<AdminListSessionsOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminListSessions", "adminListSessions({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminListSessions";
@@ -114,7 +114,7 @@ export function adminListSessions(options: Readonly<AdminListSessionsOptions>, n
  * One user's live sessions, newest login first, from that user's own index (never a scan), for an
  * administrator: rendered by `shape.admin.userSessions` (Kratos `GET /admin/identities/:id/sessions`).
  */
-export function adminListUserSessions(options: Readonly<AdminOptions>, notMountable?: NotMountable): RequestHandler {
+export function adminListUserSessions<U extends UserRecord = UserRecord>(options: Readonly<AdminOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminListUserSessions", "adminListUserSessions({ ... })", options, notMountable)) return undefined as never;
   const ar = resolveAdmin("adminListUserSessions", options, ["readUserSessionsQuery", "userSessions"]);

@@ -11,7 +11,7 @@ import { compileGate, type AdminCaller, type AdminGate, type CompiledGate } from
 import type { AdminSessionView, AdminShape } from "./types.js";
 
 /** Options every admin factory takes. */
-export interface AdminOptions extends CommonOptions {
+export interface AdminOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** Who may use the route: a permission (with a TOTP step-up by default) or admin API keys. Required. */
   readonly gate: AdminGate;
 }

@@ -5,7 +5,7 @@ import { checkReturnTo } from "../../return-to.js";
 import { hashSecret } from "../../secrets.js";
 import { kratosShape } from "../../shapes/kratos.js";
 import { hasStoreCapability } from "../../store/capabilities.js";
-import type { Authentication, EndedOutcome, EpochMs, SessionRecord } from "../../types.js";
+import type { Authentication, EndedOutcome, EpochMs, SessionRecord, UserRecord } from "../../types.js";
 import { createLogoutHandler } from "../create-logout-handler.js";
 import { endSession } from "../end-session.js";
 import { listSessions } from "../list-sessions.js";
@@ -35,7 +35,7 @@ const MIN_REVOKED_MARKER_MS = 60_000;
  * native logout also remembers revoked tokens and answers 204 again for them, as Kratos does; without it, a
  * token already revoked is answered as unknown.
  */
-export function browserLogoutFlow(options: Readonly<BrowserLogoutFlowOptions>, notMountable?: NotMountable): BrowserLogoutFlow {
+export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Readonly<BrowserLogoutFlowOptions<U>>, notMountable?: NotMountable): BrowserLogoutFlow {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("browserLogoutFlow", "browserLogoutFlow({ ... })", options, notMountable)) return undefined as never;
   const base = resolveRuntime(FACTORY, options, kratosShape, BROWSER_LOGOUT_FLOW_OPTIONS);

@@ -1,7 +1,7 @@
 import type { CookieOptions, RequestHandler, Response } from "express";
 import { cookieNameOption, optionNames, SetupError } from "../../options/index.js";
 import { checkReturnTo, compileReturnToPolicy, type ReturnToPolicy } from "../../return-to.js";
-import type { CredentialSource, EpochMs } from "../../types.js";
+import type { CredentialSource, EpochMs, UserRecord } from "../../types.js";
 import { commonOptionNames, type CommonOptions } from "../options.js";
 
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
@@ -33,7 +33,7 @@ export interface ReturnToOptions {
   readonly default?: string;
 }
 
-export interface BrowserLogoutFlowOptions extends CommonOptions {
+export interface BrowserLogoutFlowOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
    * The public base URL the flow is served from, e.g. `"https://auth.example.com"` (a path prefix is kept).
    * The logout URL is this plus `logoutPath`. Required.
