@@ -159,6 +159,8 @@ export type {
   Reply,
   ResolvedPrincipal,
   RevokeUserSessionsOptions,
+  EndUserSessionsByTokenOptions,
+  EndedUserSessions,
   SessionLimit,
   SessionLimitPolicy,
   SessionLimitResult,

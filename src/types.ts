@@ -13,6 +13,8 @@ export type {
   ProviderSessionLink,
   ProviderSessionLinks,
   RevokeUserSessionsOptions,
+  EndUserSessionsByTokenOptions,
+  EndedUserSessions,
   SessionLimit,
   SessionLimitPolicy,
   SessionLimitResult,

@@ -4,7 +4,7 @@ import { optionNames } from "../options/index.js";
 import { SetupError } from "../options/setup-error.js";
 import { problemShape } from "../shapes/problem.js";
 import type { Authentication, EndedOutcome, UserRecord } from "../types.js";
-import { endOwnSessionByToken, endSession } from "./end-session.js";
+import { endOwnSessionByToken, endOwnUserSessionsByToken, endSession } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
@@ -69,12 +69,12 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
   async function run(req: Request, res: Response): Promise<void> {
     await precheck(req, rt);
     let caller;
-    let endedOwn = false;
+    let endedInOneCall: EndedOutcome | undefined;
     try {
-      // The caller's own logout: one store call where the store can do lookup and revoke together.
-      const ended = targetKind === "current" ? await endOwnSessionByToken(req, rt) : undefined;
-      endedOwn = ended !== undefined;
-      caller = ended === undefined ? await identify(req, rt) : ({ kind: "session", auth: ended } as const);
+      // The caller's own logouts: one store call where the store can do lookup and revoke together.
+      const ended = await endInOneCall(req);
+      endedInOneCall = ended?.outcome;
+      caller = ended === undefined ? await identify(req, rt) : ({ kind: "session", auth: ended.auth } as const);
     } catch (error) {
       if (rt.shape.anonymousLogout === true && isLogoutError(error) && error.code !== "store-unavailable") caller = undefined;
       else throw error;
@@ -91,8 +91,26 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
     const auth = caller.auth;
     rememberAuthentication(req, auth);
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
-    const outcome = endedOwn ? { caller: auth, user, endedAt: Date.now(), target: "current" as const, sessionId: auth.session.id, count: 1 } : await endForSession(req, auth, user);
+    const outcome = endedInOneCall === undefined ? await endForSession(req, auth, user) : { ...endedInOneCall, user };
     answer(req, res, outcome);
+  }
+
+  /**
+   * The logout of the caller's own session, of "all" or of "others" as one store call, or `undefined` when the
+   * store or the credential does not allow it (see `endOwnSessionByToken`). The outcome's user is loaded after.
+   */
+  async function endInOneCall(req: Request): Promise<{ auth: Authentication; outcome: EndedOutcome } | undefined> {
+    if (targetKind === "current") {
+      const auth = await endOwnSessionByToken(req, rt);
+      return auth === undefined ? undefined : { auth, outcome: { caller: auth, user: undefined, endedAt: Date.now(), target: "current", sessionId: auth.session.id, count: 1 } };
+    }
+    if (targetKind !== "all" && targetKind !== "others") return undefined;
+    const ended = await endOwnUserSessionsByToken(req, rt, targetKind === "others");
+    if (ended === undefined) return undefined;
+    const { auth, count } = ended;
+    const endedAt = Date.now();
+    rt.events?.emit("sessions.ended", { userId: auth.session.userId, by: auth.session.userId, target: targetKind, count, at: endedAt });
+    return { auth, outcome: { caller: auth, user: undefined, endedAt, target: targetKind, sessionId: undefined, count } };
   }
 
   async function endForSession(req: Request, auth: Authentication, user: EndedOutcome["user"]): Promise<EndedOutcome> {

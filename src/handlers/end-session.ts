@@ -3,7 +3,7 @@ import { malformedAnswer } from "../deadline.js";
 import { LogoutError } from "../errors.js";
 import { getAuthentication } from "../request-state.js";
 import { hashSecret } from "../secrets.js";
-import type { Authentication, LogoutTargetKind, ResolvedPrincipal, SessionRecord } from "../types.js";
+import type { Authentication, LogoutTargetKind, PresentedCredential, ResolvedPrincipal, SessionRecord } from "../types.js";
 import type { Runtime } from "./options.js";
 
 /** One session to end, and who ends it. */
@@ -39,23 +39,47 @@ export async function endSession(rt: Runtime, request: EndSessionRequest): Promi
 }
 
 /**
- * The logout of the caller's own session in one store call, the lookup and the revoke together, when the store
- * can (`endSessionByTokenHash`) and the request's credential is a plain session token. Answers the caller as
- * authenticated by the session it ended, or `undefined` when this path does not apply: a store without the
- * method, a caller an earlier middleware already authenticated, or a first credential of another kind (an API
- * key, a JWT, an invalid one, or a token that names its user, whose claim must be checked before anything
- * ends). The caller is then identified and its session ended in two calls, as before.
+ * The request's token hash when its logout can be one store call: its first credential is a plain session token
+ * (not an API key, a JWT, an invalid one, nor a token that names its user, whose claim must be checked before
+ * anything ends) and no earlier middleware authenticated the caller. `undefined` otherwise: the caller is then
+ * identified first and its sessions ended in a second call.
  */
-export async function endOwnSessionByToken(req: Request, rt: Runtime): Promise<Authentication | undefined> {
-  if (!rt.calls.endsByTokenHash || getAuthentication(req) !== undefined) return undefined;
+function plainSessionToken(req: Request, rt: Runtime): { tokenHash: string; credential: PresentedCredential } | undefined {
+  if (getAuthentication(req) !== undefined) return undefined;
   for (const source of rt.credentials) {
     const credential = source.read(req);
     if (credential === undefined) continue;
     if (credential.kind !== "session-token" || credential.claimedUserId !== undefined) return undefined;
-    const session = await rt.calls.endSessionByTokenHash(hashSecret(credential.token));
-    if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token");
-    rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: session.userId, target: "current", at: Date.now() });
-    return { session, credential };
+    return { tokenHash: hashSecret(credential.token), credential };
   }
   return undefined;
+}
+
+/**
+ * The logout of the caller's own session in one store call, the lookup and the revoke together, when the store
+ * can (`endSessionByTokenHash`) and the credential allows it (`plainSessionToken`). Answers the caller as
+ * authenticated by the session it ended, or `undefined` when this path does not apply.
+ */
+export async function endOwnSessionByToken(req: Request, rt: Runtime): Promise<Authentication | undefined> {
+  if (!rt.calls.endsByTokenHash) return undefined;
+  const caller = plainSessionToken(req, rt);
+  if (caller === undefined) return undefined;
+  const session = await rt.calls.endSessionByTokenHash(caller.tokenHash);
+  if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token");
+  rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: session.userId, target: "current", at: Date.now() });
+  return { session, credential: caller.credential };
+}
+
+/**
+ * The logout of "all" (`keepCaller` false) or "others" of the caller's user in one store call, when the store
+ * can (`endUserSessionsByTokenHash`) and the credential allows it. Answers the caller and how many sessions
+ * ended, or `undefined` when this path does not apply. The `sessions.ended` event is the caller's to emit.
+ */
+export async function endOwnUserSessionsByToken(req: Request, rt: Runtime, keepCaller: boolean): Promise<{ auth: Authentication; count: number } | undefined> {
+  if (!rt.calls.endsUserSessionsByTokenHash) return undefined;
+  const caller = plainSessionToken(req, rt);
+  if (caller === undefined) return undefined;
+  const ended = await rt.calls.endUserSessionsByTokenHash(caller.tokenHash, keepCaller);
+  if (ended === undefined) throw new LogoutError("unauthenticated", "no active session for this token");
+  return { auth: { session: ended.session, credential: caller.credential }, count: ended.ended };
 }

@@ -5,7 +5,7 @@ import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionLimi
 export const storeCapabilityMethods = {
   sessions: ["createSession", "getSession", "findSessionByTokenHash", "listSessions", "revokeSession", "revokeUserSessions"],
   touch: ["touchSession"],
-  "end-by-token": ["endSessionByTokenHash"],
+  "end-by-token": ["endSessionByTokenHash", "endUserSessionsByTokenHash"],
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
   "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
   "step-up": ["recordAuthentication"],
@@ -27,7 +27,7 @@ export const sessionStoreMethods = storeCapabilityMethods.sessions;
 
 /**
  * Every method of every capability `MemorySessionStore` and `RedisSessionStore` both implement (the optional
- * `endSessionByTokenHash`, a round-trip saver, is Redis's alone).
+ * `endSessionByTokenHash` and `endUserSessionsByTokenHash`, round-trip savers, are Redis's alone).
  */
 export const allStoreMethods = [
   ...storeCapabilityMethods.sessions,
@@ -43,7 +43,7 @@ export const allStoreMethods = [
 const howToAdd: Readonly<Record<StoreCapability, string>> = {
   sessions: "implement the core `SessionStore` methods",
   touch: "implement `touchSession(id, at)`",
-  "end-by-token": "implement `endSessionByTokenHash(tokenHash)`",
+  "end-by-token": "implement `endSessionByTokenHash(tokenHash)` and `endUserSessionsByTokenHash(tokenHash, { keepCaller })`",
   markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "jwt-revocation":
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
@@ -56,7 +56,7 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
 const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   sessions: "the core SessionStore",
   touch: "touchSession",
-  "end-by-token": "endSessionByTokenHash",
+  "end-by-token": "endSessionByTokenHash and endUserSessionsByTokenHash",
   markers: "the markers and counters capability (MarkerStore)",
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
   "step-up": "the step-up capability (StepUpStore: recordAuthentication), or no session could ever become fresh again",

@@ -2,7 +2,7 @@ import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
 import { constantTimeEqual } from "../secrets.js";
 import { isSessionLive } from "../lifetime/deadlines.js";
 import { isAbsent, isCount, isSessionRecord } from "./answers.js";
-import type { MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
+import type { EndedUserSessions, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
 
 /**
  * The store as the handlers use it: every call under the deadline, every answer checked against the contract
@@ -68,6 +68,29 @@ export class CheckedStore {
     if (!constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer("endSessionByTokenHash", this.guard);
     // An expired session was no longer live: whatever the store removed, nothing was logged out.
     return isSessionLive(session) ? session : undefined;
+  }
+
+  /** Whether the store ends a user's sessions by token hash in one call (`endUserSessionsByTokenHash`). */
+  get endsUserSessionsByTokenHash(): boolean {
+    return typeof this.store.endUserSessionsByTokenHash === "function";
+  }
+
+  /**
+   * Ends the sessions of the user of the live session whose token hashes to `tokenHash` (that one too unless
+   * `keepCaller`), answering that session and how many ended, or `undefined`. Only for a store with
+   * `endUserSessionsByTokenHash`. A record for another token hash, or a count that is not one, is a broken store
+   * (a 503). The store decided liveness on this process's clock (it is given `now`), so it is not asked again:
+   * sessions it ended are reported, never hidden behind a refusal.
+   */
+  async endUserSessionsByTokenHash(tokenHash: string, keepCaller: boolean): Promise<EndedUserSessions | undefined> {
+    const store = this.store;
+    const operation = "endUserSessionsByTokenHash";
+    const answer: unknown = await this.run(operation, () => store.endUserSessionsByTokenHash?.(tokenHash, { keepCaller }) ?? Promise.resolve(undefined));
+    if (isAbsent(answer)) return undefined;
+    if (typeof answer !== "object") throw malformedAnswer(operation, this.guard);
+    const { session, ended } = answer as Record<string, unknown>;
+    if (!isSessionRecord(session) || !isCount(ended) || !constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer(operation, this.guard);
+    return { session, ended };
   }
 
   revokeSession(id: string): Promise<boolean> {

@@ -342,38 +342,80 @@ return 0
 `);
 
 /**
+ * Lua that ends every live session of a user, for REVOKE_USER_SESSIONS and END_USER_SESSIONS_BY_TOKEN: every
+ * member of the user index `index` (key base `base`) but `except` (a member, or nil), and only those of API key
+ * `apiKeyId` when it is given, announcing each on the revocation feed. Drops expired and dangling members on the
+ * way. Answers how many live sessions ended and the id of every record removed (so the all-sessions index can
+ * forget them).
+ */
+const END_USER_SESSIONS_LUA = `
+local function endUserSessions(base, index, now, except, apiKeyId, publish)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
+  local n = 0
+  local removed = {}
+  for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if member ~= except then
+      local rec = base .. 'session:' .. member
+      local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId', 'id', 'userId', 'lastSeenAt', 'createdAt', 'idleTimeoutMs')
+      if not f[1] then
+        redis.call('ZREM', index, member)
+      elseif not apiKeyId or f[3] == apiKeyId then
+        redis.call('ZREM', index, member)
+        redis.call('DEL', rec)
+        if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
+        if ends(f[1], f[6], f[7], f[8]) > tonumber(now) then
+          n = n + 1
+          announce(publish, base, f[4], f[5], now)
+        end
+        removed[#removed + 1] = f[4] or member
+      end
+    end
+  end
+  return n, removed
+end
+`;
+
+/**
  * Ends every live session of a user, but the one named in ARGV[4] when ARGV[3] is "1", and only those of the
  * API key ARGV[6] when ARGV[5] is "1", announcing each on the revocation feed (ARGV[7] publish command).
- * Answers how many live sessions ended, followed by the id of every record it removed (so the all-sessions
- * index can forget them).
+ * Answers how many live sessions ended, followed by the id of every record it removed.
  * KEYS[1] user index. ARGV[1] now, ARGV[2] user key base.
  */
 export const REVOKE_USER_SESSIONS = script("revokeUserSessions", `${ENDS_LUA}
 ${ANNOUNCE_END_LUA}
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local n = 0
-local removed = {}
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if not (ARGV[3] == '1' and member == ARGV[4]) then
-    local rec = ARGV[2] .. 'session:' .. member
-    local f = redis.call('HMGET', rec, 'expiresAt', 'tokenKey', 'apiKeyId', 'id', 'userId', 'lastSeenAt', 'createdAt', 'idleTimeoutMs')
-    if not f[1] then
-      redis.call('ZREM', KEYS[1], member)
-    elseif ARGV[5] ~= '1' or f[3] == ARGV[6] then
-      redis.call('ZREM', KEYS[1], member)
-      redis.call('DEL', rec)
-      if f[2] and redis.call('GET', f[2]) == member then redis.call('DEL', f[2]) end
-      if ends(f[1], f[6], f[7], f[8]) > now then
-        n = n + 1
-        announce(ARGV[7], ARGV[2], f[4], f[5], ARGV[1])
-      end
-      removed[#removed + 1] = f[4] or member
-    end
-  end
-end
+${END_USER_SESSIONS_LUA}
+local n, removed = endUserSessions(ARGV[2], KEYS[1], ARGV[1], ARGV[3] == '1' and ARGV[4] or nil, ARGV[5] == '1' and ARGV[6] or nil, ARGV[7])
 table.insert(removed, 1, n)
 return removed
+`);
+
+/**
+ * Looks a session up by token hash and ends every live session of its user, in one step: the logout of "all"
+ * (ARGV[6] "0") or of "others" (ARGV[6] "1": the caller's own session stays). Nothing ends unless the token
+ * names a live session. Answers `{ fields of the caller's session, sessions ended, ids removed... }`, or nil.
+ * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now, ARGV[5] publish command.
+ */
+export const END_USER_SESSIONS_BY_TOKEN = userSlotScript("endUserSessionsByTokenHash", "false", `${ENDS_LUA}
+${ANNOUNCE_END_LUA}
+${END_USER_SESSIONS_LUA}
+local tokenKey = base .. 'token:' .. ARGV[2]
+local caller = redis.call('GET', tokenKey)
+if not caller then return false end
+local rec = base .. 'session:' .. caller
+local f = redis.call('HMGET', rec, ${fieldList})
+if f[3] ~= ARGV[3] then return false end
+if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
+local keep = ARGV[6] == '1'
+local n, removed = endUserSessions(base, base .. 'sessions', ARGV[4], keep and caller or nil, nil, ARGV[5])
+if not keep and redis.call('EXISTS', rec) == 1 then
+  -- A live session missing from its user's index still ends with the rest.
+  redis.call('DEL', rec)
+  redis.call('DEL', tokenKey)
+  n = n + 1
+  announce(ARGV[5], base, f[1], f[2], ARGV[4])
+  removed[#removed + 1] = f[1]
+end
+return { f, n, removed }
 `);
 
 /**
@@ -408,7 +450,7 @@ export const ALL_SCRIPTS: readonly RedisScript[] = [
   CLAIM_ROUTE,
   CREATE_SESSION,
   CREATE_SESSION_WITHIN_LIMIT,
-  ...[FIND_BY_TOKEN, GET_SESSION, END_SESSION_BY_TOKEN, TOUCH_SESSION, RECORD_AUTHENTICATION, REVOKE_SESSION].flatMap((s) => [s.direct, s.routed]),
+  ...[FIND_BY_TOKEN, GET_SESSION, END_SESSION_BY_TOKEN, END_USER_SESSIONS_BY_TOKEN, TOUCH_SESSION, RECORD_AUTHENTICATION, REVOKE_SESSION].flatMap((s) => [s.direct, s.routed]),
   REVOKE_USER_SESSIONS,
   INCREMENT_COUNTER,
   JWT_CUTOFF,

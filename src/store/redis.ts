@@ -1,6 +1,6 @@
 import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
@@ -8,6 +8,7 @@ import {
   CREATE_SESSION,
   CREATE_SESSION_WITHIN_LIMIT,
   END_SESSION_BY_TOKEN,
+  END_USER_SESSIONS_BY_TOKEN,
   FIND_BY_TOKEN,
   GET_SESSION,
   INCREMENT_COUNTER,
@@ -306,6 +307,24 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     if (record?.tokenHash !== tokenHash) return undefined;
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
     return record;
+  }
+
+  async endUserSessionsByTokenHash(tokenHash: string, options: EndUserSessionsByTokenOptions = {}): Promise<EndedUserSessions | undefined> {
+    const keepCaller = options.keepCaller === true;
+    const reply = await this.#inUserSlot(END_USER_SESSIONS_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [
+      keyPart(tokenHash),
+      tokenHash,
+      String(Date.now()),
+      this.#publish,
+      keepCaller ? "1" : "0",
+    ]);
+    if (reply === undefined || reply === null || reply === false) return undefined;
+    const [fields, ended, removed] = asArray(reply);
+    const session = parseSession(fields, 0);
+    if (session?.tokenHash !== tokenHash) return undefined;
+    const ids = asArray(removed).map((id) => asText(id) ?? "");
+    if (this.#indexAll && ids.length > 0) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), ids);
+    return { session, ended: asInteger(ended) };
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {

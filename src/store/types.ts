@@ -86,6 +86,27 @@ export interface SessionStore {
    * `RedisSessionStore` has it; `MemorySessionStore` does not need it (its calls cost no round trip).
    */
   endSessionByTokenHash?(tokenHash: string): Promise<SessionRecord | undefined>;
+  /**
+   * Optional, with `endSessionByTokenHash`. Ends every live session of the user whose live session the token
+   * hashes to, that session too unless `keepCaller`, and answers that session (as it was before the call) with
+   * how many sessions ended; `undefined`, with nothing ended, when the token names no live session. The logout
+   * of "all" and "others" in one call; without it, a `findSessionByTokenHash`, then a `revokeUserSessions`.
+   */
+  endUserSessionsByTokenHash?(tokenHash: string, options?: EndUserSessionsByTokenOptions): Promise<EndedUserSessions | undefined>;
+}
+
+/** Options of `SessionStore.endUserSessionsByTokenHash`. */
+export interface EndUserSessionsByTokenOptions {
+  /** Keep the session of the token itself (the logout of "others"). Default `false` (of "all"). */
+  readonly keepCaller?: boolean;
+}
+
+/** What `SessionStore.endUserSessionsByTokenHash` ended. */
+export interface EndedUserSessions {
+  /** The session the token named, as it was before the call. */
+  readonly session: SessionRecord;
+  /** How many live sessions ended, the token's own included when it was not kept. */
+  readonly ended: number;
 }
 
 /**

@@ -1,10 +1,16 @@
 import { expect, it } from "vitest";
-import type { SessionRecord, SessionStore } from "../types.js";
+import type { EndedUserSessions, EndUserSessionsByTokenOptions, SessionRecord, SessionStore } from "../types.js";
 import { newUser, sampleSession, type StoreInstance } from "./instance.js";
 
-type EndByTokenStore = SessionStore & { endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> };
+type EndByTokenStore = SessionStore & {
+  endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+  endUserSessionsByTokenHash(tokenHash: string, options?: EndUserSessionsByTokenOptions): Promise<EndedUserSessions | undefined>;
+};
 
-/** `endSessionByTokenHash`, for stores that implement it (a logout of the caller's own session in one call). */
+/**
+ * `endSessionByTokenHash` and `endUserSessionsByTokenHash`, for stores that implement them (the logouts of the
+ * caller's own session, of "all" and of "others" in one call each).
+ */
 export function endByTokenStoreTests(instance: StoreInstance<EndByTokenStore>): void {
   const store = instance.store;
   const user = newUser;
@@ -39,12 +45,58 @@ export function endByTokenStoreTests(instance: StoreInstance<EndByTokenStore>): 
     expect(answers.filter((a) => (a as SessionRecord | null | undefined) != null)).toEqual([session]);
   });
 
+  it("ends every session of the token's user, the token's own too, and answers it with the count; other users keep theirs", async () => {
+    const u = user();
+    const caller = sampleSession(u);
+    const second = sampleSession(u);
+    const third = sampleSession(u);
+    const bystander = sampleSession(user());
+    for (const s of [caller, second, third, bystander]) await store().createSession(s);
+    expect(await store().endUserSessionsByTokenHash(caller.tokenHash)).toEqual({ session: caller, ended: 3 });
+    expect(await store().listSessions(u)).toEqual([]);
+    expect(await store().findSessionByTokenHash(caller.tokenHash)).toBeUndefined();
+    expect(await store().getSession(bystander.id)).toEqual(bystander);
+    expect(await store().endUserSessionsByTokenHash(caller.tokenHash) ?? undefined).toBeUndefined();
+  });
+
+  it("keeps the token's own session with keepCaller, ending only the others", async () => {
+    const u = user();
+    const caller = sampleSession(u);
+    const other = sampleSession(u);
+    await store().createSession(caller);
+    await store().createSession(other);
+    expect(await store().endUserSessionsByTokenHash(caller.tokenHash, { keepCaller: true })).toEqual({ session: caller, ended: 1 });
+    expect(await store().listSessions(u)).toEqual([caller]);
+    expect(await store().endUserSessionsByTokenHash(caller.tokenHash, { keepCaller: true })).toEqual({ session: caller, ended: 0 });
+  });
+
+  it("ends nothing for an unknown or expired token, whatever the user holds", async () => {
+    const u = user();
+    const live = sampleSession(u);
+    const expired = { ...sampleSession(u), expiresAt: Date.now() - 1 };
+    await store().createSession(live);
+    await store().createSession(expired);
+    expect(await store().endUserSessionsByTokenHash(sampleSession(u).tokenHash) ?? undefined).toBeUndefined();
+    expect(await store().endUserSessionsByTokenHash(expired.tokenHash) ?? undefined).toBeUndefined();
+    expect(await store().listSessions(u)).toEqual([live]);
+  });
+
   if (instance.sharedBackend) {
     it("ends a session another instance created, seen by that instance at once", async () => {
       const session = sampleSession(user());
       await store().createSession(session);
       expect(await (await instance.another()).endSessionByTokenHash(session.tokenHash)).toEqual(session);
       expect(await store().findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+    });
+
+    it("ends every session of a user from another instance, seen by the first at once", async () => {
+      const u = user();
+      const caller = sampleSession(u);
+      const other = sampleSession(u);
+      await store().createSession(caller);
+      await store().createSession(other);
+      expect(await (await instance.another()).endUserSessionsByTokenHash(caller.tokenHash)).toEqual({ session: caller, ended: 2 });
+      expect(await store().listSessions(u)).toEqual([]);
     });
   }
 }
