@@ -13,9 +13,11 @@ import {
   DEFAULT_TOTP_FAILURE_WINDOW_MS,
   DEFAULT_TOTP_MAX_FAILURES,
   DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY,
+  throttled,
   totpKey,
   totpThrottle,
 } from "./totp-throttle.js";
+import { malformedAnswer } from "../deadline.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
@@ -170,20 +172,57 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
 
     const code = req.headers[codeHeader];
     if (code === undefined || code === "") throw new LogoutError("totp-required", "no TOTP code in the request", { availableMethods: ["totp"] });
-    const method = req.headers[methodHeader];
 
-    // Count the attempt before looking at the code: a burst of parallel guesses each gets its own number.
+    // The verdict on the code is pure computation; what the store does with it decides. Both paths below count
+    // the attempt before a verdict takes effect, so a burst of parallel guesses each gets its own number.
     const now = Date.now();
-    const attempt = await throttle.begin(userId, now);
-    const wrong = async (message: string): Promise<LogoutError> => {
-      await attempt.failed();
-      return failed(userId, attempt.failures, message);
-    };
-    if (method !== undefined && method !== "" && method !== "totp") throw await wrong("only the totp method is accepted");
-    if (typeof code !== "string" || !codePattern.test(code)) throw await wrong("malformed TOTP code");
+    const { step, message } = verdictOn(code, req.headers[methodHeader], key, now);
+    const currentStep = Math.floor(now / periodMs);
+    // Steps older than the accepted one that the window would still take are spent with it.
+    const olderSteps: number[] = [];
+    if (step !== undefined) for (let s = Math.max(0, currentStep - window); s < step; s++) olderSteps.push(s);
+    if (rt.calls.attemptsTotpInOneCall) await attemptInOneCall(userId, now, step, olderSteps, message);
+    else await attemptThroughMarkers(userId, now, step, olderSteps, message);
+    // A passed code is a fresh proof of the user: `requireRecentAuth` counts the session as recently authenticated
+    // from now on, on every instance. A JWT has no record to write it to.
+    if (auth.principal === undefined && hasStoreCapability(rt.store, "step-up")) await recordStepUp(req, { ...auth, user }, rt, "totp");
+    else rememberAuthentication(req, { ...auth, user });
+    next();
+  }
 
+  /** The code's verdict: the step it matches, or none with the refusal's message. */
+  function verdictOn(code: string | string[], method: string | string[] | undefined, key: Uint8Array, now: number): { step: number | undefined; message: string } {
+    if (method !== undefined && method !== "" && method !== "totp") return { step: undefined, message: "only the totp method is accepted" };
+    if (typeof code !== "string" || !codePattern.test(code)) return { step: undefined, message: "malformed TOTP code" };
     const step = matchingTotpStep({ key, code, algorithm, digits, periodMs, window, now });
-    if (step === undefined) throw await wrong("wrong TOTP code");
+    return { step, message: step === undefined ? "wrong TOTP code" : "" };
+  }
+
+  /** The attempt as one store call (`attemptTotp`): the store runs the throttle's rules atomically. */
+  async function attemptInOneCall(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<void> {
+    const result = await rt.calls.attemptTotp({ userId, now, step, olderSteps, periodMs, window, maxFailures, failureWindowMs, maxLockoutsPerDay });
+    switch (result.outcome) {
+      case "throttled":
+        throw throttled(result.retryAfterMs);
+      case "replayed":
+        rt.events?.emit("totp.replayed", { userId, at: Date.now() });
+        throw failed(userId, result.failures, "TOTP code already used");
+      case "wrong":
+        throw failed(userId, result.failures, message);
+      case "passed":
+        // A store that passes a code no step matched is broken: nothing may pass on it.
+        if (step === undefined) throw malformedAnswer("attemptTotp", rt.guard);
+    }
+  }
+
+  /** The attempt through the `MarkerStore` markers and counters, in a few calls. */
+  async function attemptThroughMarkers(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<void> {
+    const attempt = await throttle.begin(userId, now);
+    const wrong = async (reason: string): Promise<LogoutError> => {
+      await attempt.failed();
+      return failed(userId, attempt.failures, reason);
+    };
+    if (step === undefined) throw await wrong(message);
     // A step can be accepted until the server's clock passes `step + window`; keep its marker one step longer.
     const ttlOf = (s: number) => (s + window + 2) * periodMs - now;
     // A right code that meets a failing store is no failure of the user's: the attempt is taken back.
@@ -196,16 +235,7 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
       rt.events?.emit("totp.replayed", { userId, at: Date.now() });
       throw await wrong("TOTP code already used");
     }
-    // Steps older than the accepted one that the window would still take are spent as well.
-    const currentStep = Math.floor(now / periodMs);
-    const older: number[] = [];
-    for (let s = Math.max(0, currentStep - window); s < step; s++) older.push(s);
-    await Promise.all([attempt.passed(), ...older.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
-    // A passed code is a fresh proof of the user: `requireRecentAuth` counts the session as recently authenticated
-    // from now on, on every instance. A JWT has no record to write it to.
-    if (auth.principal === undefined && hasStoreCapability(rt.store, "step-up")) await recordStepUp(req, { ...auth, user }, rt, "totp");
-    else rememberAuthentication(req, { ...auth, user });
-    next();
+    await Promise.all([attempt.passed(), ...olderSteps.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
   }
 
   return function requireTotpMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -126,6 +126,7 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
   return { begin };
 }
 
-function throttled(waitMs: number): LogoutError {
+/** The refusal of an attempt while a lock-out or the day's cap holds: 429 with `Retry-After`. */
+export function throttled(waitMs: number): LogoutError {
   return new LogoutError("throttled", "too many wrong TOTP codes", { retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) });
 }

@@ -2,7 +2,7 @@ import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
 import { constantTimeEqual } from "../secrets.js";
 import { isSessionLive } from "../lifetime/deadlines.js";
 import { isAbsent, isCount, isSessionRecord } from "./answers.js";
-import type { EndedUserSessions, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
+import type { EndedUserSessions, TotpAttempt, TotpAttemptResult, TotpAttemptStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
 
 /**
  * The store as the handlers use it: every call under the deadline, every answer checked against the contract
@@ -91,6 +91,26 @@ export class CheckedStore {
     const { session, ended } = answer as Record<string, unknown>;
     if (!isSessionRecord(session) || !isCount(ended) || !constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer(operation, this.guard);
     return { session, ended };
+  }
+
+  /** Whether the store runs a TOTP attempt in one call (`attemptTotp`). */
+  get attemptsTotpInOneCall(): boolean {
+    return typeof (this.store as Partial<TotpAttemptStore>).attemptTotp === "function";
+  }
+
+  /**
+   * One TOTP attempt in one store call. Only for a store with `attemptTotp`. An outcome that is not one of the
+   * four, or a count that is not one, is a broken store (a 503): nothing may pass on an answer it cannot read.
+   */
+  async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
+    const store = this.store as Partial<TotpAttemptStore>;
+    const answer: unknown = await this.run("attemptTotp", () => store.attemptTotp?.(attempt) ?? Promise.reject(new Error("attemptTotp is missing")));
+    if (typeof answer === "object" && answer !== null) {
+      const { outcome, retryAfterMs, failures } = answer as Record<string, unknown>;
+      if (outcome === "throttled" && isCount(retryAfterMs)) return { outcome, retryAfterMs };
+      if ((outcome === "passed" || outcome === "wrong" || outcome === "replayed") && isCount(failures)) return { outcome, failures };
+    }
+    throw malformedAnswer("attemptTotp", this.guard);
   }
 
   revokeSession(id: string): Promise<boolean> {

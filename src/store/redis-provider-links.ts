@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import type { ProviderSessionLink } from "./types.js";
-import type { RedisScript } from "./redis-scripts.js";
+import { script, type RedisScript } from "./redis-scripts.js";
 
 /**
  * Provider-session links in Redis, for OpenID Connect back-channel logout.
@@ -15,11 +14,6 @@ import type { RedisScript } from "./redis-scripts.js";
  * cannot run one script across slots. Ending a session therefore does not touch its links; a lookup checks each
  * member's session record (in the user's slot) and drops the members whose session is gone.
  */
-
-function script(name: string, source: string): RedisScript {
-  const text = source.trim();
-  return { name, source: text, sha: createHash("sha1").update(text, "utf8").digest("hex") };
-}
 
 /**
  * Adds a member to a link set, trims expired members and keeps the longer TTL.

@@ -62,7 +62,8 @@ export interface RedisScript {
   readonly sha: string;
 }
 
-function script(name: string, source: string): RedisScript {
+/** A script and its SHA-1, computed here so EVALSHA needs no SCRIPT LOAD. */
+export function script(name: string, source: string): RedisScript {
   const text = source.trim();
   return { name, source: text, sha: createHash("sha1").update(text, "utf8").digest("hex") };
 }

@@ -1,6 +1,6 @@
 import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EndedUserSessions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndUserSessionsByTokenOptions, EpochMs, TotpAttempt, TotpAttemptResult, TotpAttemptStore, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
@@ -22,6 +22,7 @@ import {
   type RedisScript,
   type UserSlotScript,
 } from "./redis-scripts.js";
+import { TOTP_ATTEMPT } from "./redis-totp.js";
 import { EXTEND_SESSION, INDEX_ADD, INDEX_COUNT, INDEX_PAGE, INDEX_REMOVE, INDEX_SCRIPTS, indexKeys } from "./redis-session-index.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { RedisRevocationFeed, assertRedisSubscriber, type RedisSubscriber } from "./redis-feed.js";
@@ -121,7 +122,7 @@ const DEFAULT_PREFIX = "express-logout:";
  * const store = new RedisSessionStore({ sendCommand: (args) => client.sendCommand(args), isReady: () => client.isReady });
  * ```
  */
-export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed>, SessionDirectory {
+export class RedisSessionStore implements CompleteSessionStore, Partial<RevocationFeed>, SessionDirectory, TotpAttemptStore {
   readonly #send: RedisSendCommand;
   readonly #prefix: string;
   readonly #isReady: (() => boolean) | undefined;
@@ -225,7 +226,7 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    * but a cheap start-up check that the server is reachable and runs Lua. In a Cluster it reaches one node.
    */
   async loadScripts(): Promise<void> {
-    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS, ...PROVIDER_LINK_SCRIPTS]) {
+    for (const s of [...ALL_SCRIPTS, ...INDEX_SCRIPTS, ...PROVIDER_LINK_SCRIPTS, TOTP_ATTEMPT]) {
       const sha = asText(await this.#command(["SCRIPT", "LOAD", s.source], undefined));
       if (sha !== s.sha) throw new Error(`express-logout: RedisSessionStore: SCRIPT LOAD of ${s.name} answered ${String(sha)}, expected ${s.sha}.`);
     }
@@ -473,6 +474,26 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     const k = this.#counterKey(key);
     const value = asText(await this.#command(["GET", k], k));
     return value === undefined ? 0 : Number(value);
+  }
+
+  async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
+    const base = `${this.#prefix}totp:{${keyPart(attempt.userId)}}:`;
+    const reply = asArray(await this.#eval(TOTP_ATTEMPT, [`${base}lock`], [
+      base,
+      String(wholeMs(attempt.now, "now")),
+      String(wholeMs(attempt.failureWindowMs, "failureWindowMs")),
+      String(attempt.maxFailures),
+      String(attempt.maxLockoutsPerDay),
+      String(wholeMs(attempt.periodMs, "periodMs")),
+      String(attempt.window),
+      attempt.step === undefined ? "" : String(attempt.step),
+      ...attempt.olderSteps.map(String),
+    ]));
+    const outcome = asText(reply[0]);
+    const value = asInteger(reply[1]);
+    if (outcome === "throttled") return { outcome, retryAfterMs: value };
+    if (outcome === "passed" || outcome === "wrong" || outcome === "replayed") return { outcome, failures: value };
+    throw new TypeError("express-logout: RedisSessionStore: attemptTotp answered an unknown outcome.");
   }
 
   async denyJwt(userId: string, jti: string, expiresAt: EpochMs): Promise<void> {

@@ -237,3 +237,38 @@ export type CompleteSessionStore = SessionStore &
  * `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
  */
 export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
+
+/**
+ * One TOTP attempt of a user, for `TotpAttemptStore.attemptTotp`: the verdict on the code, already computed by
+ * `requireTotp` (the store never sees the code or the secret), and the throttle's settings.
+ */
+export interface TotpAttempt {
+  readonly userId: string;
+  /** The app's clock: every window, deadline and lock-out is reckoned from it. */
+  readonly now: EpochMs;
+  /** The time step the code matched, or `undefined` for a wrong, malformed or refused code. */
+  readonly step: number | undefined;
+  /** Earlier steps the window still accepts: spent together with `step` when it passes. */
+  readonly olderSteps: readonly number[];
+  /** The step size and the steps accepted either side: a spent step's marker lives `(step + window + 2) * periodMs - now`. */
+  readonly periodMs: number;
+  readonly window: number;
+  readonly maxFailures: number;
+  readonly failureWindowMs: number;
+  readonly maxLockoutsPerDay: number;
+}
+
+/** What `TotpAttemptStore.attemptTotp` decided. */
+export type TotpAttemptResult =
+  | { readonly outcome: "throttled"; readonly retryAfterMs: number }
+  | { readonly outcome: "passed" | "wrong" | "replayed"; readonly failures: number };
+
+/**
+ * Optional: a TOTP attempt as one atomic store call (one round trip): the lock-out and daily cap checked, the
+ * attempt counted, and for a matching code the single-use claim of its step, with the lock-out started by the
+ * failure that reaches `maxFailures`. The rules are `requireTotp`'s (docs/rocket-chat.md); without this method
+ * it runs them through the `MarkerStore` markers and counters in several calls. `RedisSessionStore` has it.
+ */
+export interface TotpAttemptStore {
+  attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult>;
+}
