@@ -42,6 +42,7 @@ demo data:
   user admin  password ${config.adminPassword}  permissions view-device-management, logout-device-management, logout-other-user  TOTP secret ${config.adminTotpSecret}
   admin page  ${url}/admin
   API key ${config.apiKey}  secret ${config.apiSecret}  (belongs to alice)
+  Kratos admin API key ${config.adminApiKey}  (Authorization: Bearer, for /admin/sessions and /admin/identities)
   SOAJS tenant key ${config.tenantKey}  tenant ${config.tenant.id} (${config.tenant.code})
 `);
 

@@ -90,6 +90,8 @@ export const errorKinds = {
   logoutFlow: "logout-flow",
   /** A `bad-request` for a session id that is not a UUID (`details.reason` says why). */
   invalidSessionId: "invalid-session-id",
+  /** An `unauthenticated` refusal of an admin route's API-key gate: no admin key, or an unknown one. */
+  adminCredential: "admin-credential",
 } as const;
 
 /**

@@ -9,6 +9,8 @@ export interface DemoConfig {
   readonly adminTotpSecret: string;
   readonly apiKey: string;
   readonly apiSecret: string;
+  /** The admin API key of the Kratos admin routes (`Authorization: Bearer <key>`); only its hash is kept. */
+  readonly adminApiKey: string;
   readonly tenantKey: string;
   readonly tenant: TenantRecord;
 }
@@ -21,6 +23,7 @@ export function demoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     adminTotpSecret: env.DEMO_ADMIN_TOTP_SECRET ?? "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
     apiKey: env.DEMO_API_KEY ?? "demo-key",
     apiSecret: env.DEMO_API_SECRET ?? "demo-secret",
+    adminApiKey: env.DEMO_ADMIN_API_KEY ?? "demo-admin-api-key",
     tenantKey: env.DEMO_TENANT_KEY ?? "demo-tenant-key",
     tenant: { id: env.DEMO_TENANT_ID ?? "5551aca9e179c39b760f7a1a", code: env.DEMO_TENANT_CODE ?? "DBTN" },
   };

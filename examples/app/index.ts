@@ -6,6 +6,7 @@ import { DemoDirectory, demoConfig, type DemoConfig } from "./demo.js";
 import { mountEndor } from "./endor.js";
 import { mountRocketChat } from "./rocket-chat.js";
 import { mountKratos } from "./kratos.js";
+import { mountKratosAdmin } from "./kratos-admin.js";
 import { mountAccount } from "./account.js";
 import { mountLive } from "./live.js";
 import { mountPage } from "./page.js";
@@ -45,6 +46,7 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   mountSoajs(app, ctx);
   mountRocketChat(app, ctx);
   const flow = mountKratos(app, ctx);
+  mountKratosAdmin(app, ctx);
   mountAccount(app, ctx, flow);
   const live = mountLive(app, ctx, flow);
   mountPage(app, ctx, flow, live !== undefined);

@@ -1,5 +1,6 @@
 import { endorShape } from "./endor.js";
 import { kratosShape } from "./kratos.js";
+import { kratosAdminShape } from "./kratos-admin.js";
 import { problemShape } from "./problem.js";
 import { rocketChatShape } from "./rocket-chat.js";
 import { soajsShape } from "./soajs.js";
@@ -14,6 +15,9 @@ export const shapes = {
   soajs: soajsShape,
   /** Rocket.Chat, `POST /api/v1/sessions/logout` and its companions (`logout.me`, `list`, `info`, `/api/v1/logout`). */
   rocketChat: rocketChatShape,
-  /** Ory Kratos: the browser logout flow, native logout, session management and who-am-I. */
-  kratos: kratosShape,
+  /**
+   * Ory Kratos: the browser logout flow, native logout, session management and who-am-I; and its admin plane
+   * (`/admin/sessions`, `/admin/identities/{id}/sessions`) for the admin factories.
+   */
+  kratos: { ...kratosShape, admin: kratosAdminShape() },
 } as const;

@@ -87,7 +87,7 @@ export function queryEscape(value: string): string {
 }
 
 /** A session id as Kratos parses it (gofrs/uuid): canonical, braced, URN or 32 hex digits; answered lower-case. */
-function parseSessionId(text: string): string {
+export function parseSessionId(text: string): string {
   const bad = (problem: string) =>
     new LogoutError("bad-request", `invalid session id: ${problem}`, { reason: `uuid: incorrect UUID ${problem} in string ${goQuote(text)}`, kind: errorKinds.invalidSessionId });
   let inner = text;
@@ -298,6 +298,9 @@ function errorReply(error: LogoutError, req: Request): Reply {
   const reason = error.details.reason;
   switch (error.code) {
     case "unauthenticated":
+      // An admin route without a valid admin API key: herodot's plain ErrUnauthorized, as Ory Network's admin
+      // APIs answer it.
+      if (error.details.kind === errorKinds.adminCredential) return kratosError(401, {}, req);
       // The logout flow answers Kratos' ErrNoActiveSessionFound; who-am-I and session management answer
       // herodot's ErrUnauthorized with their own reason, as Kratos' session handler does.
       return error.details.kind === errorKinds.logoutFlow
@@ -321,7 +324,8 @@ function errorReply(error: LogoutError, req: Request): Reply {
         ? kratosError(400, { message: reason ?? error.message }, req)
         : kratosError(400, { reason: reason ?? badInputReason(error) ?? error.message }, req);
     case "not-found":
-      return kratosError(404, {}, req);
+      // Kratos' persister answers a missing row with sqlcon's ErrNoRows: the message is its own.
+      return kratosError(404, { message: "Unable to locate the resource" }, req);
     case "forbidden":
     case "tenant-key-invalid":
       return kratosError(403, {}, req);

@@ -70,6 +70,15 @@ export function encodeCursor(parts: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(parts), "utf8").toString("base64url");
 }
 
+/**
+ * The cursor the built-in stores read as "the sessions after this one": a session's `(createdAt, id)`. A shape
+ * whose product carries the position in its own page token (Kratos' `page_token`) turns it into this; a custom
+ * store that makes other cursors refuses it (a `RangeError`, the caller's 400).
+ */
+export function cursorAfter(createdAt: number, id: string): string {
+  return encodeCursor([createdAt, id]);
+}
+
 /** The `[createdAt, key]` a cursor holds, or `undefined` for one no store made. */
 export function decodeCursor(cursor: string): [number, string] | undefined {
   if (typeof cursor !== "string" || cursor.length > 2048 || !/^[A-Za-z0-9_-]*$/.test(cursor)) return undefined;

@@ -1,6 +1,6 @@
 import { SetupError } from "../../options/index.js";
 import type { Request, RequestHandler, Response } from "express";
-import { LogoutError } from "../../errors.js";
+import { LogoutError, errorKinds } from "../../errors.js";
 import { constantTimeEqual, hashSecret } from "../../secrets.js";
 import { guarded } from "../../deadline.js";
 import type { Authentication, UserRecord } from "../../types.js";
@@ -137,12 +137,12 @@ function apiKeyGate(hashes: readonly string[]): CompiledGate {
     pass(req, _res, validate) {
       const header = req.headers.authorization;
       const match = typeof header === "string" ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
-      if (match === null) return Promise.reject(new LogoutError("unauthenticated", "this admin route needs an admin API key in Authorization: Bearer"));
+      if (match === null) return Promise.reject(new LogoutError("unauthenticated", "this admin route needs an admin API key in Authorization: Bearer", { kind: errorKinds.adminCredential }));
       const presented = hashSecret(match[1] ?? "");
       // Every hash is compared, whichever matches, so the time taken says nothing about which key is valid.
       let granted = false;
       for (const hash of hashes) granted = constantTimeEqual(presented, hash) || granted;
-      if (!granted) return Promise.reject(new LogoutError("unauthenticated", "unknown admin API key"));
+      if (!granted) return Promise.reject(new LogoutError("unauthenticated", "unknown admin API key", { kind: errorKinds.adminCredential }));
       try {
         validate();
       } catch (error) {

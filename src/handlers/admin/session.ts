@@ -47,37 +47,50 @@ export function adminGetSession<U extends UserRecord = UserRecord>(options: Read
 export interface AdminExtendSessionOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * How long an extended session lives from now, in ms: Kratos' `session.lifespan`. Default 24 h, the lifetime
-   * `issueSession` gives a session. An extension never shortens a session and never lets it live longer than
-   * this from the moment of the extension.
+   * `issueSession` gives a session. An extension never shortens a session.
    */
   readonly lifespanMs?: number;
+  /**
+   * The absolute limit, in ms from the session's login (`createdAt`): no extension takes a session past it, so
+   * an administrator cannot turn a session into one that never ends (ASVS 7.3.2). Default 24 h, `issueSession`'s
+   * default lifetime, so by default an extension renews a session issued with a shorter one, up to a day from
+   * its login. An extension the limit leaves nothing to do changes nothing and still succeeds, as Kratos
+   * answers an extension it skips.
+   */
+  readonly maxLifetimeMs?: number;
 }
 
 /**
- * Extends any user's live session, for an administrator: it then expires `lifespanMs` from now (never earlier
- * than it already would), rendered by `shape.admin.extended` (Kratos `PATCH /admin/sessions/:id/extend`).
+ * Extends any user's live session, for an administrator: it then expires `lifespanMs` from now, never earlier
+ * than it already would and never later than `maxLifetimeMs` after its login, rendered by
+ * `shape.admin.extended` (Kratos `PATCH /admin/sessions/:id/extend`).
  * Needs a store that implements `SessionDirectory` (`extendSession`), checked at setup.
  */
 export function adminExtendSession<U extends UserRecord = UserRecord>(options: Readonly<AdminExtendSessionOptions<U>>, notMountable?: NotMountable): RequestHandler {
   // Mounted without the call, Express hands this factory a request: refuse it and build nothing.
   if (answeredUncalledMount("adminExtendSession", "adminExtendSession({ ... })", options, notMountable)) return undefined as never;
   const factory = "adminExtendSession";
-  const ar = resolveAdmin(factory, options, ["readSessionId", "extended"], ["lifespanMs"]);
+  const ar = resolveAdmin(factory, options, ["readSessionId", "extended"], ["lifespanMs", "maxLifetimeMs"]);
   const { rt, admin } = ar;
   assertSessionDirectory(rt.store, factory);
   const store: SessionStore & SessionDirectory = rt.store;
   const lifespanMs = positiveOption(factory, "lifespanMs", options.lifespanMs ?? DEFAULT_SESSION_TTL_MS);
+  const maxLifetimeMs = positiveOption(factory, "maxLifetimeMs", options.maxLifetimeMs ?? DEFAULT_SESSION_TTL_MS);
   const render = admin.extended as NonNullable<typeof admin.extended>;
   const ids = idReader(admin.readSessionId as NonNullable<typeof admin.readSessionId>);
   return adminHandler(ar, ids.validate, async (req, res, caller) => {
     const session = await findSession(rt, ids.id(req));
     if (session === undefined) throw new LogoutError("not-found", "Session not found");
-    const expiresAt = Math.max(session.expiresAt, Date.now() + lifespanMs);
-    const answer: unknown = await guarded("extendSession", () => store.extendSession(session.id, expiresAt), rt.guard);
-    if (answer === undefined || answer === null) throw new LogoutError("not-found", "Session not found");
-    if (!isSessionRecord(answer)) throw malformedAnswer("extendSession", rt.guard);
-    rt.events?.emit("session.extended", { sessionId: answer.id, userId: answer.userId, by: actorOf(caller), expiresAt: answer.expiresAt, at: Date.now() });
-    const [view] = await adminViews(rt, [answer], currentSessionId(caller));
+    const expiresAt = Math.max(session.expiresAt, Math.min(Date.now() + lifespanMs, session.createdAt + maxLifetimeMs));
+    let extended = session;
+    if (expiresAt > session.expiresAt) {
+      const answer: unknown = await guarded("extendSession", () => store.extendSession(session.id, expiresAt), rt.guard);
+      if (answer === undefined || answer === null) throw new LogoutError("not-found", "Session not found");
+      if (!isSessionRecord(answer)) throw malformedAnswer("extendSession", rt.guard);
+      extended = answer;
+      rt.events?.emit("session.extended", { sessionId: answer.id, userId: answer.userId, by: actorOf(caller), expiresAt: answer.expiresAt, at: Date.now() });
+    }
+    const [view] = await adminViews(rt, [extended], currentSessionId(caller));
     if (view === undefined) throw new LogoutError("not-found", "Session not found");
     sendReply(res, render(view, req));
   });
