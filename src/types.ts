@@ -42,6 +42,7 @@ export interface UserRecord {
   readonly groupsConfig?: readonly unknown[];
 }
 
+/** A tenant as the host knows it (SOAJS): answered by `users.resolveTenantKey`. */
 export interface TenantRecord {
   readonly id: string;
   readonly code: string;
@@ -117,6 +118,10 @@ export interface CredentialSource {
    * `"jwt-revocation"` and `"markers"`); every factory it is passed to checks them at setup. Default: none.
    */
   readonly needs?: readonly StoreCapability[];
+  /**
+   * The credential of this kind in the request, `undefined` when there is none, or `kind: "invalid"` when it is
+   * there but malformed (a refusal, never a fall-through to the next source).
+   */
   read(req: Request): PresentedCredential | undefined;
 }
 
