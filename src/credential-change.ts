@@ -15,6 +15,7 @@ export type CredentialChangeReason =
   | "account-deleted"
   | (string & NonNullable<unknown>);
 
+/** Which user's sessions `endSessionsAfterCredentialChange` ends, and which one it keeps. */
 export interface EndSessionsAfterCredentialChangeOptions {
   /** The user whose credential changed. Required. */
   readonly userId: string;

@@ -99,8 +99,10 @@ export interface LogoutEventMap {
   "store.error": { readonly operation: string; readonly message: string; readonly cause?: FailureCause; readonly at: EpochMs };
 }
 
+/** The name of an event of `LogoutEvents`, such as `"session.ended"`. */
 export type LogoutEventName = keyof LogoutEventMap;
-type Listener<K extends LogoutEventName> = (event: LogoutEventMap[K]) => void;
+/** A listener of one event: it receives that event's payload. */
+export type LogoutEventListener<K extends LogoutEventName> = (event: LogoutEventMap[K]) => void;
 
 /** Marks a `LogoutEvents` of any copy of the library (the ESM and the CommonJS build loaded side by side). */
 const BRAND = Symbol.for("express-logout.events");
@@ -125,7 +127,11 @@ export class LogoutEvents {
   readonly [BRAND] = true;
   readonly #listeners = new Map<LogoutEventName, Set<(event: never) => void>>();
 
-  on<K extends LogoutEventName>(name: K, listener: Listener<K>): () => void {
+  /**
+   * Listens to one event; answers a function that stops listening. A listener that throws is reported on the
+   * process (`process.emitWarning`), never to the request.
+   */
+  on<K extends LogoutEventName>(name: K, listener: LogoutEventListener<K>): () => void {
     let set = this.#listeners.get(name);
     if (set === undefined) {
       set = new Set();
@@ -137,12 +143,13 @@ export class LogoutEvents {
     };
   }
 
+  /** Tells every listener of `name`; the library emits, hosts rarely need to. */
   emit<K extends LogoutEventName>(name: K, event: LogoutEventMap[K]): void {
     const set = this.#listeners.get(name);
     if (set === undefined) return;
     for (const listener of set) {
       try {
-        (listener as Listener<K>)(event);
+        (listener as LogoutEventListener<K>)(event);
       } catch {
         // An audit listener must not turn a finished logout into an error.
       }

@@ -1,11 +1,11 @@
 export { LogoutError, errorKinds, isLogoutError, type BadInputProblem, type LogoutErrorCode, type LogoutErrorDetails } from "./errors.js";
-export { LogoutEvents, isLogoutEvents, type LogoutEventMap, type LogoutEventName } from "./events.js";
+export { LogoutEvents, isLogoutEvents, type LogoutEventListener, type LogoutEventMap, type LogoutEventName } from "./events.js";
 export type { FailureCause } from "./failure-cause.js";
 export type { NotMountable } from "./options/mounted-uncalled.js";
 export { SetupError, type SetupErrorCode } from "./options/index.js";
 export { constantTimeEqual, generateToken, hashSecret, verifySecret } from "./secrets.js";
 export { issueSession, DEFAULT_SESSION_LIFETIME_MS, DEFAULT_SESSION_TTL_MS, type IssueSessionOptions, type IssuedSession } from "./sessions.js";
-export { idleExpiresAt, isSessionLive, lastAuthenticatedAt, sessionEndsAt, MAX_AMR_ENTRIES } from "./lifetime/deadlines.js";
+export { idleExpiresAt, isSessionLive, lastAuthenticatedAt, sessionEndsAt, MAX_AMR_ENTRIES, type SessionTimes } from "./lifetime/deadlines.js";
 export {
   endSessionsAfterCredentialChange,
   type CredentialChangeReason,
@@ -65,6 +65,7 @@ export {
   type JwtLocation,
   type JwtPrincipal,
   type JwtRevocationOptions,
+  type JwtVerifierOptions,
 } from "./credentials/jwt/index.js";
 export { linkSessionToProvider, MAX_PROVIDER_CLAIM_LENGTH } from "./oidc/provider-session.js";
 export { backchannelLogout, type BackchannelLogoutOptions } from "./oidc/backchannel-logout.js";
@@ -85,9 +86,9 @@ export { shapes } from "./shapes/index.js";
 export { endorAuthenticationResponse, endorUser } from "./shapes/endor.js";
 export { soajsUser } from "./shapes/soajs.js";
 export { bodySessionId, querySessionId, rocketChatAdminSession, rocketChatSession, rocketChatUser } from "./shapes/rocket-chat.js";
-export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, parseSessionId as parseKratosUuid, type KratosErrorFields } from "./shapes/kratos.js";
+export { KRATOS_SESSION_COOKIE, kratosError, kratosSession, parseSessionId as parseKratosUuid, type KratosErrorFields, type SessionLike as KratosSessionFields } from "./shapes/kratos.js";
 export { kratosAdminShape, type IdentityIdParser, type KratosAdminOptions } from "./shapes/kratos-admin.js";
-export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
+export { checkReturnTo, compileReturnToPolicy, MAX_RETURN_TO_LENGTH, type ReturnToAllowRule, type ReturnToCheck, type ReturnToPolicy, type ReturnToPolicyOptions } from "./return-to.js";
 export type { CommonOptions } from "./handlers/options.js";
 export { watchSessions, SessionWatcher, type Admission, type WatchSessionsOptions, type WatcherStats } from "./live/watch-sessions.js";
 export type { LiveEndReason } from "./live/connections.js";
@@ -173,6 +174,8 @@ export type {
   SessionStore,
   SessionView,
   Shape,
+  SessionLimitStore,
+  StepUpStore,
   StoreCapability,
   TenantRecord,
   UserDirectory,
@@ -183,6 +186,7 @@ export {
   DEFAULT_LAST_SEEN_EVERY_MS,
   type ExpressSessionStoreLike,
   type TrackedSessionStore,
+  type TrackedStoreMember,
   type TrackSessionsOptions,
 } from "./express-session/track-sessions.js";
 export { expressSession, type ExpressSessionOptions } from "./express-session/credential.js";

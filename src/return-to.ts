@@ -10,8 +10,8 @@
 /** The longest `return_to` accepted, in characters. */
 export const MAX_RETURN_TO_LENGTH = 2048;
 
-/** One compiled allow-list entry. */
-interface AllowRule {
+/** One compiled allow-list entry of a `ReturnToPolicy`. */
+export interface ReturnToAllowRule {
   /** `"http:"` or `"https:"`. */
   readonly protocol: string;
   /** Lower-case host; for a wildcard entry, the part after `*.`. */
@@ -24,6 +24,7 @@ interface AllowRule {
   readonly source: string;
 }
 
+/** Options of `compileReturnToPolicy`: where a browser may be sent after logout. */
 export interface ReturnToPolicyOptions {
   /**
    * The public base URL the flow is served from. Paths (`/dashboard`) are resolved against its origin and are
@@ -45,7 +46,7 @@ export type ReturnToCheck = { readonly ok: true; readonly location: string } | {
 /** A compiled `return_to` policy: check values against it with `checkReturnTo`. */
 export interface ReturnToPolicy {
   readonly baseOrigin: string;
-  readonly rules: readonly AllowRule[];
+  readonly rules: readonly ReturnToAllowRule[];
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -70,7 +71,7 @@ function isHostName(host: string): boolean {
  */
 export function compileReturnToPolicy(options: Readonly<ReturnToPolicyOptions>): ReturnToPolicy {
   const base = parseAbsolute(options.base, "the base URL (`publicUrl`)");
-  const baseRule: AllowRule = { protocol: base.protocol, host: base.hostname, wildcard: false, port: base.port || defaultPort(base.protocol), path: "", source: base.origin };
+  const baseRule: ReturnToAllowRule = { protocol: base.protocol, host: base.hostname, wildcard: false, port: base.port || defaultPort(base.protocol), path: "", source: base.origin };
   const allow = options.allow ?? [];
   if (!Array.isArray(allow)) throw new TypeError("express-logout: `returnTo.allow` must be an array of URLs, such as [\"https://app.example.com/\"].");
   return { baseOrigin: base.origin, rules: [baseRule, ...allow.map(compileRule)] };
@@ -92,7 +93,7 @@ function parseAbsolute(value: unknown, what: string): URL {
   return url;
 }
 
-function compileRule(entry: unknown): AllowRule {
+function compileRule(entry: unknown): ReturnToAllowRule {
   if (typeof entry !== "string") throw new TypeError(`express-logout: \`returnTo.allow\` entries must be strings, received ${typeof entry}.`);
   const match = /^(https?):\/\/(\*\.)?([^/?#]*)(.*)$/i.exec(entry);
   if (match === null) {

@@ -23,6 +23,7 @@ export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 /** Default absolute session lifetime (`lifetimeMs`): 24 hours. The same value as `DEFAULT_SESSION_TTL_MS`. */
 export const DEFAULT_SESSION_LIFETIME_MS = DEFAULT_SESSION_TTL_MS;
 
+/** What `issueSession` records for a new session. */
 export interface IssueSessionOptions {
   readonly userId: string;
   /**
@@ -71,6 +72,7 @@ export interface IssueSessionOptions {
   readonly providerSession?: ProviderSession;
 }
 
+/** A session `issueSession` opened: the token exists only here, the store keeps its hash. */
 export interface IssuedSession {
   /** The bearer token. It exists only here: the store keeps its hash. Hand it to the client once. */
   readonly token: string;

@@ -47,6 +47,7 @@ export interface UserRecord {
   readonly groupsConfig?: readonly unknown[];
 }
 
+/** A tenant as the host knows it (SOAJS): answered by `users.resolveTenantKey`. */
 export interface TenantRecord {
   readonly id: string;
   readonly code: string;
@@ -122,6 +123,10 @@ export interface CredentialSource {
    * `"jwt-revocation"` and `"markers"`); every factory it is passed to checks them at setup. Default: none.
    */
   readonly needs?: readonly StoreCapability[];
+  /**
+   * The credential of this kind in the request, `undefined` when there is none, or `kind: "invalid"` when it is
+   * there but malformed (a refusal, never a fall-through to the next source).
+   */
   read(req: Request): PresentedCredential | undefined;
 }
 

@@ -1,6 +1,7 @@
 import type { LogoutEvents } from "./events.js";
 import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, guarded } from "./deadline.js";
 
+/** Options of `withDeadline`. */
 export interface WithDeadlineOptions {
   /** Milliseconds the call may take. Default 2000, the factories' `timeoutMs` default. */
   readonly timeoutMs?: number;

@@ -52,6 +52,7 @@ export function userIdAndToken(userIdHeader = "x-user-id", tokenHeader = "x-auth
   };
 }
 
+/** Options of `cookieToken(name, options)`. */
 export interface CookieTokenOptions {
   /** Read the cookie from `req.signedCookies` (cookie-parser with a secret). Default `false`. */
   readonly signed?: boolean;
@@ -171,6 +172,7 @@ function decodeSoajsAuth(value: string): string | undefined {
   return usable(token) ? token : undefined;
 }
 
+/** Options of `apiKeyAndSecret(options)`. */
 export interface ApiKeyOptions {
   /** Accept `?key=&secret=` (Endor Labs' wire format). Default `true`. */
   readonly query?: boolean;

@@ -6,6 +6,7 @@ import { checkKnownOptions, cookieNameOption, oneOfOption, optionNames } from ".
 import { DEFAULT_SESSION_COOKIE } from "./signed-cookie.js";
 import { CLOSE_ENDED_SESSION, trackedStateOf, type CloseEndedSession, type TrackedState } from "./tracked-state.js";
 
+/** Options of `expressSession(options)`: how the session cookie is read. */
 export interface ExpressSessionOptions {
   /** The session cookie's name, as given to express-session (`name`). Cleared at logout. Default `"connect.sid"`. */
   readonly name?: string;

@@ -8,6 +8,7 @@ export const DEFAULT_SESSION_COOKIE = "connect.sid";
 /** The longest session cookie read; express-session's ids and signatures are far shorter. */
 const MAX_SIGNED_VALUE_LENGTH = 4096;
 
+/** How `readSessionCookie` finds and checks express-session's signed cookie. */
 export interface SignedSessionCookieOptions {
   /**
    * The app's express-session `secret`: one string, or the list, newest first. Every secret is tried, as

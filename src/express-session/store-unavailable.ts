@@ -5,6 +5,7 @@ import { sendReply } from "../handlers/runtime/index.js";
 import { problemShape } from "../shapes/problem.js";
 import type { Shape } from "../types.js";
 
+/** Options of `sessionStoreUnavailable`. */
 export interface SessionStoreUnavailableOptions {
   /** How the 503 is written. Default: `shapes.problem` (RFC 9457 problem+json, with `Retry-After`). */
   readonly shape?: Shape;

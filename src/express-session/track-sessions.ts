@@ -15,6 +15,7 @@ import { defaultSessionUserId, type SessionUserId } from "./user-id.js";
 /** Default `touchEveryMs` of `trackSessions`: a session's "last seen" is written at most once a minute. */
 export const DEFAULT_LAST_SEEN_EVERY_MS = 60_000;
 
+/** Options of `trackSessions(inner, options)`. */
 export interface TrackSessionsOptions {
   /**
    * The express-logout store that keeps one record per logged-in session (memory, Redis or your own). Required.
@@ -61,15 +62,19 @@ const NEEDS = ["markers"] as const;
 
 /** The members of an express-session store that the wrapper relies on. */
 export interface ExpressSessionStoreLike extends EventEmitter {
+  /** Reads a session (express-session's `Store.get`). */
   get(sid: string, callback: (err: unknown, session?: unknown) => void): unknown;
+  /** Writes a session (express-session's `Store.set`). */
   set(sid: string, session: never, callback?: (err?: unknown) => void): unknown;
+  /** Deletes a session (express-session's `Store.destroy`). */
   destroy(sid: string, callback?: (err?: unknown) => void): unknown;
 }
 
-type StoreMember = "get" | "set" | "destroy" | "touch" | "all" | "length" | "clear" | "regenerate" | "load" | "createSession" | keyof EventEmitter;
+/** The members of an express-session store that `trackSessions` keeps: the standard methods and the `EventEmitter`'s. */
+export type TrackedStoreMember = "get" | "set" | "destroy" | "touch" | "all" | "length" | "clear" | "regenerate" | "load" | "createSession" | keyof EventEmitter;
 
 /** What `trackSessions` answers: an express-session `Store` with the inner store's standard methods. */
-export type TrackedSessionStore<S> = Pick<S, Extract<keyof S, StoreMember>>;
+export type TrackedSessionStore<S> = Pick<S, Extract<keyof S, TrackedStoreMember>>;
 
 interface StoreInstance extends EventEmitter {
   createSession(req: unknown, data: unknown): object;

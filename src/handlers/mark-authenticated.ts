@@ -9,6 +9,7 @@ import { assertSessionStore, assertStoreCapabilities } from "../store/capabiliti
 import { CheckedStore } from "../store/checked-store.js";
 import type { Authentication, SessionRecord, SessionStore } from "../types.js";
 
+/** Options of `markAuthenticated`: how the user proved who they are. */
 export interface MarkAuthenticatedOptions {
   /** How the user just proved who they are: `"password"`, `"totp"`, `"webauthn"`, ... Required. */
   readonly method: string;

@@ -23,6 +23,7 @@ export function activityDue(session: Pick<SessionRecord, "createdAt" | "lastSeen
   return interval !== undefined && now - (session.lastSeenAt ?? session.createdAt) >= interval;
 }
 
+/** Options of `recordActivity`. */
 export interface RecordActivityOptions {
   /** Write at most this often per session (capped at half the idle timeout). Default 60 000 for idle-timeout sessions; off for others. */
   readonly touchEveryMs?: number;

@@ -16,8 +16,11 @@ export interface SessionEndedPayload {
 export interface SocketIoSocketLike {
   readonly request: IncomingMessage;
   readonly handshake: { readonly auth: Record<string, unknown> };
+  /** Sends an event to this client. */
   emit(event: string, ...args: unknown[]): unknown;
+  /** Disconnects this client; `true` closes the underlying connection too. */
   disconnect(close?: boolean): unknown;
+  /** Runs `listener` when this socket disconnects. */
   on(event: "disconnect", listener: (reason: string) => void): unknown;
 }
 

@@ -20,6 +20,7 @@ export interface SessionEventStream {
   onClose(callback: () => void): void;
 }
 
+/** Options of `sessionEventStream`. */
 export interface SessionEventStreamOptions {
   /** Called once the stream is open: keep `stream` to send the app's own events. Default: none. */
   readonly onOpen?: (stream: SessionEventStream, req: Request) => void;

@@ -72,7 +72,10 @@ export class SessionWatcher {
   #recheckAgain = false;
   #closed = false;
 
-  /** Use `watchSessions(options)`. */
+  /**
+   * Use `watchSessions(options)`.
+   * @internal
+   */
   constructor(rt: Runtime, feed: RevocationFeed, origins: (req: IncomingMessage) => boolean, recheckEveryMs: number | undefined) {
     this.#rt = rt;
     this.#feed = feed;

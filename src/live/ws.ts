@@ -18,17 +18,23 @@ export const WEBSOCKET_CLOSE: Readonly<Record<LiveEndReason, { readonly code: nu
 /** The part of a `ws` WebSocket the adapter uses (ws 8). */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** Starts the closing handshake with this close code and reason. */
   close(code?: number, reason?: string): void;
+  /** Cuts the connection at once. */
   terminate(): void;
+  /** Runs `listener` once the socket closed. */
   once(event: "close", listener: () => void): unknown;
 }
 
 /** The part of a `ws` WebSocketServer the adapter uses: create it with `{ noServer: true }`. */
 export interface WebSocketServerLike<W extends WebSocketLike> {
+  /** Completes an HTTP upgrade to a WebSocket, then calls `callback` with the socket. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (socket: W, req: IncomingMessage) => void): void;
+  /** Tells the server's `connection` listeners of a new socket. */
   emit(event: "connection", socket: W, req: IncomingMessage): boolean;
 }
 
+/** Options of `acceptWebSockets`. */
 export interface AcceptWebSocketsOptions {
   /** Only upgrades of this path (the URL's pathname) are handled; others are left to other `upgrade` listeners. Default: every path. */
   readonly path?: string;

@@ -23,6 +23,7 @@ import {
 } from "./logout-token.js";
 import { withLinks } from "./provider-session.js";
 
+/** Options of `backchannelLogout`: whose logout tokens to accept and how to check them. */
 export interface BackchannelLogoutOptions {
   /**
    * Where sessions live. Required. It needs the `markers` (the `jti` marker) and `provider-links` capabilities;

@@ -38,6 +38,7 @@ export interface LogoutTokenClaims {
   readonly issuedAt: number;
 }
 
+/** How `verifyLogoutToken` checks a logout token: the provider, the audience, its keys and the time limits. */
 export interface LogoutTokenRules {
   readonly issuer: string;
   readonly audience: readonly string[];

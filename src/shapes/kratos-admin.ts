@@ -216,6 +216,7 @@ function pageHeaders(req: Request, total: number, page: number, perPage: number)
 /** An identity id as the host's directory knows it; throws a `bad-request` LogoutError for one it refuses. */
 export type IdentityIdParser = (text: string) => string;
 
+/** Options of `kratosAdminShape(options)`. */
 export interface KratosAdminOptions {
   /**
    * Reads `{id}` of `/admin/identities/{id}/sessions`. Default: as Kratos, a UUID (any form gofrs/uuid reads,

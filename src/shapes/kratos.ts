@@ -216,7 +216,8 @@ function traitsOf(user: UserRecord | undefined): Record<string, unknown> {
 }
 
 /** A session as the Kratos shape shows it: a record or a view. */
-type SessionLike = Pick<SessionRecord, "id" | "userId" | "createdAt" | "expiresAt" | "lastSeenAt" | "authenticationSource" | "ip" | "userAgent" | "authenticatedAt" | "amr">;
+/** The fields of a session that `kratosSession` renders: a `SessionRecord` or a `SessionView` has them. */
+export type SessionLike = Pick<SessionRecord, "id" | "userId" | "createdAt" | "expiresAt" | "lastSeenAt" | "authenticationSource" | "ip" | "userAgent" | "authenticatedAt" | "amr">;
 
 /** Second factors in Kratos' sense: a session that used one of these after another method is `aal2`. */
 const SECOND_FACTORS: ReadonlySet<string> = new Set(["totp", "webauthn", "passkey", "lookup_secret"]);

@@ -9,6 +9,7 @@ import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsP
 import { SessionOrder } from "./session-order.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
+/** Options of `new MemorySessionStore(options)`. */
 export interface MemorySessionStoreOptions {
   /**
    * How often expired entries are swept, in ms. Reads never return an expired entry whatever this is; the

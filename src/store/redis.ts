@@ -42,6 +42,7 @@ export interface RedisCommandRoute {
  */
 export type RedisSendCommand = (args: string[], route: RedisCommandRoute) => Promise<unknown>;
 
+/** Options of `new RedisSessionStore(options)`: the client's `sendCommand`, and the key layout. */
 export interface RedisSessionStoreOptions {
   /** Sends a command through your Redis client (see `RedisSendCommand`). Required. */
   readonly sendCommand: RedisSendCommand;

@@ -18,6 +18,7 @@ export { nilAsUndefined } from "./send-command.js";
 /** The capabilities beyond the core a store claims to have, for `describeSessionStoreConformance`. */
 export type OptionalCapability = Exclude<StoreCapability, "sessions">;
 
+/** What `describeSessionStoreConformance` takes: how to make the store, and which capabilities to test. */
 export interface SessionStoreConformanceOptions<S extends SessionStore = SessionStore> extends ConformanceOptions<S> {
   /**
    * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",

@@ -3,6 +3,7 @@ import { afterAll, beforeEach } from "vitest";
 import { generateToken, hashSecret } from "../secrets.js";
 import type { SessionRecord, SessionStore } from "../types.js";
 
+/** Options every conformance suite takes: how to make and close the store under test. */
 export interface ConformanceOptions<S extends SessionStore = SessionStore> {
   /** Called before each test: a store to test (fresh, or shared with unique keys; each test uses its own ids). */
   readonly createStore: () => S | Promise<S>;

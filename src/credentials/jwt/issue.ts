@@ -5,6 +5,7 @@ import type { SessionRecord } from "../../types.js";
 import { MAX_CLAIM_LENGTH, MAX_KID_LENGTH, checkLifetime, checkStrings, isClaimString, isRecord, issuedAtMs, type JwtClaims } from "./claims.js";
 import { checkAlgorithm, familyOf, keyProblem, toKeyObject, type JwtAlgorithm, type JwtKeyMaterial } from "./keys.js";
 
+/** How `issueJwt` signs a token: the algorithm, the key and the registered claims. */
 export interface IssueJwtOptions {
   readonly algorithm: JwtAlgorithm;
   /** The shared secret, for HS*. */

@@ -4,6 +4,7 @@ import type { EpochMs, JwtRevocationStore, SessionStore } from "../../types.js";
 import { checkLifetime, checkTolerance, isClaimString, isRecord, isTime, type JwtClaims } from "./claims.js";
 import { cutOff, deniedUntil, jwtDenyKey } from "./revocation.js";
 
+/** Options of `revokeJwt` and `revokeUserJwts`. */
 export interface JwtRevocationOptions {
   /** The verifier's `clockToleranceSeconds`. Default 5. */
   readonly clockToleranceSeconds?: number;

@@ -69,16 +69,23 @@ export interface AdminShape {
   readonly requiresSecondFactor: boolean;
   /** Where admin callers' credentials are read from, when the host names none. Default: the shape's own. */
   readonly credentials?: readonly CredentialSource[];
+  /** Reads the paging and filters of a listing of every session; throw a `bad-request` LogoutError to refuse. */
   readonly readAllSessionsQuery?: (req: Request) => AdminListQuery;
+  /** The reply to a listing of every session. */
   readonly allSessions?: (page: AdminSessionPage, req: Request) => Reply;
+  /** Reads the paging of a listing of one user's sessions, and that user's id. */
   readonly readUserSessionsQuery?: (req: Request) => AdminListQuery & { readonly userId: string };
+  /** The reply to a listing of one user's sessions. */
   readonly userSessions?: (page: AdminSessionPage, req: Request) => Reply;
   /** Reads the id of one session from the request. */
   readonly readSessionId?: (req: Request) => string;
   /** Reads the id of one user from the request. */
   readonly readUserId?: (req: Request) => string;
+  /** The reply to a lookup of one session. */
   readonly session?: (session: AdminSessionView, req: Request) => Reply;
+  /** The reply once an administrator ended one session or a user's sessions. */
   readonly ended?: (outcome: AdminEndedOutcome, req: Request) => Reply;
+  /** The reply once an administrator extended a session. */
   readonly extended?: (session: AdminSessionView, req: Request) => Reply;
 }
 
