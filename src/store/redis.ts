@@ -477,6 +477,12 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     return value === undefined ? 0 : Number(value);
   }
 
+  /**
+   * One TOTP attempt of `requireTotp` in one script (`TotpAttemptStore`): the throttle's rules run atomically
+   * under the user's hash tag, so a Cluster runs it in one slot.
+   * @param attempt - the attempt, its verdict already computed (never the code or the secret)
+   * @returns what the script decided
+   */
   async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
     const base = `${this.#prefix}totp:{${keyPart(attempt.userId)}}:`;
     const reply = asArray(await this.#eval(TOTP_ATTEMPT, [`${base}lock`], [

@@ -270,5 +270,10 @@ export type TotpAttemptResult =
  * it runs them through the `MarkerStore` markers and counters in several calls. `RedisSessionStore` has it.
  */
 export interface TotpAttemptStore {
+  /**
+   * Runs one attempt atomically and answers what it decided.
+   * @param attempt - the user, the app's clock, the step the code matched (if any) and the throttle's settings
+   * @returns `throttled` with the wait, or `passed`, `wrong` or `replayed` with the failures counted so far
+   */
   attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult>;
 }
