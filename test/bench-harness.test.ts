@@ -5,7 +5,10 @@ import {
   evaluateTargets,
   percentile,
   ratio,
+  README_MARKERS,
   renderMarkdown,
+  renderReadmeSummary,
+  withReadmeSummary,
   withRatios,
   type BenchResults,
   type HttpRow,
@@ -241,5 +244,31 @@ describe("bench harness: the chart", () => {
     // Titles are escaped, never raw markup.
     expect(svg).toContain("SOAJS &#60;logout&#62;");
     expect(svg).not.toContain("<logout>");
+  });
+});
+
+describe("bench harness: the README summary", () => {
+  const run = results([
+    row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 1000 }),
+    row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 930, pipelineId: "endor-logout", title: "Endor Labs logout" }),
+  ]);
+
+  it("replaces exactly what lies between the markers, with the library rows and every target", () => {
+    const readme = `# t\n\n## Performance\n\n${README_MARKERS.start}\nold table\n${README_MARKERS.end}\n\n## Security\n`;
+    const updated = withReadmeSummary(readme, renderReadmeSummary(run));
+    expect(updated).toBeDefined();
+    expect(updated).not.toContain("old table");
+    expect(updated?.startsWith(`# t\n\n## Performance\n\n${README_MARKERS.start}\nLatest run: 2026-01-01`)).toBe(true);
+    expect(updated?.endsWith(`${README_MARKERS.end}\n\n## Security\n`)).toBe(true);
+    expect(updated).toContain("| Endor Labs logout | memory | 930 |");
+    expect(updated).toContain("![Ratios per pipeline against its ceiling and against the peer](bench/results.svg)");
+    for (const t of evaluateTargets(run)) expect(updated).toContain(`| ${t.target} | ${t.goal} |`);
+    // The ceiling itself is no row of the summary.
+    expect(updated).not.toMatch(/\| ceiling/);
+  });
+
+  it("leaves a README without the markers alone", () => {
+    expect(withReadmeSummary("# no markers\n", renderReadmeSummary(run))).toBeUndefined();
+    expect(withReadmeSummary(`${README_MARKERS.end}\n${README_MARKERS.start}`, "x")).toBeUndefined();
   });
 });

@@ -553,3 +553,42 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   }
   return lines.join("\n");
 }
+
+/** Where `npm run bench` writes its summary into the README: everything between the two markers is replaced. */
+export const README_MARKERS = { start: "<!-- bench:summary:start (written by npm run bench) -->", end: "<!-- bench:summary:end -->" } as const;
+
+/**
+ * The README's Performance summary: the run's machine and load, the chart, each library row with its ratios, and
+ * every target with its result. Paths are relative to the repository root, where the README sits.
+ */
+export function renderReadmeSummary(results: BenchResults, targets: readonly TargetResult[] = evaluateTargets(results)): string {
+  const m = results.machine;
+  const lines: string[] = [];
+  lines.push(
+    `Latest run: ${m.date.slice(0, 10)}, ${m.cpuModel}, ${m.cores} cores, Node ${m.node}, Express 5, whole run ${Math.round(results.totalSeconds)} s; 1-minute load average ${m.loadAverage[0].toFixed(2)} at the start and ${m.loadAverage[1].toFixed(2)} at the end (the benchmark itself adds about 1). Full tables: [bench/results.md](bench/results.md).`,
+    "",
+    "![Ratios per pipeline against its ceiling and against the peer](bench/results.svg)",
+    "",
+    "| scenario | store | req/s | p99 ms | × ceiling (min–max of rounds) | × peer | Redis round trips |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const { row, vsCeiling, vsCeilingRange, vsPeer } of withRatios(results.http)) {
+    if (row.group === "ceiling" || !row.valid) continue;
+    const range = vsCeilingRange === undefined ? "" : ` (${vsCeilingRange[0].toFixed(2)}–${vsCeilingRange[1].toFixed(2)})`;
+    const ceiling = row.group === "peer" ? "" : `${fmtRatio(vsCeiling)}${range}`;
+    const peer = row.group === "peer" ? "1.00×" : fmtRatio(vsPeer);
+    const trips = row.redisCommandsPerRequest === undefined ? "" : row.redisCommandsPerRequest.toFixed(2);
+    lines.push(`| ${row.title} | ${row.store} | ${fmtRate(row.requestsPerSecond)} | ${fmtMs(row.p99Ms)} | ${ceiling} | ${peer} | ${trips} |`);
+  }
+  lines.push("", "| target | goal | measured | result |", "| --- | --- | --- | --- |");
+  for (const t of targets) lines.push(`| ${t.target} | ${t.goal} | ${t.measured} | ${statusMark[t.status]} |`);
+  return lines.join("\n");
+}
+
+/** `readme` with its summary between the markers replaced; `undefined` when the markers are missing. */
+export function withReadmeSummary(readme: string, summary: string): string | undefined {
+  const start = readme.indexOf(README_MARKERS.start);
+  const end = readme.indexOf(README_MARKERS.end);
+  if (start < 0 || end < start) return undefined;
+  return `${readme.slice(0, start + README_MARKERS.start.length)}\n${summary}\n${readme.slice(end)}`;
+}
