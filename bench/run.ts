@@ -5,8 +5,9 @@
  *    process is started, warmed up, fed its fresh sessions, and measured with autocannon running here, in
  *    this process: load generator and server never share an event loop. A ceiling and the rows compared with
  *    it are measured in interleaved rounds (lib/measure.ts).
- * 2. Store scaling: memory store operations at 10 k and 1 M sessions, and heap per session, in child processes
- *    with `--expose-gc`.
+ * 2. Store scaling: memory store operations at 10 k and 1 M sessions, heap per session, and the administrator's
+ *    pages (every session, one user's) at 10 k and 1 M sessions on memory and Redis, in child processes with
+ *    `--expose-gc`.
  * 3. Primitives: TOTP and JWT verification, in a child process.
  *
  * Settings (environment): BENCH_DURATION (measured s per scenario, default 6), BENCH_ROUNDS (interleaved
@@ -23,7 +24,7 @@ import { pending, scenarios } from "./http/registry.js";
 import type { Scenario } from "./http/types.js";
 import { runChildScript } from "./lib/child.js";
 import { machineInfo } from "./lib/machine.js";
-import { evaluateTargets, renderMarkdown, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type RoundTripRow, type StoreOperation, type StoreScaling } from "./lib/report.js";
+import { evaluateTargets, renderMarkdown, type AdminPageRow, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type RoundTripRow, type StoreOperation, type StoreScaling } from "./lib/report.js";
 import { measureGroup } from "./lib/measure.js";
 import { renderChart } from "./lib/chart.js";
 import { heapVariants, TARGET_HEAP_VARIANT } from "./store/heap-variants.js";
@@ -56,6 +57,9 @@ async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
   }
   const ops = await runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 });
   const redis = withRedis ? await runChildScript<RoundTripRow[]>("store/redis-round-trips.ts", [redisUrl, `${redisPrefix}round-trips:`], { timeoutMs: 180_000 }) : undefined;
+  // The administrator's pages with a million sessions: memory, and Redis when there is one (writing 1 M sessions
+  // to Redis takes a few minutes).
+  const adminPages = await runChildScript<AdminPageRow[]>("store/admin-pages.ts", withRedis ? [redisUrl, `${redisPrefix}admin-pages:`] : [], { timeoutMs: 1_800_000, maxOldSpaceMb: 6144 });
   return {
     store: "MemorySessionStore",
     targetOperation: "logout-login/active",
@@ -64,6 +68,7 @@ async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
     heap,
     targetHeap: TARGET_HEAP_VARIANT,
     ...(redis === undefined ? {} : { redis }),
+    adminPages,
   };
 }
 

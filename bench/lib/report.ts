@@ -110,6 +110,17 @@ export interface RoundTripRow {
   readonly microsecondsCold: number;
 }
 
+/** One admin page over HTTP at one store size (bench/store/admin-pages.ts). */
+export interface AdminPageRow {
+  readonly store: "memory" | "redis";
+  readonly id: string;
+  readonly title: string;
+  /** Live sessions in the store. */
+  readonly sessions: number;
+  /** Median µs of one request, one at a time over loopback. */
+  readonly microseconds: number;
+}
+
 export interface StoreScaling {
   readonly store: string;
   /** The operation whose 1 M / 10 k ratio is the target (the logout hot path). */
@@ -121,6 +132,8 @@ export interface StoreScaling {
   readonly targetHeap: string;
   /** RedisSessionStore round trips, when a Redis server was there. */
   readonly redis?: readonly RoundTripRow[];
+  /** The administrator's pages at 10 k and 1 M sessions, memory and (with a Redis server) Redis. */
+  readonly adminPages?: readonly AdminPageRow[];
 }
 
 export interface PrimitiveRow {
@@ -493,6 +506,20 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
       lines.push("| operation | commands, warm | commands, other instance | µs, warm | µs, other instance |");
       lines.push("| --- | ---: | ---: | ---: | ---: |");
       for (const r of st.redis) lines.push(`| ${r.title} | ${r.commandsWarm.toFixed(2)} | ${r.commandsCold.toFixed(2)} | ${r.microsecondsWarm.toFixed(0)} | ${r.microsecondsCold.toFixed(0)} |`);
+      lines.push("");
+    }
+    if (st.adminPages !== undefined && st.adminPages.length > 0) {
+      const pages = st.adminPages;
+      const sizes = [...new Set(pages.map((p) => p.sessions))].sort((a, b) => a - b);
+      lines.push("The administrator's pages (Kratos' admin routes, `adminListSessions` and `adminListUserSessions`), one HTTP request at a time over loopback, median µs per request; the last column is the largest store's time over the smallest's (≈ 1× means a page costs O(page), not O(sessions)):", "");
+      lines.push(`| page | store | ${sizes.map((n) => `N = ${fmtCount(n)}`).join(" | ")} | ratio |`);
+      lines.push(`| --- | --- | ${sizes.map(() => "---:").join(" | ")} | ---: |`);
+      for (const key of [...new Set(pages.map((p) => `${p.store}|${p.id}`))]) {
+        const points = pages.filter((p) => `${p.store}|${p.id}` === key);
+        const first = points.find((p) => p.sessions === sizes[0]);
+        const last = points.find((p) => p.sessions === sizes.at(-1));
+        lines.push(`| ${points[0]?.title ?? ""} | ${points[0]?.store ?? ""} | ${sizes.map((n) => points.find((p) => p.sessions === n)?.microseconds.toFixed(0) ?? "").join(" | ")} | ${fmtRatio(ratio(last?.microseconds, first?.microseconds))} |`);
+      }
       lines.push("");
     }
     if (st.heap.length > 0) {

@@ -10,6 +10,7 @@ import { mountKratosAdmin } from "./kratos-admin.js";
 import { mountAccount } from "./account.js";
 import { mountLive } from "./live.js";
 import { mountPage } from "./page.js";
+import { mountAdminPage } from "./admin-page.js";
 import { mountSoajs } from "./soajs.js";
 
 export interface ExampleAppOptions {
@@ -50,6 +51,7 @@ export function createExampleApp(options: ExampleAppOptions): { app: Express; ct
   mountAccount(app, ctx, flow);
   const live = mountLive(app, ctx, flow);
   mountPage(app, ctx, flow, live !== undefined);
+  mountAdminPage(app, ctx, flow);
   // A malformed body (bad JSON, too large) is a client error, never a 500 with a stack trace; a store that fails
   // during a login is a 503 with Retry-After, as the library answers it.
   app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

@@ -19,7 +19,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 const escapes: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** Every value written into the page goes through this. */
-function html(value: unknown): string {
+export function html(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => escapes[c] ?? c);
 }
 
@@ -48,7 +48,7 @@ function whenText(ms: number | undefined, now: number): string {
   return `<time datetime="${html(iso)}" title="${html(iso)}">${html(until(ms, now))}</time>`;
 }
 
-function ago(ms: number, now: number): string {
+export function ago(ms: number, now: number): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
   if (s < 60) return "just now";
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
@@ -64,9 +64,11 @@ const style = `
   button, .button { font: inherit; border: 1px solid #c8cdd8; background: #fff; border-radius: .4rem; padding: .3rem .8rem; cursor: pointer; color: inherit; text-decoration: none; }
   button.danger { border-color: #d33; color: #b00; } .actions { display: flex; gap: .6rem; align-items: center; }
   form.login { display: grid; gap: .6rem; max-width: 20rem; } input { font: inherit; padding: .35rem .5rem; }
-  header { display: flex; justify-content: space-between; align-items: baseline; }`;
+  header { display: flex; justify-content: space-between; align-items: baseline; }
+  .step-up { border: 1px solid #e0b4b4; background: #fff7f7; border-radius: .5rem; padding: .2rem 1rem .8rem; margin: 1rem 0; }
+  .step-up h3 { font-size: 1rem; } #result.done { color: #17622e; } #result.refused { color: #b00; } form.search { margin: 1rem 0; }`;
 
-function layout(nonce: string, body: string): string {
+export function layout(nonce: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>express-logout example</title><style nonce="${nonce}">${style}</style></head>
@@ -91,7 +93,7 @@ function duration(ms: number): string {
   return `${String(Math.round(minutes / 60))} hours`;
 }
 
-function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string, live: boolean): string {
+function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, current: SessionRecord, sessions: readonly SessionRecord[], logoutUrl: string, live: boolean, isAdmin: boolean): string {
   const now = Date.now();
   const rows = sessions
     .map((s) => {
@@ -107,7 +109,7 @@ function sessionsPage(nonce: string, ctx: ExampleContext, user: UserRecord, curr
     })
     .join("\n");
   return layout(nonce, `
-<header><h1>Signed in as ${html(user.username)}</h1><a class="button" id="logout" href="${html(logoutUrl)}">Log out</a></header>
+<header><h1>Signed in as ${html(user.username)}</h1><span class="actions">${isAdmin ? '<a class="button" id="admin-page" href="/admin">Admin page</a>' : ""}<a class="button" id="logout" href="${html(logoutUrl)}">Log out</a></span></header>
 <p class="muted">${html(user.email ?? "")}</p>
 <h2>Your active sessions</h2>
 <table><thead><tr><th>Device</th><th>IP</th><th>Last seen</th><th>Idles out</th><th>Ends for good</th><th></th></tr></thead>
@@ -184,7 +186,7 @@ const liveScript = `
   });`;
 
 /** The signed-in browser session behind the cookie, if any (and records when it was last seen). */
-async function browserSession(ctx: ExampleContext, req: Request): Promise<SessionRecord | undefined> {
+export async function browserSession(ctx: ExampleContext, req: Request): Promise<SessionRecord | undefined> {
   const cookies = req.cookies as Record<string, unknown> | undefined;
   const token = cookies?.[KRATOS_SESSION_COOKIE];
   if (typeof token !== "string" || token.length === 0 || token.length > 4096) return undefined;
@@ -217,6 +219,7 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
       return;
     }
     const sessions = (await deadline(ctx, "listSessions", () => ctx.store.listSessions(user.id))).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
-    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id), live));
+    const isAdmin = await deadline(ctx, "users.hasPermission", () => ctx.users.hasPermission(user, "view-device-management"));
+    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id), live, isAdmin));
   }
 }
