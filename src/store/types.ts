@@ -7,9 +7,11 @@ export type EpochMs = number;
 export interface SessionRecord {
   /** Opaque, unguessable id (a UUID by default). Safe to show to the session's owner. */
   readonly id: string;
+  /** Whose session it is. */
   readonly userId: string;
   /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
   readonly tokenHash: string;
+  /** When it was opened (the login), in epoch milliseconds. */
   readonly createdAt: EpochMs;
   /** The absolute expiry: the session ends then, however active it is. */
   readonly expiresAt: EpochMs;
@@ -34,8 +36,11 @@ export interface SessionRecord {
   readonly authenticationSource?: string;
   /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
   readonly apiKeyId?: string;
+  /** The tenant it belongs to (SOAJS). */
   readonly tenant?: string;
+  /** The client's address at login. */
   readonly ip?: string;
+  /** The client's `User-Agent` at login. */
   readonly userAgent?: string;
 }
 
@@ -148,6 +153,7 @@ export interface SessionLimitStore {
 
 /** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
 export interface JwtRevocation {
+  /** Whether this token's `jti` is denied. */
   readonly denied: boolean;
   /** Tokens with `iat` (in ms) before this moment are refused; `undefined` when the user has no cut-off. */
   readonly issuedBefore: EpochMs | undefined;
