@@ -63,6 +63,7 @@ export interface LogoutErrorDetails {
   readonly missing?: readonly string[];
   /** For `problem: "unsupported-content-type"`: the `Content-Type` the request sent, and its method. */
   readonly contentType?: string;
+  /** For `problem: "unsupported-content-type"`: the request's method. */
   readonly method?: string;
   /** For `problem: "body-too-large"`: the largest body read, in bytes. For `"field-not-string"`: see `field`. */
   readonly limit?: number;
@@ -100,11 +101,17 @@ export const errorKinds = {
  * render it; the library's own handlers hand it to the shape instead.
  */
 export class LogoutError extends Error {
+  /** Always `"LogoutError"`. */
   override readonly name = "LogoutError";
+  /** The stable code of the outcome: what a shape maps and what `docs/errors.md` lists. */
   readonly code: LogoutErrorCode;
+  /** The HTTP status of the outcome (`http-errors`' convention). */
   readonly status: number;
+  /** The same as `status`, for error handlers that read `statusCode`. */
   readonly statusCode: number;
+  /** Whether the message may be shown to the client: `true` for a 4xx, `false` for a 503. */
   readonly expose: boolean;
+  /** The facts a shape renders (`Retry-After`, available methods, the refused `return_to`, ...). */
   readonly details: LogoutErrorDetails;
 
   constructor(code: LogoutErrorCode, message?: string, details: LogoutErrorDetails = {}, options?: { cause?: unknown }) {

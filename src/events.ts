@@ -10,22 +10,32 @@ import type { EpochMs, LogoutTargetKind } from "./types.js";
 export interface LogoutEventMap {
   /** One session ended (own logout, admin logout, native logout, browser flow). */
   "session.ended": {
+    /** The session that ended. */
     readonly sessionId: string;
+    /** Its user. */
     readonly userId: string;
+    /** Who ended it: the caller's user id, `"admin-api-key"`, or `undefined` when nobody did (a limit, a provider). */
     readonly by: string | undefined;
+    /** Which logout ended it. */
     readonly target: LogoutTargetKind;
     /** Why, when it was not a logout: `"session-limit"` (made room for a new login) or a credential change's reason. */
     readonly reason?: string;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
   /** Several sessions of one user ended (all, all-but-current, an API key's). */
   "sessions.ended": {
+    /** Whose sessions ended. */
     readonly userId: string;
+    /** Who ended them: the caller's user id, `"admin-api-key"`, or `undefined` when nobody did. */
     readonly by: string | undefined;
+    /** Which logout ended them. */
     readonly target: LogoutTargetKind;
+    /** How many ended (0 is a success too). */
     readonly count: number;
     /** Why, when it was not a logout: a credential change's reason (`"password-changed"`, `"account-disabled"`, ...). */
     readonly reason?: string;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
   /**
@@ -33,70 +43,120 @@ export interface LogoutEventMap {
    * (`endSessionsAfterCredentialChange`): what ended, for the audit log.
    */
   "credentials.changed": {
+    /** Whose credential changed. */
     readonly userId: string;
+    /** What happened, as the host named it (`"password-changed"`, ...). */
     readonly reason: string;
     /** The session kept alive (the caller's own), if any. */
     readonly keptSessionId: string | undefined;
+    /** How many sessions ended. */
     readonly sessionsEnded: number;
     /** JWTs of the user issued before this moment are refused, or `undefined` when JWTs were left alone. */
     readonly jwtsIssuedBefore: EpochMs | undefined;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
   /** A session proved its user again (`requireTotp` or `markAuthenticated`): it is fresh for `requireRecentAuth`. */
   "session.authenticated": {
+    /** The session that is fresh again. */
     readonly sessionId: string;
+    /** Its user. */
     readonly userId: string;
+    /** How the user proved it (`"totp"`, `"password"`, ...), as recorded in the session's `amr`. */
     readonly method: string;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
-  /** An administrator extended a session (`adminExtendSession`); `by` is the admin's user id or `"admin-api-key"`. */
+  /** An administrator extended a session (`adminExtendSession`). */
   "session.extended": {
+    /** The session extended. */
     readonly sessionId: string;
+    /** Its user. */
     readonly userId: string;
+    /** The administrator's user id, or `"admin-api-key"`. */
     readonly by: string;
+    /** The session's new absolute end, in epoch milliseconds. */
     readonly expiresAt: EpochMs;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
-  /** A request was refused; `code` is the `LogoutError` code. */
+  /** A request was refused. */
   "logout.refused": {
+    /** The `LogoutError` code (`"unauthenticated"`, `"forbidden"`, ...). */
     readonly code: string;
+    /** The HTTP status answered. */
     readonly status: number;
+    /** The caller's user id, when the refusal came after authentication. */
     readonly userId: string | undefined;
+    /** The request's method. */
     readonly method: string;
+    /** The request's path, without its query. */
     readonly path: string;
+    /** The request's `req.ip` (as Express' `trust proxy` says). */
     readonly ip: string | undefined;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
-  /** A wrong TOTP code; `failures` counts them in the current window. */
-  "totp.failed": { readonly userId: string; readonly failures: number; readonly at: EpochMs };
+  /** A wrong TOTP code. */
+  "totp.failed": {
+    /** Whose code it was. */
+    readonly userId: string;
+    /** How many wrong codes the user sent in the current window, this one included. */
+    readonly failures: number;
+    /** When, in epoch milliseconds. */
+    readonly at: EpochMs;
+  };
   /** A right TOTP code presented a second time in its time step. */
-  "totp.replayed": { readonly userId: string; readonly at: EpochMs };
+  "totp.replayed": {
+    /** Whose code it was. */
+    readonly userId: string;
+    /** When, in epoch milliseconds. */
+    readonly at: EpochMs;
+  };
   /**
    * An OpenID Provider's back-channel logout was carried out: `sessionIds` are the local sessions it ended
    * (`count` 0 when they had all ended already, which the specification counts as a success).
    */
   "backchannel.logout": {
+    /** The provider (`iss` of the logout token). */
     readonly issuer: string;
+    /** The logout token's `sub`, when it had one. */
     readonly subject: string | undefined;
+    /** The logout token's `sid`, when it had one. */
     readonly sid: string | undefined;
+    /** The local sessions it ended. */
     readonly sessionIds: readonly string[];
+    /** How many it ended. */
     readonly count: number;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
   /** A back-channel logout request was refused; `reason` names the rule it broke (see docs/oidc-logout.md). */
   "backchannel.refused": {
+    /** The rule the request broke (`"jti-replayed"`, `"request"`, ...), or `"keys-unavailable"` / `"store-unavailable"`. */
     readonly reason: string;
+    /** The HTTP status answered: 400, or 503 when the store or the provider's keys could not answer. */
     readonly status: number;
+    /** The request's `req.ip`. */
     readonly ip: string | undefined;
+    /** When, in epoch milliseconds. */
     readonly at: EpochMs;
   };
-  /**
-   * A store or host callback failed, timed out or answered a malformed value; the request got a 503.
-   * `message` names the operation (`"findSessionByTokenHash failed"`); `cause`, when the call threw or
-   * rejected, is what it threw ("connect ECONNREFUSED 127.0.0.1:6379", "db down") as a copy with only its
-   * name, `code` and message, where anything that could be a token or a token hash reads `[redacted]`.
-   */
-  "store.error": { readonly operation: string; readonly message: string; readonly cause?: FailureCause; readonly at: EpochMs };
+  /** A store or host callback failed, timed out or answered a malformed value; the request got a 503. */
+  "store.error": {
+    /** The operation that failed (`"findSessionByTokenHash"`, `"users.hasPermission"`, ...). */
+    readonly operation: string;
+    /** What went wrong, naming the operation (`"findSessionByTokenHash failed"`). */
+    readonly message: string;
+    /**
+     * What the call threw or rejected with ("connect ECONNREFUSED 127.0.0.1:6379", "db down"), as a copy with
+     * only its name, `code` and message, where anything that could be a token or a token hash reads
+     * `[redacted]`; absent for a timeout or a malformed answer.
+     */
+    readonly cause?: FailureCause;
+    /** When, in epoch milliseconds. */
+    readonly at: EpochMs;
+  };
 }
 
 /** The name of an event of `LogoutEvents`, such as `"session.ended"`. */

@@ -16,7 +16,9 @@ export interface ReturnToAllowRule {
   readonly protocol: string;
   /** Lower-case host; for a wildcard entry, the part after `*.`. */
   readonly host: string;
+  /** Whether the entry was `*.host`: any host one or more labels below it. */
   readonly wildcard: boolean;
+  /** The port, as a string; the scheme's default when the entry has none. */
   readonly port: string;
   /** The allowed path without its trailing slash; `""` allows every path. */
   readonly path: string;
@@ -41,11 +43,25 @@ export interface ReturnToPolicyOptions {
 }
 
 /** The outcome of checking one value: the exact string to redirect to, or why it was refused. */
-export type ReturnToCheck = { readonly ok: true; readonly location: string } | { readonly ok: false; readonly reason: string };
+export type ReturnToCheck =
+  | {
+      /** Allowed. */
+      readonly ok: true;
+      /** The exact value to send as `Location`. */
+      readonly location: string;
+    }
+  | {
+      /** Refused. */
+      readonly ok: false;
+      /** Why, in words for a log. */
+      readonly reason: string;
+    };
 
 /** A compiled `return_to` policy: check values against it with `checkReturnTo`. */
 export interface ReturnToPolicy {
+  /** The origin of `base`: paths resolve against it. */
   readonly baseOrigin: string;
+  /** The compiled allow-list, the base origin first. */
   readonly rules: readonly ReturnToAllowRule[];
 }
 

@@ -25,6 +25,7 @@ export const DEFAULT_SESSION_LIFETIME_MS = DEFAULT_SESSION_TTL_MS;
 
 /** What `issueSession` records for a new session. */
 export interface IssueSessionOptions {
+  /** Whose session it is. Required. */
   readonly userId: string;
   /**
    * Absolute lifetime in ms: the session ends this long after the login, however active it is (ASVS 7.3.2).
@@ -57,10 +58,15 @@ export interface IssueSessionOptions {
   readonly whenFull?: SessionLimitPolicy;
   /** Tells the audit log of sessions ended to make room (`session.ended` with `reason: "session-limit"`). */
   readonly events?: LogoutEvents;
+  /** How the user logged in (Endor's `authentication_source`, shown by the session views). */
   readonly authenticationSource?: string;
+  /** The API key the session was minted from; a logout with that key ends it. */
   readonly apiKeyId?: string;
+  /** The tenant the session belongs to (SOAJS). */
   readonly tenant?: string;
+  /** The client's address at login (`req.ip`), shown by the session views. */
   readonly ip?: string;
+  /** The client's `User-Agent` at login, shown by the session views. */
   readonly userAgent?: string;
   /** Prepended to the token, e.g. `"ory_st_"`, so leaked tokens are recognisable by secret scanners. */
   readonly tokenPrefix?: string;
@@ -76,6 +82,7 @@ export interface IssueSessionOptions {
 export interface IssuedSession {
   /** The bearer token. It exists only here: the store keeps its hash. Hand it to the client once. */
   readonly token: string;
+  /** The session as the store keeps it. */
   readonly session: SessionRecord;
   /** Ids of the sessions `maxSessionsPerUser` ended to make room for this one (least recently used first). */
   readonly endedSessionIds: readonly string[];

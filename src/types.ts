@@ -30,33 +30,53 @@ export type {
 
 /** A user as the host knows it. Shapes render it (Endor's `user`, SOAJS's `data`); never put a secret in it. */
 export interface UserRecord {
+  /** The user's id: the `userId` of its sessions. Required. */
   readonly id: string;
+  /** The name the user logs in with; shapes show it (Rocket.Chat's `username`, the neutral `whoAmI`). Required. */
   readonly username: string;
+  /** The user's e-mail address (Endor, SOAJS, Kratos' traits). */
   readonly email?: string;
+  /** Given name (SOAJS, Rocket.Chat's `name`, Kratos' `name.first`). */
   readonly firstName?: string;
+  /** Family name (SOAJS, Rocket.Chat's `name`, Kratos' `name.last`). */
   readonly lastName?: string;
+  /** The user's groups (SOAJS). */
   readonly groups?: readonly string[];
+  /** When the account was created, in epoch milliseconds. */
   readonly createdAt?: EpochMs;
+  /** When the account last changed, in epoch milliseconds. */
   readonly updatedAt?: EpochMs;
+  /** When the user last logged in, in epoch milliseconds. */
   readonly lastLoginAt?: EpochMs;
+  /** The account's status as the host words it (SOAJS' `status`). */
   readonly status?: string;
+  /** Whether the account is locked (SOAJS). */
   readonly locked?: boolean;
+  /** The tenant the user belongs to (SOAJS). */
   readonly tenant?: TenantRecord;
+  /** Free-form profile fields (SOAJS' `profile`). */
   readonly profile?: Readonly<Record<string, unknown>>;
+  /** Free-form per-user configuration (SOAJS' `config`). */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** The user's groups' configuration (SOAJS' `groupsConfig`). */
   readonly groupsConfig?: readonly unknown[];
 }
 
 /** A tenant as the host knows it (SOAJS): answered by `users.resolveTenantKey`. */
 export interface TenantRecord {
+  /** The tenant's id. */
   readonly id: string;
+  /** The tenant's short code (SOAJS' `tenant.code`). */
   readonly code: string;
 }
 
 /** An API key as the host keeps it: the secret only as `hashSecret(secret)`. */
 export interface ApiKeyRecord {
+  /** The public key id the client sends as `key`. */
   readonly id: string;
+  /** Whose key it is. */
   readonly userId: string;
+  /** `hashSecret(secret)`: the secret itself is never kept. */
   readonly secretHash: string;
 }
 
@@ -88,24 +108,45 @@ export interface UserDirectory<U extends UserRecord = UserRecord> {
 /** What a credential source found in a request. */
 export type PresentedCredential =
   | {
+      /** A session token: the store is asked for the session whose token hashes to it. */
       readonly kind: "session-token";
       /** Which source found it, e.g. `"bearer"`, `"cookie:sid"`, `"soajsauth"`; for events and shapes. */
       readonly source: string;
+      /** The token as presented. Never logged, never in an event. */
       readonly token: string;
       /** A user id the client claims alongside the token (`X-User-Id`); must match the session's. */
       readonly claimedUserId?: string;
     }
-  | { readonly kind: "api-key"; readonly source: string; readonly key: string; readonly secret: string }
   | {
+      /** An API key and its secret (Endor Labs). */
+      readonly kind: "api-key";
+      /** Which source found it. */
+      readonly source: string;
+      /** The public key id. */
+      readonly key: string;
+      /** The secret, compared in constant time with the key's `secretHash`. Never logged. */
+      readonly secret: string;
+    }
+  | {
+      /** A credential that resolves itself (a JWT). */
       readonly kind: "resolved";
+      /** Which source found it. */
       readonly source: string;
       /** Resolves the credential to a session-like principal (JWTs do this), or `undefined` when invalid. */
       resolve(store: SessionStore): Promise<ResolvedPrincipal | undefined>;
     }
-  | { readonly kind: "invalid"; readonly source: string; readonly error: LogoutError };
+  | {
+      /** A credential that is there but malformed: a refusal, never a fall-through to the next source. */
+      readonly kind: "invalid";
+      /** Which source found it. */
+      readonly source: string;
+      /** The refusal the shape answers. */
+      readonly error: LogoutError;
+    };
 
 /** A principal found by a `resolved` credential (a JWT): logout ends it through `end`. */
 export interface ResolvedPrincipal {
+  /** The session-like record the credential stands for (for a JWT: id = `jti`, userId = `sub`). */
   readonly session: SessionRecord;
   /** Ends this credential (denies the JWT's `jti`); answers whether it was live. */
   end(store: SessionStore): Promise<boolean>;
@@ -117,6 +158,7 @@ export interface ResolvedPrincipal {
 
 /** Reads one kind of credential from a request, without any I/O. */
 export interface CredentialSource {
+  /** The source's name in messages and events (`"bearer"`, `"cookie:sid"`). */
   readonly name: string;
   /**
    * The store capabilities this source's credentials need beyond the core (a JWT source needs
@@ -132,7 +174,9 @@ export interface CredentialSource {
 
 /** Who made a request, as `requireSession` and the factories found it; `U` is the host's user type. */
 export interface Authentication<U extends UserRecord = UserRecord> {
+  /** The caller's session (for a JWT, the record it stands for). */
   readonly session: SessionRecord;
+  /** The credential the caller presented. */
   readonly credential: PresentedCredential;
   /** The user, when the handler loaded it: what the directory's `findUser` answered. */
   readonly user?: U;
@@ -147,6 +191,7 @@ export type LogoutTargetKind = "current" | "all" | "others" | "session" | "api-k
 
 /** The success a shape renders. */
 export interface EndedOutcome {
+  /** Which logout it was. */
   readonly target: LogoutTargetKind;
   /** The caller, or `undefined` for an anonymous logout (SOAJS answers it with `data: true`). */
   readonly caller: Authentication | undefined;
@@ -156,6 +201,7 @@ export interface EndedOutcome {
   readonly sessionId: string | undefined;
   /** How many sessions ended. */
   readonly count: number;
+  /** When, in epoch milliseconds. */
   readonly endedAt: EpochMs;
   /**
    * Where a browser goes next, set by the browser logout flow (the validated `return_to`, or its default). A
@@ -166,6 +212,7 @@ export interface EndedOutcome {
 
 /** What the browser logout flow hands its shape when it issues a logout URL. */
 export interface LogoutUrlOutcome {
+  /** Who asked for the logout URL. */
   readonly caller: Authentication;
   /** The URL a browser opens to log out: the flow's logout route, `return_to` (if any) and the token. */
   readonly logoutUrl: string;
@@ -175,7 +222,9 @@ export interface LogoutUrlOutcome {
 
 /** What a shape asks to be written: status, headers and a JSON value or a string body. */
 export interface Reply {
+  /** The HTTP status. */
   readonly status: number;
+  /** Headers to set besides `Content-Type`, which follows the body. */
   readonly headers?: Readonly<Record<string, string>>;
   /** A string is sent as is; anything else is sent as JSON. `undefined` sends an empty body. */
   readonly body?: unknown;
@@ -183,8 +232,11 @@ export interface Reply {
 
 /** A session as the session-management companions show it to its owner: never the token hash. */
 export interface SessionView {
+  /** The session's id (never its token). */
   readonly id: string;
+  /** Whose session it is. */
   readonly userId: string;
+  /** When it was opened, in epoch milliseconds. */
   readonly createdAt: EpochMs;
   /** The absolute expiry: when the session ends for good. */
   readonly expiresAt: EpochMs;
@@ -194,18 +246,27 @@ export interface SessionView {
   readonly authenticatedAt: EpochMs;
   /** How (authentication method names, most recent last). */
   readonly amr: readonly string[];
+  /** When it was last used, when the store records activity. */
   readonly lastSeenAt: EpochMs | undefined;
+  /** How the user logged in, as `issueSession` recorded it. */
   readonly authenticationSource: string | undefined;
+  /** The client's address at login. */
   readonly ip: string | undefined;
+  /** The client's `User-Agent` at login. */
   readonly userAgent: string | undefined;
+  /** Whether it is the session of the request that asked. */
   readonly current: boolean;
 }
 
 /** A page of the caller's sessions, for the list companions. */
 export interface SessionListOutcome {
+  /** Whose sessions they are. */
   readonly caller: Authentication;
+  /** The page of sessions. */
   readonly sessions: readonly SessionView[];
+  /** How many sessions match, over every page. */
   readonly total: number;
+  /** The offset of the first session on the page. */
   readonly offset: number;
   /** The page size asked for, when the shape read it (`shape.sessionListQuery`). */
   readonly limit?: number;
@@ -213,7 +274,9 @@ export interface SessionListOutcome {
 
 /** How a shape pages, filters and orders the caller's own sessions (`shape.sessionListQuery`). */
 export interface SessionListQuery {
+  /** Sessions to skip. */
   readonly offset: number;
+  /** The page size. */
   readonly limit: number;
   /** `"newest-login"`: by `createdAt`, newest first. Default: most recent activity first. */
   readonly order?: "newest-login" | "recent-activity";
@@ -245,6 +308,7 @@ export interface LogoutFlowWire {
  * Adding a product means one new file that implements this.
  */
 export interface Shape {
+  /** The shape's name, for messages (`"kratos"`, `"rocket-chat"`). */
   readonly name: string;
   /** Where this product's clients send their credentials, in the order they are tried. */
   readonly credentials: readonly CredentialSource[];

@@ -9,13 +9,19 @@ export const SESSION_ENDED_EVENT = "session.ended";
 
 /** What the `session.ended` event carries: why, never a secret. */
 export interface SessionEndedPayload {
+  /** Why the session ended: a logout (`"session-ended"`) or its deadline (`"session-expired"`). */
   readonly reason: Extract<LiveEndReason, "session-ended" | "session-expired">;
 }
 
 /** The part of a Socket.IO 4 server socket the middleware uses. */
 export interface SocketIoSocketLike {
+  /** The handshake's HTTP request (`socket.request`). */
   readonly request: IncomingMessage;
-  readonly handshake: { readonly auth: Record<string, unknown> };
+  /** The handshake (`socket.handshake`). */
+  readonly handshake: {
+    /** What the client sent as `io(url, { auth })`. */
+    readonly auth: Record<string, unknown>;
+  };
   /** Sends an event to this client. */
   emit(event: string, ...args: unknown[]): unknown;
   /** Disconnects this client; `true` closes the underlying connection too. */
@@ -26,7 +32,13 @@ export interface SocketIoSocketLike {
 
 /** The error a refused handshake gets: the client's `connect_error` shows `message` and `data`. */
 export interface SocketIoRefusal extends Error {
-  readonly data: { readonly code: string; readonly status: number };
+  /** What the client's `connect_error` carries besides `message`. */
+  readonly data: {
+    /** The `LogoutError` code. */
+    readonly code: string;
+    /** The HTTP status the refusal would have had. */
+    readonly status: number;
+  };
 }
 
 /**

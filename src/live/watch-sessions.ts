@@ -33,6 +33,7 @@ const WATCH_SESSIONS_OPTIONS = optionNames<WatchSessionsOptions>({ ...commonOpti
 
 /** A connection request the watcher accepted: its caller, and the slot it holds until the connection closes. */
 export interface Admission {
+  /** Who opened the connection. */
   readonly auth: Authentication;
   /**
    * Attaches the open connection. `close` runs exactly once, when the session ends (at once if it ended while the
@@ -45,8 +46,11 @@ export interface Admission {
 
 /** What the watcher tracks now; every count is 0 once every connection has closed. */
 export interface WatcherStats {
+  /** Open connections. */
   readonly connections: number;
+  /** Sessions with at least one open connection. */
   readonly sessions: number;
+  /** Users with at least one open connection. */
   readonly users: number;
 }
 
@@ -86,6 +90,7 @@ export class SessionWatcher {
     }
   }
 
+  /** How many connections, sessions and users it watches now. */
   get stats(): WatcherStats {
     return { connections: this.#registry.connections, sessions: this.#registry.sessions.size, users: this.#registry.users.size };
   }

@@ -7,7 +7,17 @@ import type { LiveEndReason } from "./connections.js";
 import { assertWatcher, type SessionWatcher } from "./watch-sessions.js";
 
 /** The close code and reason a WebSocket gets when the library closes it (RFC 6455 §7.4: 4000-4999 are the application's). */
-export const WEBSOCKET_CLOSE: Readonly<Record<LiveEndReason, { readonly code: number; readonly reason: string }>> = {
+export const WEBSOCKET_CLOSE: Readonly<
+  Record<
+    LiveEndReason,
+    {
+      /** The WebSocket close code. */
+      readonly code: number;
+      /** The close reason, in words. */
+      readonly reason: string;
+    }
+  >
+> = {
   "session-ended": { code: 4401, reason: "session ended" },
   "session-expired": { code: 4401, reason: "session expired" },
   // 1013 "Try Again Later": the client may reconnect and authenticate again.
@@ -17,6 +27,7 @@ export const WEBSOCKET_CLOSE: Readonly<Record<LiveEndReason, { readonly code: nu
 
 /** The part of a `ws` WebSocket the adapter uses (ws 8). */
 export interface WebSocketLike {
+  /** The socket's state (`1` is open). */
   readonly readyState: number;
   /** Starts the closing handshake with this close code and reason. */
   close(code?: number, reason?: string): void;

@@ -13,7 +13,20 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type
 export type LogoutTokenKeys =
   | string
   | URL
-  | { readonly jwksUri: string | URL; readonly cooldownMs?: number; readonly maxAgeMs?: number }
+  | {
+      /** The provider's `jwks_uri`. */
+      readonly jwksUri: string | URL;
+      /**
+       * How long after a fetch an unknown `kid` may fetch again, in ms.
+       * @defaultValue 30 000 (`DEFAULT_JWKS_COOLDOWN_MS`)
+       */
+      readonly cooldownMs?: number;
+      /**
+       * How long the fetched key set is kept, in ms.
+       * @defaultValue 10 minutes (`DEFAULT_JWKS_MAX_AGE_MS`)
+       */
+      readonly maxAgeMs?: number;
+    }
   | JSONWebKeySet
   | JWTVerifyGetKey;
 
@@ -27,6 +40,7 @@ export const DEFAULT_JWKS_MAX_AGE_MS = 600_000;
  * accepted nor called invalid. The handler answers 503, never a success.
  */
 export class KeysUnavailableError extends Error {
+  /** Always `"KeysUnavailableError"`. */
   override readonly name = "KeysUnavailableError";
 }
 

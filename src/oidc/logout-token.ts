@@ -17,7 +17,9 @@ export const MAX_LOGOUT_TOKEN_LENGTH = 16 * 1024;
 
 /** Why a logout token was refused: a stable code for events and tests, and words for the `error_description`. */
 export class InvalidLogoutTokenError extends Error {
+  /** Always `"InvalidLogoutTokenError"`. */
   override readonly name = "InvalidLogoutTokenError";
+  /** The rule the token broke (`"signature"`, `"iss"`, `"exp"`, `"jti-replayed"`, ...), for the audit log. */
   readonly reason: string;
 
   constructor(reason: string, description: string, options?: { cause?: unknown }) {
@@ -28,9 +30,13 @@ export class InvalidLogoutTokenError extends Error {
 
 /** What a valid logout token says. */
 export interface LogoutTokenClaims {
+  /** `iss`: the provider. */
   readonly issuer: string;
+  /** `sub`, when the token has one. */
   readonly subject: string | undefined;
+  /** `sid`, when the token has one: the provider's session. */
   readonly sid: string | undefined;
+  /** `jti`: used once. */
   readonly jti: string;
   /** `exp`, in ms. */
   readonly expiresAt: number;
@@ -40,11 +46,17 @@ export interface LogoutTokenClaims {
 
 /** How `verifyLogoutToken` checks a logout token: the provider, the audience, its keys and the time limits. */
 export interface LogoutTokenRules {
+  /** The exact `iss` accepted. */
   readonly issuer: string;
+  /** The `aud` values accepted: the client's id(s). */
   readonly audience: readonly string[];
+  /** The provider's signing keys. */
   readonly keys: JWTVerifyGetKey;
+  /** The accepted asymmetric signing algorithms. */
   readonly algorithms: readonly string[];
+  /** Clock skew allowed on `exp` and `iat`, in seconds. */
   readonly clockToleranceSeconds: number;
+  /** The oldest `iat` accepted, in seconds. */
   readonly maxAgeSeconds: number;
   /** Also accept a `typ` of `JWT` or none (providers written before explicit typing, such as Keycloak before 25). */
   readonly allowJwtTyp: boolean;

@@ -36,7 +36,12 @@ export interface RpInitiatedLogoutOptions<U extends UserRecord = UserRecord> ext
    * `return_to`) when the allow-list accepts it, else `default`. Paths on the first post-logout URI's origin are
    * always allowed. Default `{ default: "/" }`.
    */
-  readonly returnTo?: { readonly allow?: readonly string[]; readonly default?: string };
+  readonly returnTo?: {
+    /** Absolute URLs a browser may come back to, as `browserLogoutFlow`'s `returnTo.allow`. */
+    readonly allow?: readonly string[];
+    /** Where a browser goes when the request names no allowed `return_to`. */
+    readonly default?: string;
+  };
   /** The provider's end-session endpoint, when it is not in its metadata. Default: discovered from `issuer`. */
   readonly endSessionEndpoint?: string;
   /** How long the discovered endpoint is kept, in ms. Default one hour. */

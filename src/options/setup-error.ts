@@ -27,7 +27,9 @@ export type SetupErrorCode =
  * `code`; the message says what to do.
  */
 export class SetupError extends TypeError {
+  /** Always `"SetupError"`. */
   override readonly name = "SetupError";
+  /** The stable code of the mistake (`option-invalid`, `store-capability-missing`, ...). */
   readonly code: SetupErrorCode;
 
   constructor(code: SetupErrorCode, message: string) {

@@ -19,5 +19,9 @@ export const shapes = {
    * Ory Kratos: the browser logout flow, native logout, session management and who-am-I; and its admin plane
    * (`/admin/sessions`, `/admin/identities/{id}/sessions`) for the admin factories.
    */
-  kratos: { ...kratosShape, admin: kratosAdminShape() },
+  kratos: {
+    ...kratosShape,
+    /** Kratos' admin plane, `kratosAdminShape()` with its defaults. */
+    admin: kratosAdminShape(),
+  },
 } as const;

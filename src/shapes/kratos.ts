@@ -31,8 +31,11 @@ const defaultMessage: Readonly<Record<number, string>> = {
 
 /** The fields of a herodot error, all but `code` and `status` optional. */
 export interface KratosErrorFields {
+  /** The error's `id` (`"session_inactive"`, ...). */
   readonly id?: string;
+  /** The error's `reason`: what went wrong, for a developer. */
   readonly reason?: string;
+  /** The error's `details` object. */
   readonly details?: Readonly<Record<string, unknown>>;
   /** Default: herodot's message for the status. */
   readonly message?: string;

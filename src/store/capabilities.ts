@@ -3,13 +3,21 @@ import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionLimi
 
 /** The methods of each capability, in the order the interfaces list them. */
 export const storeCapabilityMethods = {
+  /** The core every store implements. */
   sessions: ["createSession", "getSession", "findSessionByTokenHash", "listSessions", "revokeSession", "revokeUserSessions"],
+  /** Records activity (`requireSession({ touchEveryMs })`, idle timeouts). */
   touch: ["touchSession"],
+  /** Finds and ends the caller's own session, or its user's sessions ("all", "others"), in one call. */
   "end-by-token": ["endSessionByTokenHash", "endUserSessionsByTokenHash"],
+  /** One-time markers and counters with a TTL (TOTP, logout-token replay). */
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
+  /** The JWT deny-list and per-user cut-off. */
   "jwt-revocation": ["denyJwt", "revokeJwtsIssuedBefore", "jwtRevocation"],
+  /** Records a fresh proof of the user in a session (`requireRecentAuth`). */
   "step-up": ["recordAuthentication"],
+  /** Caps a user's sessions atomically (`maxSessionsPerUser`). */
   "session-limit": ["createSessionWithinLimit"],
+  /** Links sessions to an OpenID Provider's session (back-channel logout). */
   "provider-links": ["linkProviderSession", "findSessionsByProviderSid", "findSessionsByProviderSubject"],
 } as const satisfies {
   readonly sessions: readonly (keyof SessionStore)[];

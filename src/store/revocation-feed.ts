@@ -8,10 +8,13 @@ export type SessionEndReason = "revoked" | "expired";
  * ids only, never a token, a token hash or any other secret: a session id cannot be used as a credential.
  */
 export interface SessionEndNotice {
+  /** The session that ended. */
   readonly sessionId: string;
+  /** Its user. */
   readonly userId: string;
   /** `"revoked"`: a logout of any kind ended it; `"expired"`: its deadline passed. */
   readonly reason: SessionEndReason;
+  /** When, in epoch milliseconds. */
   readonly at: EpochMs;
 }
 

@@ -11,6 +11,7 @@ export interface AllSessionsPageRequest {
 
 /** One page of every live session, newest `createdAt` first. */
 export interface AllSessionsPage {
+  /** The live sessions of the page, in the store's order. */
   readonly sessions: SessionRecord[];
   /** Pass it back for the next page; `undefined` on the last page. */
   readonly cursor: string | undefined;

@@ -7,9 +7,11 @@ export type EpochMs = number;
 export interface SessionRecord {
   /** Opaque, unguessable id (a UUID by default). Safe to show to the session's owner. */
   readonly id: string;
+  /** Whose session it is. */
   readonly userId: string;
   /** `hashSecret(token)`: base64url SHA-256 of the bearer token. */
   readonly tokenHash: string;
+  /** When it was opened (the login), in epoch milliseconds. */
   readonly createdAt: EpochMs;
   /** The absolute expiry: the session ends then, however active it is. */
   readonly expiresAt: EpochMs;
@@ -34,8 +36,11 @@ export interface SessionRecord {
   readonly authenticationSource?: string;
   /** Set when the session was minted from an API key: ending that key's sessions finds it by this. */
   readonly apiKeyId?: string;
+  /** The tenant it belongs to (SOAJS). */
   readonly tenant?: string;
+  /** The client's address at login. */
   readonly ip?: string;
+  /** The client's `User-Agent` at login. */
   readonly userAgent?: string;
 }
 
@@ -169,6 +174,7 @@ export interface SessionLimitStore {
 
 /** What a store knows of a user's JWTs: a denied `jti`, and a cut-off for tokens issued before it. */
 export interface JwtRevocation {
+  /** Whether this token's `jti` is denied. */
   readonly denied: boolean;
   /** Tokens with `iat` (in ms) before this moment are refused; `undefined` when the user has no cut-off. */
   readonly issuedBefore: EpochMs | undefined;
@@ -243,6 +249,7 @@ export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" 
  * `requireTotp` (the store never sees the code or the secret), and the throttle's settings.
  */
 export interface TotpAttempt {
+  /** Whose attempt: the throttle and the spent steps are per user, across every session and instance. */
   readonly userId: string;
   /** The app's clock: every window, deadline and lock-out is reckoned from it. */
   readonly now: EpochMs;
@@ -252,16 +259,30 @@ export interface TotpAttempt {
   readonly olderSteps: readonly number[];
   /** The step size and the steps accepted either side: a spent step's marker lives `(step + window + 2) * periodMs - now`. */
   readonly periodMs: number;
+  /** Steps accepted either side of the current one (`requireTotp`'s `window`). */
   readonly window: number;
+  /** Wrong codes within `failureWindowMs` that start a lock-out (`requireTotp`'s `maxFailures`). */
   readonly maxFailures: number;
+  /** The throttling window and the length of a lock-out, in ms. */
   readonly failureWindowMs: number;
+  /** Lock-outs in a UTC day after which every attempt is refused until the day ends. */
   readonly maxLockoutsPerDay: number;
 }
 
 /** What `TotpAttemptStore.attemptTotp` decided. */
 export type TotpAttemptResult =
-  | { readonly outcome: "throttled"; readonly retryAfterMs: number }
-  | { readonly outcome: "passed" | "wrong" | "replayed"; readonly failures: number };
+  | {
+      /** Refused without counting: a lock-out or the day's cap holds. */
+      readonly outcome: "throttled";
+      /** How long until an attempt may be counted again. */
+      readonly retryAfterMs: number;
+    }
+  | {
+      /** The code passed and its step is spent; or it was wrong; or its step was already spent (a failure too). */
+      readonly outcome: "passed" | "wrong" | "replayed";
+      /** Failures counted in the throttle's windows, this attempt included when it failed. */
+      readonly failures: number;
+    };
 
 /**
  * Optional: a TOTP attempt as one atomic store call (one round trip): the lock-out and daily cap checked, the

@@ -8,7 +8,14 @@ import { cutOff, deniedUntil, jwtDenyKey, resolveJwt, type JwtStore } from "./re
 import { jwtVerifier, type JwtVerifierOptions } from "./verifier.js";
 
 /** Where the token travels. */
-export type JwtLocation = "authorization" | { readonly cookie: string; readonly signed?: boolean };
+export type JwtLocation =
+  | "authorization"
+  | {
+      /** The cookie's name. */
+      readonly cookie: string;
+      /** Read it from `req.signedCookies` (cookie-parser with a secret). */
+      readonly signed?: boolean;
+    };
 
 export interface JwtBearerOptions extends JwtVerifierOptions {
   /** Where the token is read. Default `"authorization"` (`Authorization: Bearer <jwt>`); or `{ cookie: name }`. */
@@ -37,6 +44,7 @@ const JWT_BEARER_OPTIONS = optionNames<JwtBearerOptions>({
 export interface JwtCredentialSource extends CredentialSource {
   /** The name of the source this one stands in for in a shape's list: `"bearer"` or `"cookie:<name>"`. */
   readonly replaces: string;
+  /** Whether a request without a token here is left to the next source (`JwtBearerOptions.fallThrough`). */
   readonly fallThrough: boolean;
   /** The claims of a token that verifies (signature, algorithm, `iss`, `aud`, `exp`, `nbf`, required claims), or `undefined`. No store call. */
   verify(token: string): JwtClaims | undefined;

@@ -3,13 +3,19 @@ import { SetupError } from "../../options/index.js";
 
 /** The claims of a verified token. `sub`, `jti`, `iat` and `exp` are always present. */
 export interface JwtClaims {
+  /** The user id. */
   readonly sub: string;
+  /** The token's id: what a logout denies. */
   readonly jti: string;
   /** Seconds since the epoch; may carry a fraction (milliseconds) when `issueJwt` made the token. */
   readonly iat: number;
+  /** Seconds since the epoch after which the token is refused. */
   readonly exp: number;
+  /** The issuer. */
   readonly iss?: string;
+  /** The audience(s). */
   readonly aud?: string | readonly string[];
+  /** Seconds since the epoch before which the token is refused. */
   readonly nbf?: number;
   readonly [claim: string]: unknown;
 }

@@ -7,6 +7,7 @@ import { checkAlgorithm, familyOf, keyProblem, toKeyObject, type JwtAlgorithm, t
 
 /** How `issueJwt` signs a token: the algorithm, the key and the registered claims. */
 export interface IssueJwtOptions {
+  /** The signing algorithm (`"HS256"`, `"RS256"`, `"ES256"`, ...). Required. */
   readonly algorithm: JwtAlgorithm;
   /** The shared secret, for HS*. */
   readonly secret?: JwtKeyMaterial;
@@ -14,7 +15,9 @@ export interface IssueJwtOptions {
   readonly privateKey?: JwtKeyMaterial;
   /** Lifetime: a whole number of seconds, or a string such as `"15m"` (units s, m, h, d). Required. */
   readonly expiresIn: number | string;
+  /** The `iss` claim. */
   readonly issuer?: string;
+  /** The `aud` claim. */
   readonly audience?: string | readonly string[];
   /** The `kid` header, for a verifier that picks its key by `kid`. */
   readonly keyId?: string;
@@ -32,6 +35,7 @@ export interface IssueJwtOptions {
 export interface IssuedJwt {
   /** The compact JWS to hand to the client. */
   readonly token: string;
+  /** The token's claims, as signed. */
   readonly claims: JwtClaims;
   /** The session the token stands for: id = `jti`, userId = `sub`, `createdAt` = `iat`, `expiresAt` = `exp`. */
   readonly session: SessionRecord;

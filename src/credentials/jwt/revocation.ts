@@ -15,6 +15,7 @@ export interface JwtRevocationPolicy {
 
 /** The principal a verified, not revoked JWT resolves to. */
 export interface JwtPrincipal extends ResolvedPrincipal {
+  /** The verified token's claims. */
   readonly claims: JwtClaims;
 }
 

@@ -27,6 +27,7 @@ export interface PermissionGate {
  * keeps only `hashSecret(key)` of each; a presented key is hashed and compared in constant time with every one.
  */
 export interface ApiKeyGate {
+  /** `hashSecret(key)` of every admin key accepted; never the keys themselves. */
   readonly apiKeyHashes: readonly string[];
 }
 

@@ -37,7 +37,9 @@ export interface AdminListQuery {
 
 /** A page of sessions for a shape to render. */
 export interface AdminSessionPage {
+  /** The paging and filters the page answers. */
   readonly query: AdminListQuery;
+  /** The sessions on the page, with their users. */
   readonly sessions: readonly AdminSessionView[];
   /** Every session that matches, when known (a count of all sessions, or of one user's); `undefined` otherwise. */
   readonly total: number | undefined;
@@ -51,12 +53,15 @@ export interface AdminSessionPage {
 
 /** What an administrator's ending of sessions did, for a shape to render. */
 export interface AdminEndedOutcome {
+  /** `"session"`: one session ended; `"user"`: every session of one user. */
   readonly target: "session" | "user";
   /** The session ended (`target: "session"`). */
   readonly sessionId: string | undefined;
   /** Whose sessions ended. */
   readonly userId: string;
+  /** How many sessions ended. */
   readonly count: number;
+  /** When, in epoch milliseconds. */
   readonly endedAt: EpochMs;
 }
 
@@ -74,7 +79,10 @@ export interface AdminShape {
   /** The reply to a listing of every session. */
   readonly allSessions?: (page: AdminSessionPage, req: Request) => Reply;
   /** Reads the paging of a listing of one user's sessions, and that user's id. */
-  readonly readUserSessionsQuery?: (req: Request) => AdminListQuery & { readonly userId: string };
+  readonly readUserSessionsQuery?: (req: Request) => AdminListQuery & {
+    /** The user whose sessions are listed. */
+    readonly userId: string;
+  };
   /** The reply to a listing of one user's sessions. */
   readonly userSessions?: (page: AdminSessionPage, req: Request) => Reply;
   /** Reads the id of one session from the request. */

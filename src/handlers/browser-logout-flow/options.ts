@@ -46,7 +46,9 @@ export interface BrowserLogoutFlowOptions<U extends UserRecord = UserRecord> ext
    * without breaking logout URLs already handed out. Each at least 32 random characters. Required.
    */
   readonly secrets: readonly string[];
+  /** Where a browser may be sent after logout (`return_to`). */
   readonly returnTo?: ReturnToOptions;
+  /** The session cookie: its name and the attributes it is set and cleared with. */
   readonly sessionCookie?: SessionCookieOptions;
   /**
    * The host's error page: browsers (not API clients) that are refused are sent there with a 303 and
@@ -59,7 +61,12 @@ export interface BrowserLogoutFlowOptions<U extends UserRecord = UserRecord> ext
    * as far as `app.set("trust proxy", ...)` allows). Off by default: it clears every cookie of the site,
    * including those of other apps on the same registrable domain.
    */
-  readonly clearSiteData?: boolean | { readonly cache?: boolean };
+  readonly clearSiteData?:
+    | boolean
+    | {
+        /** Clear the browser's cache for the site too. */
+        readonly cache?: boolean;
+      };
 }
 
 /** The handlers and helpers a host mounts and calls. */
