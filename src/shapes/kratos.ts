@@ -37,7 +37,9 @@ export interface KratosErrorFields {
   readonly reason?: string;
   /** The error's `details` object. */
   readonly details?: Readonly<Record<string, unknown>>;
-  /** Default: herodot's message for the status. */
+  /**
+   * @defaultValue herodot's message for the status
+   */
   readonly message?: string;
 }
 
