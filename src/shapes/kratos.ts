@@ -38,6 +38,7 @@ export interface KratosErrorFields {
   /** The error's `details` object. */
   readonly details?: Readonly<Record<string, unknown>>;
   /**
+   * The error's `message`, for people.
    * @defaultValue herodot's message for the status
    */
   readonly message?: string;

@@ -7,26 +7,32 @@ import { commonOptionNames, type CommonOptions } from "../options.js";
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
 export interface SessionCookieOptions {
   /**
+   * The cookie's name.
    * @defaultValue `"ory_kratos_session"`
    */
   readonly name?: string;
   /**
+   * The cookie's `Path`.
    * @defaultValue `"/"`
    */
   readonly path?: string;
   /**
+   * The cookie's `Domain`.
    * @defaultValue none (the cookie belongs to the exact host that set it)
    */
   readonly domain?: string;
   /**
-   * @defaultValue `"lax"`. `"none"` requires `secure`
+   * The cookie's `SameSite`; `"none"` requires `secure`.
+   * @defaultValue `"lax"`
    */
   readonly sameSite?: "lax" | "strict" | "none";
   /**
+   * The cookie's `Secure`.
    * @defaultValue `true` when `publicUrl` is https
    */
   readonly secure?: boolean;
   /**
+   * The cookie's `HttpOnly`.
    * @defaultValue `true`: page scripts never see the session token
    */
   readonly httpOnly?: boolean;
