@@ -23,16 +23,16 @@ export interface TrackSessionsOptions {
    */
   readonly store: SessionStore & MarkerStore;
   /**
-   * Finds the user in the session data.
-   * @defaultValue passport's `data.passport.user`, else `data.userId`; a
-   * number becomes its string. It must answer a string, a number, or `undefined` for "no user"
+   * Finds the user in the session data. It must answer a string, a number (which becomes its string), or
+   * `undefined` for "no user".
+   * @defaultValue passport's `data.passport.user`, else `data.userId`
    */
   readonly userId?: SessionUserId;
   /**
-   * How long a tracked session may live from its login (or its adoption), in ms, however often it is used.
-   * @defaultValue until the cookie's expiry at that moment, or 24 h for a cookie without one. With `rolling: true`
-   * (or sessions the app modifies often) express-session moves the cookie's expiry on use; a tracked session
-   * still ends at this limit, so set it to the absolute lifetime you want
+   * How long a tracked session may live from its login (or its adoption), in ms, however often it is used. With
+   * `rolling: true` (or sessions the app modifies often) express-session moves the cookie's expiry on use; a
+   * tracked session still ends at this limit, so set it to the absolute lifetime you want.
+   * @defaultValue until the cookie's expiry at that moment, or 24 h for a cookie without one
    */
   readonly maxLifetimeMs?: number;
   /**

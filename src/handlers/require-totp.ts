@@ -26,9 +26,8 @@ export interface RequireTotpOptions<U extends UserRecord = UserRecord> extends C
   /** The host's directory; must have `findUser` and `totpSecret`. Required. */
   readonly users: UserDirectory<U>;
   /**
-   * Time steps accepted on either side of the server's current one.
-   * @defaultValue 1 (RFC 6238 §5.2 recommends at
-   * most one step of network delay); 0 accepts the current step only. At most 10
+   * Time steps accepted on either side of the server's current one; 0 accepts the current step only. At most 10.
+   * @defaultValue 1 (RFC 6238 §5.2 recommends at most one step of network delay)
    */
   readonly window?: number;
   /**

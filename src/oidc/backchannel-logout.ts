@@ -40,9 +40,9 @@ export interface BackchannelLogoutOptions {
    */
   readonly keys: LogoutTokenKeys;
   /**
-   * Accepted signing algorithms.
-   * @defaultValue every asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA, Ed25519). `none`
-   * and the HMAC algorithms are refused at setup: a provider signs logout tokens with its private key
+   * Accepted signing algorithms. `none` and the HMAC algorithms are refused at setup: a provider signs logout
+   * tokens with its private key.
+   * @defaultValue every asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA, Ed25519)
    */
   readonly algorithms?: readonly string[];
   /**

@@ -45,9 +45,8 @@ export interface RedisSessionStoreOptions {
   /** Sends a command through your Redis client (see `RedisSendCommand`). Required. */
   readonly sendCommand: RedisSendCommand;
   /**
-   * Prepended to every key.
-   * @defaultValue `"express-logout:"`. Must not contain `{` or `}`: the store puts its own
-   * hash tags after it
+   * Prepended to every key. Must not contain `{` or `}`: the store puts its own hash tags after it.
+   * @defaultValue `"express-logout:"`
    */
   readonly prefix?: string;
   /**
@@ -88,10 +87,10 @@ export interface RedisSessionStoreOptions {
   /**
    * Keep an index of every session (two sorted sets in one slot, see docs/redis.md), so that the
    * administrator's `listAllSessions` answers a page in O(page) at any size. It costs one more command per
-   * login, sent alongside the login's own (no extra round trip), and one per logout.
-   * @defaultValue `false`: turn it
-   * on where an administrator lists sessions (the admin factories that list every session refuse a store
-   * without it at setup). Sessions opened while it was off are not listed until they are extended
+   * login, sent alongside the login's own (no extra round trip), and one per logout. Turn it on where an
+   * administrator lists sessions: the admin factories that list every session refuse a store without it at
+   * setup. Sessions opened while it was off are not listed until they are extended.
+   * @defaultValue `false`
    */
   readonly indexAllSessions?: boolean;
 }
