@@ -24,13 +24,17 @@ export interface EndSessionsAfterCredentialChangeOptions {
    * when the account is disabled or deleted: then every session ends (ASVS 7.4.2).
    */
   readonly keep?: string;
-  /** What happened, for the audit log. Default `"credentials-changed"`. */
+  /**
+   * What happened, for the audit log.
+   * @defaultValue `"credentials-changed"`
+   */
   readonly reason?: CredentialChangeReason;
   /**
    * Also refuse every JWT of the user issued up to now (a per-user cut-off; a JWT cannot be kept by id), with the
    * JWT verifier's `clockToleranceSeconds` / `maxTokenLifetimeMs` when they differ from the defaults. `false`
-   * leaves JWTs alone. Default: `true` when the store has the JWT revocation capability (as every store that
-   * serves JWTs must), `false` otherwise.
+   * leaves JWTs alone.
+   * @defaultValue `true` when the store has the JWT revocation capability (as every store that
+   * serves JWTs must), `false` otherwise
    */
   readonly jwts?: boolean | Readonly<JwtRevocationOptions>;
   /** Where `sessions.ended` and `credentials.changed` are told. */

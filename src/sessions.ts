@@ -29,25 +29,28 @@ export interface IssueSessionOptions {
   readonly userId: string;
   /**
    * Absolute lifetime in ms: the session ends this long after the login, however active it is (ASVS 7.3.2).
-   * Default 24 h.
+   * @defaultValue 24 h
    */
   readonly lifetimeMs?: number;
   /** The older name of `lifetimeMs`; give one or the other. */
   readonly ttlMs?: number;
   /**
    * Idle timeout in ms (ASVS 7.3.1): the session ends when it was not used for this long, and never later than
-   * `lifetimeMs`. Activity is recorded by `requireSession` (see its `touchEveryMs`). Default: none (only the
-   * absolute lifetime applies).
+   * `lifetimeMs`. Activity is recorded by `requireSession` (see its `touchEveryMs`).
+   * @defaultValue none (only the
+   * absolute lifetime applies)
    */
   readonly idleTimeoutMs?: number;
   /**
    * How the user proved who they are at this login, e.g. `"password"`, `"webauthn"`, `"oidc"`: the first entry of
-   * the session's `amr`. Default: none recorded. The login itself is always `authenticatedAt`.
+   * the session's `amr`.
+   * @defaultValue none recorded. The login itself is always `authenticatedAt`
    */
   readonly method?: string;
   /**
    * At most this many live sessions per user (ASVS 7.1.2), counted and enforced atomically with this login.
-   * Needs a store with `createSessionWithinLimit` (both built-in stores). Default: no limit.
+   * Needs a store with `createSessionWithinLimit` (both built-in stores).
+   * @defaultValue no limit
    */
   readonly maxSessionsPerUser?: number;
   /**
@@ -73,7 +76,8 @@ export interface IssueSessionOptions {
   /**
    * The OpenID Provider session this login came from: the verified ID token's `iss`, `sub` and `sid`. The
    * session is linked to it, so `backchannelLogout` can end it when the provider signs the user out. Needs a
-   * store with the `ProviderSessionLinks` capability (the built-in stores have it). Default: not linked.
+   * store with the `ProviderSessionLinks` capability (the built-in stores have it).
+   * @defaultValue not linked
    */
   readonly providerSession?: ProviderSession;
 }

@@ -162,7 +162,8 @@ export interface CredentialSource {
   readonly name: string;
   /**
    * The store capabilities this source's credentials need beyond the core (a JWT source needs
-   * `"jwt-revocation"` and `"markers"`); every factory it is passed to checks them at setup. Default: none.
+   * `"jwt-revocation"` and `"markers"`); every factory it is passed to checks them at setup.
+   * @defaultValue none
    */
   readonly needs?: readonly StoreCapability[];
   /**
@@ -278,7 +279,10 @@ export interface SessionListQuery {
   readonly offset: number;
   /** The page size. */
   readonly limit: number;
-  /** `"newest-login"`: by `createdAt`, newest first. Default: most recent activity first. */
+  /**
+   * `"newest-login"`: by `createdAt`, newest first.
+   * @defaultValue most recent activity first
+   */
   readonly order?: "newest-login" | "recent-activity";
   /** Sessions for which it answers `false` are left out (before paging; `total` counts the rest). */
   readonly match?: (session: SessionView) => boolean;

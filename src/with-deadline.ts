@@ -3,11 +3,20 @@ import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS, guarded } from "
 
 /** Options of `withDeadline`. */
 export interface WithDeadlineOptions {
-  /** Milliseconds the call may take. Default 2000, the factories' `timeoutMs` default. */
+  /**
+   * Milliseconds the call may take.
+   * @defaultValue 2000, the factories' `timeoutMs` default
+   */
   readonly timeoutMs?: number;
-  /** `Retry-After` seconds the `store-unavailable` error carries. Default 5. */
+  /**
+   * `Retry-After` seconds the `store-unavailable` error carries.
+   * @defaultValue 5
+   */
   readonly retryAfterSeconds?: number;
-  /** Where a failure or timeout is told as `store.error`. Default: nowhere. */
+  /**
+   * Where a failure or timeout is told as `store.error`.
+   * @defaultValue nowhere
+   */
   readonly events?: LogoutEvents;
 }
 

@@ -54,7 +54,10 @@ export function userIdAndToken(userIdHeader = "x-user-id", tokenHeader = "x-auth
 
 /** Options of `cookieToken(name, options)`. */
 export interface CookieTokenOptions {
-  /** Read the cookie from `req.signedCookies` (cookie-parser with a secret). Default `false`. */
+  /**
+   * Read the cookie from `req.signedCookies` (cookie-parser with a secret).
+   * @defaultValue `false`
+   */
   readonly signed?: boolean;
   /**
    * What to do when the browser says that a page other than the app's own made it send the cookie (request
@@ -174,13 +177,25 @@ function decodeSoajsAuth(value: string): string | undefined {
 
 /** Options of `apiKeyAndSecret(options)`. */
 export interface ApiKeyOptions {
-  /** Accept `?key=&secret=` (Endor Labs' wire format). Default `true`. */
+  /**
+   * Accept `?key=&secret=` (Endor Labs' wire format).
+   * @defaultValue `true`
+   */
   readonly query?: boolean;
-  /** Headers that may carry the pair instead. Default `["x-api-key", "x-api-secret"]`. */
+  /**
+   * Headers that may carry the pair instead.
+   * @defaultValue `["x-api-key", "x-api-secret"]`
+   */
   readonly headers?: readonly [key: string, secret: string];
-  /** Read it only when this says so (Endor: only when the path's source is `api-key`). Default: always. */
+  /**
+   * Read it only when this says so (Endor: only when the path's source is `api-key`).
+   * @defaultValue always
+   */
   readonly when?: (req: Request) => boolean;
-  /** When `when` holds but the pair is incomplete, answer `bad-request` instead of looking further. Default `true`. */
+  /**
+   * When `when` holds but the pair is incomplete, answer `bad-request` instead of looking further.
+   * @defaultValue `true`
+   */
   readonly required?: boolean;
 }
 

@@ -8,7 +8,10 @@ import { CLOSE_ENDED_SESSION, trackedStateOf, type CloseEndedSession, type Track
 
 /** Options of `expressSession(options)`: how the session cookie is read. */
 export interface ExpressSessionOptions {
-  /** The session cookie's name, as given to express-session (`name`). Cleared at logout. Default `"connect.sid"`. */
+  /**
+   * The session cookie's name, as given to express-session (`name`). Cleared at logout.
+   * @defaultValue `"connect.sid"`
+   */
   readonly name?: string;
   /**
    * What to do when the browser marks the request `Sec-Fetch-Site: cross-site` (a page of another site made it

@@ -15,7 +15,10 @@ export interface SignedSessionCookieOptions {
    * express-session does, so a cookie signed before a rotation still reads. Required.
    */
   readonly secret: string | readonly string[];
-  /** The cookie's name (express-session's `name`). Default `"connect.sid"`. */
+  /**
+   * The cookie's name (express-session's `name`).
+   * @defaultValue `"connect.sid"`
+   */
   readonly name?: string;
 }
 

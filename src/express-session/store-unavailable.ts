@@ -7,7 +7,10 @@ import type { Shape } from "../types.js";
 
 /** Options of `sessionStoreUnavailable`. */
 export interface SessionStoreUnavailableOptions {
-  /** How the 503 is written. Default: `shapes.problem` (RFC 9457 problem+json, with `Retry-After`). */
+  /**
+   * How the 503 is written.
+   * @defaultValue `shapes.problem` (RFC 9457 problem+json, with `Retry-After`)
+   */
   readonly shape?: Shape;
 }
 

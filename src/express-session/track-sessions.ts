@@ -23,24 +23,37 @@ export interface TrackSessionsOptions {
    */
   readonly store: SessionStore & MarkerStore;
   /**
-   * Finds the user in the session data. Default: passport's `data.passport.user`, else `data.userId`; a
-   * number becomes its string. It must answer a string, a number, or `undefined` for "no user".
+   * Finds the user in the session data. It must answer a string, a number (which becomes its string), or
+   * `undefined` for "no user".
+   * @defaultValue passport's `data.passport.user`, else `data.userId`
    */
   readonly userId?: SessionUserId;
   /**
-   * How long a tracked session may live from its login (or its adoption), in ms, however often it is used.
-   * Default: until the cookie's expiry at that moment, or 24 h for a cookie without one. With `rolling: true`
-   * (or sessions the app modifies often) express-session moves the cookie's expiry on use; a tracked session
-   * still ends at this limit, so set it to the absolute lifetime you want.
+   * How long a tracked session may live from its login (or its adoption), in ms, however often it is used. With
+   * `rolling: true` (or sessions the app modifies often) express-session moves the cookie's expiry on use; a
+   * tracked session still ends at this limit, so set it to the absolute lifetime you want.
+   * @defaultValue until the cookie's expiry at that moment, or 24 h for a cookie without one
    */
   readonly maxLifetimeMs?: number;
-  /** Write a session's "last seen" when it is older than this (ms), on stores that keep it. Default 60 000. */
+  /**
+   * Write a session's "last seen" when it is older than this (ms), on stores that keep it.
+   * @defaultValue 60 000
+   */
   readonly touchEveryMs?: number;
-  /** Milliseconds an express-logout store call may take before the request fails closed. Default 2000. */
+  /**
+   * Milliseconds an express-logout store call may take before the request fails closed.
+   * @defaultValue 2000
+   */
   readonly timeoutMs?: number;
-  /** `Retry-After` seconds carried by the 503 of a failed store call. Default 5. */
+  /**
+   * `Retry-After` seconds carried by the 503 of a failed store call.
+   * @defaultValue 5
+   */
   readonly retryAfterSeconds?: number;
-  /** Told when a session ends through express-session (`destroy`, passport's login and logout). Default: none. */
+  /**
+   * Told when a session ends through express-session (`destroy`, passport's login and logout).
+   * @defaultValue none
+   */
   readonly events?: LogoutEvents;
 }
 

@@ -14,7 +14,8 @@ export type SessionIdFromRequest = (req: Request) => string;
 
 export interface LogoutHandlerOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
-   * Which sessions end. Default `"current"`: the caller's own session.
+   * Which sessions end.
+   * - `"current"`: the caller's own session;
    * - `"all"`: every session of the caller's user (and, for JWTs, every token issued before now);
    * - `"others"`: every session of the caller's user but the current one;
    * - `"api-key"`: every session minted from the API key the caller presented (or its session came from);
@@ -23,19 +24,24 @@ export interface LogoutHandlerOptions<U extends UserRecord = UserRecord> extends
    *   `requireTotp` too). An answer that is not a non-empty string is a `bad-request`, refused before the
    *   store is asked.
    * A caller who presents an API key instead of a session always ends that key's sessions.
+   * @defaultValue `"current"`
    */
   readonly target?: "current" | "all" | "others" | "api-key" | SessionIdFromRequest;
   /**
-   * With a function target, whose sessions it may end. Default `"permitted"`.
+   * With a function target, whose sessions it may end.
    * - `"permitted"`: the caller's own; another user's only when a `requirePermission` granted the caller a
    *   permission earlier on the same request. Without one, another user's session is `not-found`, so a route
    *   mounted without a gate can end nobody else's session.
    * - `"own"`: only the caller's own, even after a permission check (Rocket.Chat's `logout.me`).
    * - `"anyone"`: any user's, with no check by this library: only for a route the host gates itself.
    * Another user's session that may not be ended answers `not-found`, the same as an unknown id.
+   * @defaultValue `"permitted"`
    */
   readonly whoseSessions?: "permitted" | "own" | "anyone";
-  /** `true` is `whoseSessions: "own"`. Default `false`. */
+  /**
+   * `true` is `whoseSessions: "own"`.
+   * @defaultValue `false`
+   */
   readonly ownSessionsOnly?: boolean;
 }
 

@@ -27,9 +27,15 @@ export function viewOf(session: SessionRecord, currentId: string | undefined): S
 }
 
 export interface ListSessionsOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
-  /** Leave the caller's own session out of the list (Kratos' `GET /sessions`). Default `false`. */
+  /**
+   * Leave the caller's own session out of the list (Kratos' `GET /sessions`).
+   * @defaultValue `false`
+   */
   readonly excludeCurrent?: boolean;
-  /** Largest page a client may ask for with `?count=` / `?page_size=`. Default 100. */
+  /**
+   * Largest page a client may ask for with `?count=` / `?page_size=`.
+   * @defaultValue 100
+   */
   readonly maxPageSize?: number;
 }
 

@@ -13,9 +13,15 @@ import type { Authentication, SessionRecord, SessionStore } from "../types.js";
 export interface MarkAuthenticatedOptions {
   /** How the user just proved who they are: `"password"`, `"totp"`, `"webauthn"`, ... Required. */
   readonly method: string;
-  /** The store. Default: the one of the middleware that authenticated the request (under its deadline). */
+  /**
+   * The store.
+   * @defaultValue the one of the middleware that authenticated the request (under its deadline)
+   */
   readonly store?: SessionStore;
-  /** Where `session.authenticated` is told. Default: the events of that middleware. */
+  /**
+   * Where `session.authenticated` is told.
+   * @defaultValue the events of that middleware
+   */
   readonly events?: LogoutEvents;
 }
 

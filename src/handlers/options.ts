@@ -9,17 +9,32 @@ import type { CredentialSource, SessionStore, Shape, StoreCapability, UserDirect
 export interface CommonOptions<U extends UserRecord = UserRecord> {
   /** Where sessions live. Required. A store of the core methods serves every factory but `requireTotp`. */
   readonly store: SessionStore;
-  /** How the endpoint speaks on the wire. Default: `shapes.problem` (RFC 9457 problem+json). */
+  /**
+   * How the endpoint speaks on the wire.
+   * @defaultValue `shapes.problem` (RFC 9457 problem+json)
+   */
   readonly shape?: Shape;
   /** The host's callbacks (find a user, check a permission, read a TOTP secret, ...). */
   readonly users?: UserDirectory<U>;
-  /** Where the caller's credential is read from. Default: the shape's own list. */
+  /**
+   * Where the caller's credential is read from.
+   * @defaultValue the shape's own list
+   */
   readonly credentials?: readonly CredentialSource[];
-  /** Audit and propagation events. Default: none. */
+  /**
+   * Audit and propagation events.
+   * @defaultValue none
+   */
   readonly events?: LogoutEvents;
-  /** Milliseconds a store or host call may take before the request fails closed with a 503. Default 2000. */
+  /**
+   * Milliseconds a store or host call may take before the request fails closed with a 503.
+   * @defaultValue 2000
+   */
   readonly timeoutMs?: number;
-  /** `Retry-After` seconds sent with a 503. Default 5. */
+  /**
+   * `Retry-After` seconds sent with a 503.
+   * @defaultValue 5
+   */
   readonly retryAfterSeconds?: number;
 }
 

@@ -11,14 +11,16 @@ export interface RequirePermissionOptions<U extends UserRecord = UserRecord> ext
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
   readonly users: UserDirectory<U>;
   /**
-   * With several permissions: `"all"` needs every one, `"any"` needs at least one. Default `"all"`
-   * (Rocket.Chat's `permissionsRequired`).
+   * With several permissions: `"all"` needs every one, `"any"` needs at least one.
+   * @defaultValue `"all"`
+   * (Rocket.Chat's `permissionsRequired`)
    */
   readonly match?: "all" | "any";
   /**
    * Checks the request's input after authentication and before the permission (Rocket.Chat's order:
    * authentication → body → permission → 2FA → handler). Throw a `bad-request` LogoutError to refuse, for
-   * example `bodySessionId("sessionId")`. Default: none.
+   * example `bodySessionId("sessionId")`.
+   * @defaultValue none
    */
   readonly validate?: (req: Request) => unknown;
 }

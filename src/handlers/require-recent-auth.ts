@@ -13,12 +13,14 @@ export const DEFAULT_RECENT_AUTH_MAX_AGE_MS = 15 * 60 * 1000;
 export interface RequireRecentAuthOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
    * How recently the user must have proved who they are in this session (`authenticatedAt`: the login, a TOTP
-   * step-up, a password re-check), in ms. Default 900 000 (15 minutes).
+   * step-up, a password re-check), in ms.
+   * @defaultValue 900 000 (15 minutes)
    */
   readonly maxAgeMs?: number;
   /**
    * Accept only a proof by one of these methods as the recent one, e.g. `["totp", "webauthn"]` for a second
-   * factor. Default: any method.
+   * factor.
+   * @defaultValue any method
    */
   readonly methods?: readonly string[];
   /**
@@ -29,13 +31,14 @@ export interface RequireRecentAuthOptions<U extends UserRecord = UserRecord> ext
   readonly stepUp?: RequestHandler;
   /**
    * Where a browser proves who it is again: Kratos' `redirect_browser_to`, and `reauthenticateUrl` in
-   * problem+json. A URL, or a function of the request (to carry a `return_to`). Default: none (Kratos falls back
-   * to its own `/self-service/login/browser?refresh=true&return_to=...` on this host).
+   * problem+json. A URL, or a function of the request (to carry a `return_to`).
+   * @defaultValue none (Kratos falls back
+   * to its own `/self-service/login/browser?refresh=true&return_to=...` on this host)
    */
   readonly reauthenticateUrl?: string | ((req: Request) => string);
   /**
-   * The methods a client is told it can re-authenticate with (Rocket.Chat's `availableMethods`). Default
-   * `["totp"]` with a `stepUp`, `["password"]` without.
+   * The methods a client is told it can re-authenticate with (Rocket.Chat's `availableMethods`).
+   * @defaultValue `["totp"]` with a `stepUp`, `["password"]` without
    */
   readonly availableMethods?: readonly string[];
 }

@@ -10,13 +10,17 @@ import { authenticate, loadUser, rememberAuthentication, settle } from "./runtim
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 
 export interface RequireSessionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
-  /** Load the caller's user through `users.findUser` and refuse the request when it no longer exists. Default: `true` when `users` is given. */
+  /**
+   * Load the caller's user through `users.findUser` and refuse the request when it no longer exists.
+   * @defaultValue `true` when `users` is given
+   */
   readonly loadUser?: boolean;
   /**
    * Record `lastSeenAt` when it is older than this many ms (one extra store write, at most that often per session).
    * For a session with an idle timeout this write is what keeps it alive: it happens at least every minute
-   * (`DEFAULT_TOUCH_EVERY_MS`) and at least twice per idle timeout, whatever this says. Default: off for sessions
-   * without an idle timeout.
+   * (`DEFAULT_TOUCH_EVERY_MS`) and at least twice per idle timeout, whatever this says.
+   * @defaultValue off for sessions
+   * without an idle timeout
    */
   readonly touchEveryMs?: number;
 }

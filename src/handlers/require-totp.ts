@@ -28,37 +28,53 @@ export interface RequireTotpOptions<U extends UserRecord = UserRecord> extends C
   /** The host's directory; must have `findUser` and `totpSecret`. Required. */
   readonly users: UserDirectory<U>;
   /**
-   * Time steps accepted on either side of the server's current one. Default 1 (RFC 6238 §5.2 recommends at
-   * most one step of network delay); 0 accepts the current step only. At most 10.
+   * Time steps accepted on either side of the server's current one; 0 accepts the current step only. At most 10.
+   * @defaultValue 1 (RFC 6238 §5.2 recommends at most one step of network delay)
    */
   readonly window?: number;
-  /** Time-step size in seconds. Default 30 (RFC 6238). */
+  /**
+   * Time-step size in seconds.
+   * @defaultValue 30 (RFC 6238)
+   */
   readonly period?: number;
-  /** Code length. Default 6. */
+  /**
+   * Code length.
+   * @defaultValue 6
+   */
   readonly digits?: 6 | 7 | 8;
-  /** HMAC of the codes. Default `"sha1"`, what authenticator apps use. */
+  /**
+   * HMAC of the codes.
+   * @defaultValue `"sha1"`, what authenticator apps use
+   */
   readonly algorithm?: "sha1" | "sha256" | "sha512";
   /**
    * Wrong codes a user may send within `failureWindowMs`; the one that reaches it starts a lock-out, and every
-   * attempt during it (a right code too) is `throttled` (429 with `Retry-After`). Default 5.
+   * attempt during it (a right code too) is `throttled` (429 with `Retry-After`).
+   * @defaultValue 5
    */
   readonly maxFailures?: number;
   /**
    * The throttling window and the length of a lock-out, in ms. Failures are counted in the current and the
    * previous clock-aligned window (the same on every instance), so no burst across a window boundary gets more
-   * than `maxFailures` codes checked; a lock-out lasts this long from the failure that started it. Default
-   * 300 000 (5 min).
+   * than `maxFailures` codes checked; a lock-out lasts this long from the failure that started it.
+   * @defaultValue 300 000 (5 min)
    */
   readonly failureWindowMs?: number;
   /**
    * Lock-outs a user may get in a UTC day; after the last one, every attempt is `throttled` until the day ends.
-   * Default 2: with the other defaults, at most 10 wrong codes a day, so a month of guessing finds a 6-digit code
-   * with a probability below 0.1 % (the arithmetic is in docs/rocket-chat.md).
+   * @defaultValue 2: with the other defaults, at most 10 wrong codes a day, so a month of guessing finds a 6-digit code
+   * with a probability below 0.1 % (the arithmetic is in docs/rocket-chat.md)
    */
   readonly maxLockoutsPerDay?: number;
-  /** Header holding the code. Default `"x-2fa-code"` (Rocket.Chat). */
+  /**
+   * Header holding the code.
+   * @defaultValue `"x-2fa-code"` (Rocket.Chat)
+   */
   readonly codeHeader?: string;
-  /** Header that may name the method; only `totp` is accepted. Default `"x-2fa-method"` (Rocket.Chat). */
+  /**
+   * Header that may name the method; only `totp` is accepted.
+   * @defaultValue `"x-2fa-method"` (Rocket.Chat)
+   */
   readonly methodHeader?: string;
 }
 

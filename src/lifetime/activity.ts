@@ -25,7 +25,10 @@ export function activityDue(session: Pick<SessionRecord, "createdAt" | "lastSeen
 
 /** Options of `recordActivity`. */
 export interface RecordActivityOptions {
-  /** Write at most this often per session (capped at half the idle timeout). Default 60 000 for idle-timeout sessions; off for others. */
+  /**
+   * Write at most this often per session (capped at half the idle timeout).
+   * @defaultValue 60 000 for idle-timeout sessions; off for others
+   */
   readonly touchEveryMs?: number;
 }
 

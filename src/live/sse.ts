@@ -22,9 +22,15 @@ export interface SessionEventStream {
 
 /** Options of `sessionEventStream`. */
 export interface SessionEventStreamOptions {
-  /** Called once the stream is open: keep `stream` to send the app's own events. Default: none. */
+  /**
+   * Called once the stream is open: keep `stream` to send the app's own events.
+   * @defaultValue none
+   */
   readonly onOpen?: (stream: SessionEventStream, req: Request) => void;
-  /** A comment line is sent this often (ms) so proxies keep an idle stream open. Default 25 000. */
+  /**
+   * A comment line is sent this often (ms) so proxies keep an idle stream open.
+   * @defaultValue 25 000
+   */
   readonly heartbeatMs?: number;
 }
 

@@ -23,8 +23,9 @@ export interface WatchSessionsOptions<U extends UserRecord = UserRecord> extends
   readonly origins?: OriginPolicy;
   /**
    * Also re-check every open connection's session against the store this often, in ms: a bound on how late an
-   * end can reach a connection if the feed loses notices without saying so. Default: off (the feed tells the
-   * watcher when it was interrupted, and each session is re-checked at its deadline).
+   * end can reach a connection if the feed loses notices without saying so.
+   * @defaultValue off (the feed tells the
+   * watcher when it was interrupted, and each session is re-checked at its deadline)
    */
   readonly recheckEveryMs?: number;
 }

@@ -47,11 +47,15 @@ export interface WebSocketServerLike<W extends WebSocketLike> {
 
 /** Options of `acceptWebSockets`. */
 export interface AcceptWebSocketsOptions {
-  /** Only upgrades of this path (the URL's pathname) are handled; others are left to other `upgrade` listeners. Default: every path. */
+  /**
+   * Only upgrades of this path (the URL's pathname) are handled; others are left to other `upgrade` listeners.
+   * @defaultValue every path
+   */
   readonly path?: string;
   /**
-   * How long a closed socket may take to finish the closing handshake before it is cut, in ms. Default 1000: a
-   * client that never answers the close frame cannot keep its connection (or keep sending) for ws' own 30 s.
+   * How long a closed socket may take to finish the closing handshake before it is cut, in ms.
+   * @defaultValue 1000: a
+   * client that never answers the close frame cannot keep its connection (or keep sending) for ws' own 30 s
    */
   readonly closeGraceMs?: number;
 }

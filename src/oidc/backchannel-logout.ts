@@ -40,25 +40,42 @@ export interface BackchannelLogoutOptions {
    */
   readonly keys: LogoutTokenKeys;
   /**
-   * Accepted signing algorithms. Default: every asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA, Ed25519). `none`
-   * and the HMAC algorithms are refused at setup: a provider signs logout tokens with its private key.
+   * Accepted signing algorithms. `none` and the HMAC algorithms are refused at setup: a provider signs logout
+   * tokens with its private key.
+   * @defaultValue every asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA, Ed25519)
    */
   readonly algorithms?: readonly string[];
-  /** Clock skew allowed on `exp` and `iat`, in seconds. Default 60. */
+  /**
+   * Clock skew allowed on `exp` and `iat`, in seconds.
+   * @defaultValue 60
+   */
   readonly clockToleranceSeconds?: number;
-  /** The oldest `iat` accepted, in seconds; also bounds how long a `jti` is remembered. Default 600. */
+  /**
+   * The oldest `iat` accepted, in seconds; also bounds how long a `jti` is remembered.
+   * @defaultValue 600
+   */
   readonly maxTokenAgeSeconds?: number;
   /**
    * Also accept logout tokens typed `JWT` (or untyped), from providers written before explicit typing (Keycloak
    * before version 25 sends `typ: "JWT"`). The `events` and `nonce` checks still keep an ID token from passing
-   * for a logout token. Default `false`: only `logout+jwt`, as ASVS 5.0 10.5.5 asks.
+   * for a logout token.
+   * @defaultValue `false`: only `logout+jwt`, as ASVS 5.0 10.5.5 asks
    */
   readonly allowJwtTyp?: boolean;
-  /** Audit events: `backchannel.logout`, `backchannel.refused`, `session.ended`, `store.error`. Default: none. */
+  /**
+   * Audit events: `backchannel.logout`, `backchannel.refused`, `session.ended`, `store.error`.
+   * @defaultValue none
+   */
   readonly events?: LogoutEvents;
-  /** Milliseconds a store call (or a JWKS fetch) may take before the request fails closed with a 503. Default 2000. */
+  /**
+   * Milliseconds a store call (or a JWKS fetch) may take before the request fails closed with a 503.
+   * @defaultValue 2000
+   */
   readonly timeoutMs?: number;
-  /** `Retry-After` seconds sent with a 503. Default 5. */
+  /**
+   * `Retry-After` seconds sent with a 503.
+   * @defaultValue 5
+   */
   readonly retryAfterSeconds?: number;
 }
 

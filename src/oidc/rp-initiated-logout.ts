@@ -34,7 +34,8 @@ export interface RpInitiatedLogoutOptions<U extends UserRecord = UserRecord> ext
   /**
    * Where `callback` finally sends the browser: `?return_to=` of the logout request (or the browser flow's own
    * `return_to`) when the allow-list accepts it, else `default`. Paths on the first post-logout URI's origin are
-   * always allowed. Default `{ default: "/" }`.
+   * always allowed.
+   * @defaultValue `{ default: "/" }`
    */
   readonly returnTo?: {
     /** Absolute URLs a browser may come back to, as `browserLogoutFlow`'s `returnTo.allow`. */
@@ -42,11 +43,20 @@ export interface RpInitiatedLogoutOptions<U extends UserRecord = UserRecord> ext
     /** Where a browser goes when the request names no allowed `return_to`. */
     readonly default?: string;
   };
-  /** The provider's end-session endpoint, when it is not in its metadata. Default: discovered from `issuer`. */
+  /**
+   * The provider's end-session endpoint, when it is not in its metadata.
+   * @defaultValue discovered from `issuer`
+   */
   readonly endSessionEndpoint?: string;
-  /** How long the discovered endpoint is kept, in ms. Default one hour. */
+  /**
+   * How long the discovered endpoint is kept, in ms.
+   * @defaultValue one hour
+   */
   readonly discoveryCacheMs?: number;
-  /** How long the browser may take to come back from the provider, in ms. Default 10 minutes. */
+  /**
+   * How long the browser may take to come back from the provider, in ms.
+   * @defaultValue 10 minutes
+   */
   readonly stateTtlMs?: number;
 }
 

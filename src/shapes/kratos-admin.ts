@@ -219,9 +219,10 @@ export type IdentityIdParser = (text: string) => string;
 /** Options of `kratosAdminShape(options)`. */
 export interface KratosAdminOptions {
   /**
-   * Reads `{id}` of `/admin/identities/{id}/sessions`. Default: as Kratos, a UUID (any form gofrs/uuid reads,
-   * answered lower-case), else 400 with the UUID parser's message. A host whose user ids are not UUIDs passes
-   * its own, which throws `parseSessionId`'s refusal (or another `bad-request`) for an id it cannot have.
+   * Reads `{id}` of `/admin/identities/{id}/sessions`. A host whose user ids are not UUIDs passes its own, which
+   * throws `parseSessionId`'s refusal (or another `bad-request`) for an id it cannot have.
+   * @defaultValue as Kratos, a UUID (any form gofrs/uuid reads, answered lower-case), else 400 with the UUID
+   * parser's message
    */
   readonly parseIdentityId?: IdentityIdParser;
 }

@@ -37,7 +37,10 @@ export interface KratosErrorFields {
   readonly reason?: string;
   /** The error's `details` object. */
   readonly details?: Readonly<Record<string, unknown>>;
-  /** Default: herodot's message for the status. */
+  /**
+   * The error's `message`, for people.
+   * @defaultValue herodot's message for the status
+   */
   readonly message?: string;
 }
 

@@ -13,7 +13,8 @@ import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type
 export interface MemorySessionStoreOptions {
   /**
    * How often expired entries are swept, in ms. Reads never return an expired entry whatever this is; the
-   * sweep only frees memory. Default 60 000. The timer is `unref`'d, so it never keeps a process alive.
+   * sweep only frees memory.
+   * @defaultValue 60 000. The timer is `unref`'d, so it never keeps a process alive
    */
   readonly sweepIntervalMs?: number;
 }

@@ -47,20 +47,22 @@ export interface RedisSessionStoreOptions {
   /** Sends a command through your Redis client (see `RedisSendCommand`). Required. */
   readonly sendCommand: RedisSendCommand;
   /**
-   * Prepended to every key. Default `"express-logout:"`. Must not contain `{` or `}`: the store puts its own
-   * hash tags after it.
+   * Prepended to every key. Must not contain `{` or `}`: the store puts its own hash tags after it.
+   * @defaultValue `"express-logout:"`
    */
   readonly prefix?: string;
   /**
    * Answers whether the client is connected now (`() => client.isReady` for `redis`,
    * `() => client.status === "ready"` for `ioredis`). When it answers `false`, every call fails at once
-   * (a 503 in every shape) instead of waiting on a reconnecting client. Default: always ready.
+   * (a 503 in every shape) instead of waiting on a reconnecting client.
+   * @defaultValue always ready
    */
   readonly isReady?: () => boolean;
   /**
    * How many session-id and token-hash → user routes this instance remembers, to save the route lookup's
    * round trip. Routes never change meaning, so a remembered one is never wrong for long: a miss falls back
-   * to Redis. Liveness is always read from Redis. Default 10 000; `0` turns it off.
+   * to Redis. Liveness is always read from Redis.
+   * @defaultValue 10 000; `0` turns it off
    */
   readonly routeCacheSize?: number;
   /**
@@ -68,7 +70,8 @@ export interface RedisSessionStoreOptions {
    * hash reads its route inside the script that uses it: one round trip. In a Cluster the route lives in
    * another slot than the user's keys, so it is read first (or taken from the route cache): two round trips
    * when the cache does not know it. A store left at the default on a Cluster notices the first cross-slot
-   * refusal and switches by itself; setting `cluster: true` saves that one failed attempt. Default `false`.
+   * refusal and switches by itself; setting `cluster: true` saves that one failed attempt.
+   * @defaultValue `false`
    */
   readonly cluster?: boolean;
   /**
@@ -86,9 +89,10 @@ export interface RedisSessionStoreOptions {
   /**
    * Keep an index of every session (two sorted sets in one slot, see docs/redis.md), so that the
    * administrator's `listAllSessions` answers a page in O(page) at any size. It costs one more command per
-   * login, sent alongside the login's own (no extra round trip), and one per logout. Default `false`: turn it
-   * on where an administrator lists sessions (the admin factories that list every session refuse a store
-   * without it at setup). Sessions opened while it was off are not listed until they are extended.
+   * login, sent alongside the login's own (no extra round trip), and one per logout. Turn it on where an
+   * administrator lists sessions: the admin factories that list every session refuse a store without it at
+   * setup. Sessions opened while it was off are not listed until they are extended.
+   * @defaultValue `false`
    */
   readonly indexAllSessions?: boolean;
 }

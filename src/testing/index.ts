@@ -21,10 +21,11 @@ export type OptionalCapability = Exclude<StoreCapability, "sessions">;
 /** What `describeSessionStoreConformance` takes: how to make the store, and which capabilities to test. */
 export interface SessionStoreConformanceOptions<S extends SessionStore = SessionStore> extends ConformanceOptions<S> {
   /**
-   * The capabilities beyond the core to test as well. Default: the ones both built-in stores have (`["touch",
+   * The capabilities beyond the core to test as well.
+   * @defaultValue the ones both built-in stores have (`["touch",
    * "markers", "jwt-revocation", "step-up", "session-limit"]`); add `"end-by-token"` for a store with
    * `endSessionByTokenHash` and `"provider-links"` for one that links sessions to an OpenID Provider's
-   * (back-channel logout); `[]` for a store of the core methods only.
+   * (back-channel logout); `[]` for a store of the core methods only
    */
   readonly capabilities?: readonly OptionalCapability[];
 }

@@ -10,14 +10,16 @@ export interface ConformanceOptions<S extends SessionStore = SessionStore> {
   /** Called once after the suite, to close connections. */
   readonly closeStore?: (store: S) => void | Promise<void>;
   /**
-   * The TTL (ms) the expiry tests use; they wait about twice this long. Default 250: long enough that a busy
-   * CI machine does not see a marker expire before the test reads it back, short enough to keep the suite quick.
+   * The TTL (ms) the expiry tests use; they wait about twice this long.
+   * @defaultValue 250: long enough that a busy
+   * CI machine does not see a marker expire before the test reads it back, short enough to keep the suite quick
    */
   readonly ttlMs?: number;
   /**
    * Set it when every `createStore()` call opens another instance over the same backend (a Redis or SQL
    * store): the kit then also checks that what one instance changes, another sees at once (a logout through
-   * one app instance is refused by the next), with each instance's own caches warmed first. Default `false`.
+   * one app instance is refused by the next), with each instance's own caches warmed first.
+   * @defaultValue `false`
    */
   readonly sharedBackend?: boolean;
 }

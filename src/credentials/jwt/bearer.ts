@@ -18,11 +18,15 @@ export type JwtLocation =
     };
 
 export interface JwtBearerOptions extends JwtVerifierOptions {
-  /** Where the token is read. Default `"authorization"` (`Authorization: Bearer <jwt>`); or `{ cookie: name }`. */
+  /**
+   * Where the token is read.
+   * @defaultValue `"authorization"` (`Authorization: Bearer <jwt>`); or `{ cookie: name }`
+   */
   readonly from?: JwtLocation;
   /**
    * When the value found is not shaped like a JWT, leave it to the next credential source (an opaque session
-   * token) instead of refusing it. Default `false`.
+   * token) instead of refusing it.
+   * @defaultValue `false`
    */
   readonly fallThrough?: boolean;
 }

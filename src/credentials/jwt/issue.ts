@@ -21,12 +21,15 @@ export interface IssueJwtOptions {
   readonly audience?: string | readonly string[];
   /** The `kid` header, for a verifier that picks its key by `kid`. */
   readonly keyId?: string;
-  /** The verifier's `maxTokenLifetimeMs`; a longer `expiresIn` is refused here rather than at every request. Default 24 hours. */
+  /**
+   * The verifier's `maxTokenLifetimeMs`; a longer `expiresIn` is refused here rather than at every request.
+   * @defaultValue 24 hours
+   */
   readonly maxTokenLifetimeMs?: number;
   /**
    * Write `iat` as whole seconds, for verifiers elsewhere that refuse a fractional NumericDate. Such a token,
-   * issued in the same second as a logout-everywhere but after it, is refused too (see docs/jwt.md). Default
-   * `false`: `iat` carries milliseconds as a fraction (RFC 7519 allows it).
+   * issued in the same second as a logout-everywhere but after it, is refused too (see docs/jwt.md).
+   * @defaultValue `false`: `iat` carries milliseconds as a fraction (RFC 7519 allows it)
    */
   readonly wholeSecondIat?: boolean;
 }

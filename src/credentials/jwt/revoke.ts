@@ -6,9 +6,15 @@ import { cutOff, deniedUntil, jwtDenyKey } from "./revocation.js";
 
 /** Options of `revokeJwt` and `revokeUserJwts`. */
 export interface JwtRevocationOptions {
-  /** The verifier's `clockToleranceSeconds`. Default 5. */
+  /**
+   * The verifier's `clockToleranceSeconds`.
+   * @defaultValue 5
+   */
   readonly clockToleranceSeconds?: number;
-  /** The verifier's `maxTokenLifetimeMs`. Default 24 hours. */
+  /**
+   * The verifier's `maxTokenLifetimeMs`.
+   * @defaultValue 24 hours
+   */
   readonly maxTokenLifetimeMs?: number;
 }
 

@@ -33,15 +33,25 @@ export interface JwtVerifierOptions {
   readonly publicKey?: JwtKeyMaterial;
   /** Instead of `secret`/`publicKey`: the host's synchronous lookup by `kid` (key rotation). */
   readonly key?: JwtKeyResolver;
-  /** Accepted `iss` value(s). Default: any issuer (set it whenever tokens come from an identity provider). */
+  /**
+   * Accepted `iss` value(s).
+   * @defaultValue any issuer (set it whenever tokens come from an identity provider)
+   */
   readonly issuer?: string | readonly string[];
-  /** Accepted `aud` value(s). Default: any audience. */
+  /**
+   * Accepted `aud` value(s).
+   * @defaultValue any audience
+   */
   readonly audience?: string | readonly string[];
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. Default 5; at most 300. */
+  /**
+   * Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+   * @defaultValue 5; at most 300
+   */
   readonly clockToleranceSeconds?: number;
   /**
    * The longest lifetime (`exp - iat`) a token may have, in ms; longer tokens are refused. A logout-everywhere
-   * cut-off is kept this long, so it outlives every token it ends. Default 24 hours.
+   * cut-off is kept this long, so it outlives every token it ends.
+   * @defaultValue 24 hours
    */
   readonly maxTokenLifetimeMs?: number;
 }

@@ -46,7 +46,8 @@ export function adminEndSession<U extends UserRecord = UserRecord>(options: Read
 export interface AdminEndUserSessionsOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * Let a signed-in user end all of their own sessions through this route without the gate's permission and
-   * step-up (Rocket.Chat's `users.logout` of oneself). Default `false`.
+   * step-up (Rocket.Chat's `users.logout` of oneself).
+   * @defaultValue `false`
    */
   readonly allowSelf?: boolean;
 }

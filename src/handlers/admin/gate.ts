@@ -16,8 +16,9 @@ export interface PermissionGate {
   /** Asked of `users.hasPermission` on every request; only a literal `true` grants. */
   readonly permission: string | readonly string[];
   /**
-   * A TOTP step-up after the permission (`requireTotp`, with these options when an object). Default `true`.
-   * `false` is refused at setup for a product whose admin routes ask a second factor (Rocket.Chat).
+   * A TOTP step-up after the permission (`requireTotp`, with these options when an object). `false` is refused at
+   * setup for a product whose admin routes ask a second factor (Rocket.Chat).
+   * @defaultValue `true`
    */
   readonly totp?: boolean | AdminTotpOptions;
 }

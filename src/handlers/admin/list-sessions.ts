@@ -14,7 +14,8 @@ export const DEFAULT_ADMIN_MAX_SCAN = 10_000;
 export interface AdminListSessionsOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
    * A text filter (Rocket.Chat's `filter`) over all sessions has no index: it examines at most this many
-   * sessions, newest first, and answers what it found among them. Default 10 000.
+   * sessions, newest first, and answers what it found among them.
+   * @defaultValue 10 000
    */
   readonly maxScan?: number;
 }

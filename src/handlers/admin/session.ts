@@ -46,16 +46,17 @@ export function adminGetSession<U extends UserRecord = UserRecord>(options: Read
 
 export interface AdminExtendSessionOptions<U extends UserRecord = UserRecord> extends AdminOptions<U> {
   /**
-   * How long an extended session lives from now, in ms: Kratos' `session.lifespan`. Default 24 h, the lifetime
-   * `issueSession` gives a session. An extension never shortens a session.
+   * How long an extended session lives from now, in ms: Kratos' `session.lifespan`. An extension never shortens
+   * a session.
+   * @defaultValue 24 h, the lifetime `issueSession` gives a session
    */
   readonly lifespanMs?: number;
   /**
    * The absolute limit, in ms from the session's login (`createdAt`): no extension takes a session past it, so
-   * an administrator cannot turn a session into one that never ends (ASVS 7.3.2). Default 24 h, `issueSession`'s
-   * default lifetime, so by default an extension renews a session issued with a shorter one, up to a day from
-   * its login. An extension the limit leaves nothing to do changes nothing and still succeeds, as Kratos
-   * answers an extension it skips.
+   * an administrator cannot turn a session into one that never ends (ASVS 7.3.2). An extension the limit leaves
+   * nothing to do changes nothing and still succeeds, as Kratos answers an extension it skips.
+   * @defaultValue 24 h, `issueSession`'s default lifetime, so by default an extension renews a session issued
+   * with a shorter one, up to a day from its login
    */
   readonly maxLifetimeMs?: number;
 }

@@ -13,7 +13,10 @@ export interface AdminListQuery {
   readonly limit: number;
   /** Keyset paging: the store cursor of the previous page (`SessionDirectory.listAllSessions`). */
   readonly cursor?: string;
-  /** Offset paging: sessions to skip, in the list's order. Default 0. */
+  /**
+   * Offset paging: sessions to skip, in the list's order.
+   * @defaultValue 0
+   */
   readonly offset?: number;
   /** Only this user's sessions (read from the user's own index, never by a scan). */
   readonly userId?: string;
@@ -72,7 +75,10 @@ export interface AdminEndedOutcome {
 export interface AdminShape {
   /** The product asks a second factor of every admin session route (Rocket.Chat); a gate without one is refused at setup. */
   readonly requiresSecondFactor: boolean;
-  /** Where admin callers' credentials are read from, when the host names none. Default: the shape's own. */
+  /**
+   * Where admin callers' credentials are read from, when the host names none.
+   * @defaultValue the shape's own
+   */
   readonly credentials?: readonly CredentialSource[];
   /** Reads the paging and filters of a listing of every session; throw a `bad-request` LogoutError to refuse. */
   readonly readAllSessionsQuery?: (req: Request) => AdminListQuery;

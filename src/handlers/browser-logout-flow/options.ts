@@ -6,19 +6,40 @@ import { commonOptionNames, type CommonOptions } from "../options.js";
 
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
 export interface SessionCookieOptions {
-  /** Default `"ory_kratos_session"`. */
+  /**
+   * The cookie's name.
+   * @defaultValue `"ory_kratos_session"`
+   */
   readonly name?: string;
-  /** Default `"/"`. */
+  /**
+   * The cookie's `Path`.
+   * @defaultValue `"/"`
+   */
   readonly path?: string;
-  /** Default: none (the cookie belongs to the exact host that set it). */
+  /**
+   * The cookie's `Domain`.
+   * @defaultValue none (the cookie belongs to the exact host that set it)
+   */
   readonly domain?: string;
-  /** Default `"lax"`. `"none"` requires `secure`. */
+  /**
+   * The cookie's `SameSite`; `"none"` requires `secure`.
+   * @defaultValue `"lax"`
+   */
   readonly sameSite?: "lax" | "strict" | "none";
-  /** Default: `true` when `publicUrl` is https. */
+  /**
+   * The cookie's `Secure`.
+   * @defaultValue `true` when `publicUrl` is https
+   */
   readonly secure?: boolean;
-  /** Default `true`: page scripts never see the session token. */
+  /**
+   * The cookie's `HttpOnly`.
+   * @defaultValue `true`: page scripts never see the session token
+   */
   readonly httpOnly?: boolean;
-  /** Sign the cookie with cookie-parser's secret (`app.use(cookieParser(secret))`). Default `false`. */
+  /**
+   * Sign the cookie with cookie-parser's secret (`app.use(cookieParser(secret))`).
+   * @defaultValue `false`
+   */
   readonly signed?: boolean;
 }
 
@@ -26,10 +47,14 @@ export interface SessionCookieOptions {
 export interface ReturnToOptions {
   /**
    * Absolute URLs allowed as `return_to`, e.g. `["https://app.example.com/", "https://*.example.com/app"]`.
-   * Paths (`/dashboard`) and URLs on `publicUrl`'s origin are always allowed. Default: none besides those.
+   * Paths (`/dashboard`) and URLs on `publicUrl`'s origin are always allowed.
+   * @defaultValue none besides those
    */
   readonly allow?: readonly string[];
-  /** Where a browser goes when the logout URL has no `return_to`. Default `"/"`. */
+  /**
+   * Where a browser goes when the logout URL has no `return_to`.
+   * @defaultValue `"/"`
+   */
   readonly default?: string;
 }
 
@@ -39,7 +64,10 @@ export interface BrowserLogoutFlowOptions<U extends UserRecord = UserRecord> ext
    * The logout URL is this plus `logoutPath`. Required.
    */
   readonly publicUrl: string;
-  /** Where the host mounts `flow.logout`, below `publicUrl`. Default `"/self-service/logout"`. */
+  /**
+   * Where the host mounts `flow.logout`, below `publicUrl`.
+   * @defaultValue `"/self-service/logout"`
+   */
   readonly logoutPath?: string;
   /**
    * Keys for the logout token, newest first: the first signs, every one verifies, so a secret can be rotated
@@ -52,7 +80,8 @@ export interface BrowserLogoutFlowOptions<U extends UserRecord = UserRecord> ext
   readonly sessionCookie?: SessionCookieOptions;
   /**
    * The host's error page: browsers (not API clients) that are refused are sent there with a 303 and
-   * `?error=<code>`. A store outage keeps its 503. Default: none, every refusal is answered in the shape.
+   * `?error=<code>`. A store outage keeps its 503.
+   * @defaultValue none, every refusal is answered in the shape
    */
   readonly errorUrl?: string;
   /**
