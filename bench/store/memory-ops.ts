@@ -17,8 +17,8 @@ import { log, median, randomIndexes, requireGc } from "../lib/timing.js";
 
 const SIZES = [10_000, 1_000_000];
 const ACTIVE = 10_000;
-const ITERATIONS = 200_000;
-const ROUNDS = 5;
+const ITERATIONS = 100_000;
+const ROUNDS = 3;
 const SESSIONS_PER_USER = 4;
 const REVOKE_KS = [1, 10, 100, 1000];
 
