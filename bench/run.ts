@@ -11,7 +11,7 @@
  * 3. Primitives: TOTP and JWT verification, in a child process.
  *
  * Settings (environment): BENCH_DURATION (measured s per scenario, default 6), BENCH_ROUNDS (interleaved
- * rounds it is split in, default 3), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS
+ * rounds it is split in, default 3), BENCH_WARMUP (s, default 1), BENCH_CONNECTIONS
  * (default 10), BENCH_ONLY (comma-separated scenario ids or prefixes; skips store and primitives unless named),
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_OUT (directory for the results, default bench/).
  */
@@ -31,7 +31,7 @@ import { heapVariants, TARGET_HEAP_VARIANT } from "./store/heap-variants.js";
 
 const settings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
-  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 2),
+  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 1),
   durationSeconds: Number(process.env.BENCH_DURATION ?? 6),
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
 };
