@@ -219,12 +219,24 @@ export const CREATE_SESSION_WITHIN_LIMIT = script("createSessionWithinLimit", cr
  * entry can never lend another session's record).
  * ARGV[2] token index key part, ARGV[3] token hash.
  */
-export const FIND_BY_TOKEN = userSlotScript("findSessionByTokenHash", "false", `
-local member = redis.call('GET', base .. 'token:' .. ARGV[2])
-if not member then return false end
-local f = redis.call('HMGET', base .. 'session:' .. member, ${fieldList})
-if f[3] ~= ARGV[3] then return false end
-return f
+/**
+ * Lua that finds the session a token hash names in the user's slot `base`: its fields (as HMGET of
+ * SESSION_FIELDS), its index member and its token key; nil when there is none, or when its record no longer
+ * carries that token hash. `part` is the token hash's key part.
+ */
+const TOKEN_SESSION_LUA = `
+local function tokenSession(base, part, hash)
+  local tokenKey = base .. 'token:' .. part
+  local member = redis.call('GET', tokenKey)
+  if not member then return nil end
+  local f = redis.call('HMGET', base .. 'session:' .. member, ${fieldList})
+  if f[3] ~= hash then return nil end
+  return f, member, tokenKey
+end
+`;
+
+export const FIND_BY_TOKEN = userSlotScript("findSessionByTokenHash", "false", `${TOKEN_SESSION_LUA}
+return tokenSession(base, ARGV[2], ARGV[3]) or false
 `);
 
 /**
@@ -242,13 +254,10 @@ return redis.call('HMGET', base .. 'session:' .. ARGV[2], ${fieldList})
  */
 export const END_SESSION_BY_TOKEN = userSlotScript("endSessionByTokenHash", "false", `${ENDS_LUA}
 ${ANNOUNCE_END_LUA}
-local tokenKey = base .. 'token:' .. ARGV[2]
-local member = redis.call('GET', tokenKey)
-if not member then return false end
-local rec = base .. 'session:' .. member
-local f = redis.call('HMGET', rec, ${fieldList})
-if f[3] ~= ARGV[3] then return false end
-redis.call('DEL', rec)
+${TOKEN_SESSION_LUA}
+local f, member, tokenKey = tokenSession(base, ARGV[2], ARGV[3])
+if not f then return false end
+redis.call('DEL', base .. 'session:' .. member)
 redis.call('DEL', tokenKey)
 redis.call('ZREM', base .. 'sessions', member)
 if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
@@ -399,12 +408,10 @@ return removed
 export const END_USER_SESSIONS_BY_TOKEN = userSlotScript("endUserSessionsByTokenHash", "false", `${ENDS_LUA}
 ${ANNOUNCE_END_LUA}
 ${END_USER_SESSIONS_LUA}
-local tokenKey = base .. 'token:' .. ARGV[2]
-local caller = redis.call('GET', tokenKey)
-if not caller then return false end
+${TOKEN_SESSION_LUA}
+local f, caller, tokenKey = tokenSession(base, ARGV[2], ARGV[3])
+if not f then return false end
 local rec = base .. 'session:' .. caller
-local f = redis.call('HMGET', rec, ${fieldList})
-if f[3] ~= ARGV[3] then return false end
 if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
 local keep = ARGV[6] == '1'
 local n, removed = endUserSessions(base, base .. 'sessions', ARGV[4], keep and caller or nil, nil, ARGV[5])
