@@ -4,7 +4,7 @@ import { optionNames } from "../options/index.js";
 import { SetupError } from "../options/setup-error.js";
 import { problemShape } from "../shapes/problem.js";
 import type { Authentication, EndedOutcome, UserRecord } from "../types.js";
-import { endOwnSessionByToken, endOwnUserSessionsByToken, endSession } from "./end-session.js";
+import { endOwnSessionByToken, endOwnUserSessionsByToken, endSession, endSessionNamedById } from "./end-session.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
@@ -127,8 +127,15 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
       if (typeof id !== "string" || id === "") {
         throw new LogoutError("bad-request", "the target session id is not a non-empty string", { reason: "must be a non-empty string", kind: "invalid-params" });
       }
+      // Whose session may end is known before the store is asked: the read, the check and the revoke are then one
+      // call where the store can (`endSessionById`), the store leaving another user's session alone when the
+      // caller may end only its own.
+      const userId = mayEndOthers(req, session.userId) ? undefined : session.userId;
+      const ended = await endSessionNamedById(rt, { id, userId, by: session.userId, principal });
+      if (ended === null) throw new LogoutError("not-found", "Session not found");
+      if (ended !== undefined) return { ...base, target: "session", sessionId: ended.id, count: 1 };
       const victim = await rt.calls.getSession(id);
-      if (victim === undefined || (victim.userId !== session.userId && !mayEndOthers(req, session.userId))) {
+      if (victim === undefined || (userId !== undefined && victim.userId !== userId)) {
         throw new LogoutError("not-found", "Session not found");
       }
       const live = await endSession(rt, { session: victim, by: session.userId, target: "session", principal });

@@ -14,8 +14,12 @@ export interface EndSessionRequest {
   readonly target: Extract<LogoutTargetKind, "current" | "session">;
   /** The caller's principal, when the caller is a resolved credential (a JWT): its own session ends through it. */
   readonly principal?: ResolvedPrincipal | undefined;
-  /** Runs just before a stored session is revoked (the browser flow records the revoked token there). */
-  readonly beforeRevoke?: (session: SessionRecord) => Promise<void>;
+  /**
+   * A one-time marker claimed with the revoke of a stored session (the browser flow's record of the revoked
+   * token): in the same store call where the store has `endSessionById`, else by a `claim` just before the revoke.
+   * Either way a session never ends without it.
+   */
+  readonly marker?: { readonly key: string; readonly ttlMs: number } | undefined;
 }
 
 /**
@@ -30,12 +34,33 @@ export async function endSession(rt: Runtime, request: EndSessionRequest): Promi
     const answer: unknown = await rt.calls.run("end token", () => principal.end(rt.store));
     if (typeof answer !== "boolean") throw malformedAnswer("end token", rt.guard);
     live = answer;
+  } else if (request.marker !== undefined && rt.calls.endsById) {
+    // The marker and the revoke in one store call (one round trip on standalone Redis). The session must still be
+    // its user's: an id that now names another user's session ends nothing.
+    live = (await rt.calls.endSessionById(session.id, { userId: session.userId, marker: request.marker })) !== undefined;
   } else {
-    await request.beforeRevoke?.(session);
+    if (request.marker !== undefined) await rt.calls.claim(request.marker.key, request.marker.ttlMs);
     live = await rt.calls.revokeSession(session.id);
   }
   if (live) rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: request.by, target: request.target, at: Date.now() });
   return live;
+}
+
+/**
+ * Ends the live session named by `id` in one store call, the read and the revoke together, when the store can
+ * (`endSessionById`) and the caller is no JWT (whose own session ends through its principal). `userId`: only that
+ * user's session may end (another user's is left alone, answered as none). Answers the session as it was, `null`
+ * when none ended, or `undefined` when this path does not apply (the caller then reads, decides and revokes).
+ */
+export async function endSessionNamedById(
+  rt: Runtime,
+  request: { readonly id: string; readonly userId: string | undefined; readonly by: string; readonly principal: ResolvedPrincipal | undefined },
+): Promise<SessionRecord | null | undefined> {
+  if (!rt.calls.endsById || request.principal !== undefined) return undefined;
+  const session = await rt.calls.endSessionById(request.id, request.userId === undefined ? {} : { userId: request.userId });
+  if (session === undefined) return null;
+  rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: request.by, target: "session", at: Date.now() });
+  return session;
 }
 
 /**

@@ -77,7 +77,21 @@ export async function recordStepUp(
   method: string,
 ): Promise<SessionRecord> {
   const at = Date.now();
-  const live = await rt.calls.recordAuthentication(auth.session.id, at, method);
+  return applyStepUp(req, auth, rt, { at, method, live: await rt.calls.recordAuthentication(auth.session.id, at, method) });
+}
+
+/**
+ * A step-up the store has recorded (`live`: the session was live and now carries it): put on the request and told
+ * to `session.authenticated`; a session that had ended is `unauthenticated`. Shared by `recordStepUp` and
+ * `requireTotp`, whose store may record the step-up within the TOTP attempt.
+ */
+export function applyStepUp(
+  req: Request,
+  auth: Authentication,
+  rt: { readonly events: LogoutEvents | undefined },
+  recorded: { readonly at: number; readonly method: string; readonly live: boolean },
+): SessionRecord {
+  const { at, method, live } = recorded;
   if (!live) throw new LogoutError("unauthenticated", "the session ended during the step-up");
   const session: SessionRecord = { ...auth.session, authenticatedAt: Math.max(at, lastAuthenticatedAt(auth.session)), amr: withMethod(auth.session.amr, method) };
   rememberAuthentication(req, { ...auth, session });

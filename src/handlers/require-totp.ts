@@ -5,8 +5,8 @@ import { problemShape } from "../shapes/problem.js";
 import { hasStoreCapability } from "../store/capabilities.js";
 import { matchingTotpStep } from "../totp/verify.js";
 import { SetupError, headerNameOption, integerOption, oneOfOption, optionNames, positiveOption } from "../options/index.js";
-import type { Authentication, MarkerStore, SessionStore, UserDirectory, UserRecord } from "../types.js";
-import { recordStepUp } from "./mark-authenticated.js";
+import type { Authentication, MarkerStore, SessionStore, TotpAttempt, UserDirectory, UserRecord } from "../types.js";
+import { applyStepUp, recordStepUp } from "./mark-authenticated.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
 import {
@@ -161,6 +161,7 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
   const failureWindowMs = positiveOption(factory, "failureWindowMs", options.failureWindowMs ?? DEFAULT_TOTP_FAILURE_WINDOW_MS);
   const maxLockoutsPerDay = integerOption(factory, "maxLockoutsPerDay", options.maxLockoutsPerDay ?? DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY, 1, 1_000_000);
   const throttle = totpThrottle(rt.calls, { maxFailures, failureWindowMs, maxLockoutsPerDay });
+  const recordsStepUps = hasStoreCapability(rt.store, "step-up");
   const codeHeader = headerNameOption(factory, "codeHeader", options.codeHeader ?? "x-2fa-code");
   const methodHeader = headerNameOption(factory, "methodHeader", options.methodHeader ?? "x-2fa-method");
   const periodMs = period * 1000;
@@ -197,12 +198,17 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
     // Steps older than the accepted one that the window would still take are spent with it.
     const olderSteps: number[] = [];
     if (step !== undefined) for (let s = Math.max(0, currentStep - window); s < step; s++) olderSteps.push(s);
-    if (rt.calls.attemptsTotpInOneCall) await attemptInOneCall(userId, now, step, olderSteps, message);
-    else await attemptThroughMarkers(userId, now, step, olderSteps, message);
     // A passed code is a fresh proof of the user: `requireRecentAuth` counts the session as recently authenticated
-    // from now on, on every instance. A JWT has no record to write it to.
-    if (auth.principal === undefined && hasStoreCapability(rt.store, "step-up")) await recordStepUp(req, { ...auth, user }, rt, "totp");
-    else rememberAuthentication(req, { ...auth, user });
+    // from now on, on every instance. A JWT has no record to write it to. A store that runs the attempt in one call
+    // may record the step-up in that same call (the session is the attempt's user's), saving a round trip.
+    const stepsUp = auth.principal === undefined && recordsStepUps;
+    const stepUp = stepsUp && auth.session.userId === userId ? { sessionId: auth.session.id, method: "totp" } : undefined;
+    const steppedUp = rt.calls.attemptsTotpInOneCall
+      ? await attemptInOneCall(userId, now, step, olderSteps, message, stepUp)
+      : await attemptThroughMarkers(userId, now, step, olderSteps, message);
+    if (!stepsUp) rememberAuthentication(req, { ...auth, user });
+    else if (steppedUp === undefined) await recordStepUp(req, { ...auth, user }, rt, "totp");
+    else applyStepUp(req, { ...auth, user }, rt, { at: now, method: "totp", live: steppedUp });
     next();
   }
 
@@ -214,9 +220,20 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
     return { step, message: step === undefined ? "wrong TOTP code" : "" };
   }
 
-  /** The attempt as one store call (`attemptTotp`): the store runs the throttle's rules atomically. */
-  async function attemptInOneCall(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<void> {
-    const result = await rt.calls.attemptTotp({ userId, now, step, olderSteps, periodMs, window, maxFailures, failureWindowMs, maxLockoutsPerDay });
+  /**
+   * The attempt as one store call (`attemptTotp`): the store runs the throttle's rules atomically. Answers, for a
+   * pass with `stepUp`, whether the store recorded the step-up (the session was live); `undefined` when it did not
+   * record it.
+   */
+  async function attemptInOneCall(
+    userId: string,
+    now: number,
+    step: number | undefined,
+    olderSteps: number[],
+    message: string,
+    stepUp: TotpAttempt["stepUp"],
+  ): Promise<boolean | undefined> {
+    const result = await rt.calls.attemptTotp({ userId, now, step, olderSteps, periodMs, window, maxFailures, failureWindowMs, maxLockoutsPerDay, ...(stepUp === undefined ? {} : { stepUp }) });
     switch (result.outcome) {
       case "throttled":
         throw throttled(result.retryAfterMs);
@@ -228,11 +245,12 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
       case "passed":
         // A store that passes a code no step matched is broken: nothing may pass on it.
         if (step === undefined) throw malformedAnswer("attemptTotp", rt.guard);
+        return result.steppedUp;
     }
   }
 
-  /** The attempt through the `MarkerStore` markers and counters, in a few calls. */
-  async function attemptThroughMarkers(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<void> {
+  /** The attempt through the `MarkerStore` markers and counters, in a few calls. The step-up is left to its own call. */
+  async function attemptThroughMarkers(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<undefined> {
     const attempt = await throttle.begin(userId, now);
     const wrong = async (reason: string): Promise<LogoutError> => {
       await attempt.failed();
@@ -252,6 +270,7 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
       throw await wrong("TOTP code already used");
     }
     await Promise.all([attempt.passed(), ...olderSteps.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
+    return undefined;
   }
 
   return function requireTotpMiddleware(req: Request, res: Response, next: NextFunction): void {

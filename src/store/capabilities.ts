@@ -9,6 +9,8 @@ export const storeCapabilityMethods = {
   touch: ["touchSession"],
   /** Finds and ends the caller's own session, or its user's sessions ("all", "others"), in one call. */
   "end-by-token": ["endSessionByTokenHash", "endUserSessionsByTokenHash"],
+  /** Reads and ends a session named by id (with a one-time marker, if asked) in one call. */
+  "end-by-id": ["endSessionById"],
   /** One-time markers and counters with a TTL (TOTP, logout-token replay). */
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
   /** The JWT deny-list and per-user cut-off. */
@@ -23,6 +25,7 @@ export const storeCapabilityMethods = {
   readonly sessions: readonly (keyof SessionStore)[];
   readonly touch: readonly (keyof SessionStore)[];
   readonly "end-by-token": readonly (keyof SessionStore)[];
+  readonly "end-by-id": readonly (keyof SessionStore)[];
   readonly markers: readonly (keyof MarkerStore)[];
   readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
   readonly "step-up": readonly (keyof StepUpStore)[];
@@ -35,11 +38,13 @@ export const sessionStoreMethods = storeCapabilityMethods.sessions;
 
 /**
  * Every method of every capability `MemorySessionStore` and `RedisSessionStore` both implement (the optional
- * `endSessionByTokenHash` and `endUserSessionsByTokenHash`, round-trip savers, are Redis's alone).
+ * `endSessionByTokenHash` and `endUserSessionsByTokenHash`, round-trip savers, are Redis's alone; the optional
+ * `endSessionById` both have).
  */
 export const allStoreMethods = [
   ...storeCapabilityMethods.sessions,
   ...storeCapabilityMethods.touch,
+  ...storeCapabilityMethods["end-by-id"],
   ...storeCapabilityMethods.markers,
   ...storeCapabilityMethods["jwt-revocation"],
   ...storeCapabilityMethods["step-up"],
@@ -52,6 +57,7 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
   sessions: "implement the core `SessionStore` methods",
   touch: "implement `touchSession(id, at)`",
   "end-by-token": "implement `endSessionByTokenHash(tokenHash)` and `endUserSessionsByTokenHash(tokenHash, { keepCaller })`",
+  "end-by-id": "implement `endSessionById(id, { userId, marker })`",
   markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "jwt-revocation":
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
@@ -65,6 +71,7 @@ const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   sessions: "the core SessionStore",
   touch: "touchSession",
   "end-by-token": "endSessionByTokenHash and endUserSessionsByTokenHash",
+  "end-by-id": "endSessionById",
   markers: "the markers and counters capability (MarkerStore)",
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
   "step-up": "the step-up capability (StepUpStore: recordAuthentication), or no session could ever become fresh again",

@@ -2,7 +2,7 @@ import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
 import { constantTimeEqual } from "../secrets.js";
 import { isSessionLive } from "../lifetime/deadlines.js";
 import { isAbsent, isCount, isSessionRecord } from "./answers.js";
-import type { EndedUserSessions, TotpAttempt, TotpAttemptResult, TotpAttemptStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
+import type { EndedUserSessions, EndSessionByIdOptions, TotpAttempt, TotpAttemptResult, TotpAttemptStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
 
 /**
  * The store as the handlers use it: every call under the deadline, every answer checked against the contract
@@ -93,6 +93,26 @@ export class CheckedStore {
     return { session, ended };
   }
 
+  /** Whether the store reads and ends a session named by id in one call (`endSessionById`). */
+  get endsById(): boolean {
+    return typeof this.store.endSessionById === "function";
+  }
+
+  /**
+   * Ends the live session with this id (only `userId`'s, when given), with `marker` claimed alongside, and answers
+   * it as it was, or `undefined`. Only for a store with `endSessionById`. A record for another id or another user
+   * is a broken store (a 503): it may have ended the wrong session, and nothing here may claim success for it.
+   */
+  async endSessionById(id: string, options: EndSessionByIdOptions): Promise<SessionRecord | undefined> {
+    const store = this.store;
+    const answer: unknown = await this.run("endSessionById", () => store.endSessionById?.(id, options) ?? Promise.resolve(undefined));
+    const session = this.#session("endSessionById", answer);
+    if (session === undefined) return undefined;
+    if (session.id !== id || (options.userId !== undefined && session.userId !== options.userId)) throw malformedAnswer("endSessionById", this.guard);
+    // An expired session was no longer live: whatever the store removed, nothing was logged out.
+    return isSessionLive(session) ? session : undefined;
+  }
+
   /** Whether the store runs a TOTP attempt in one call (`attemptTotp`). */
   get attemptsTotpInOneCall(): boolean {
     return typeof (this.store as Partial<TotpAttemptStore>).attemptTotp === "function";
@@ -100,14 +120,20 @@ export class CheckedStore {
 
   /**
    * One TOTP attempt in one store call. Only for a store with `attemptTotp`. An outcome that is not one of the
-   * four, or a count that is not one, is a broken store (a 503): nothing may pass on an answer it cannot read.
+   * four, a count that is not one, or a `steppedUp` that is not a boolean, is a broken store (a 503): nothing may
+   * pass on an answer it cannot read. `steppedUp` is kept only when the attempt asked for a step-up.
    */
   async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
     const store = this.store as Partial<TotpAttemptStore>;
     const answer: unknown = await this.run("attemptTotp", () => store.attemptTotp?.(attempt) ?? Promise.reject(new Error("attemptTotp is missing")));
     if (typeof answer === "object" && answer !== null) {
-      const { outcome, retryAfterMs, failures } = answer as Record<string, unknown>;
+      const { outcome, retryAfterMs, failures, steppedUp } = answer as Record<string, unknown>;
       if (outcome === "throttled" && isCount(retryAfterMs)) return { outcome, retryAfterMs };
+      // A step-up answer that is not a boolean is no answer: only `true` says the session was made fresh.
+      if (outcome === "passed" && isCount(failures) && attempt.stepUp !== undefined && steppedUp !== undefined) {
+        if (typeof steppedUp !== "boolean") throw malformedAnswer("attemptTotp", this.guard);
+        return { outcome, failures, steppedUp };
+      }
       if ((outcome === "passed" || outcome === "wrong" || outcome === "replayed") && isCount(failures)) return { outcome, failures };
     }
     throw malformedAnswer("attemptTotp", this.guard);

@@ -1,6 +1,6 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndSessionByIdOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { UserSessionIndex } from "./memory-user-index.js";
@@ -182,6 +182,15 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     if (session !== undefined) this.#unindex(id, session);
     if (live && session !== undefined) this.#announce(session, "revoked");
     return Promise.resolve(live);
+  }
+
+  async endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
+    const session = this.#sessions.get(id);
+    if (session === undefined || (options.userId !== undefined && session.userId !== options.userId)) return undefined;
+    // One process, no await between the read, the marker and the revoke: nothing can interleave.
+    if (options.marker !== undefined) void this.claim(options.marker.key, options.marker.ttlMs);
+    await this.revokeSession(id);
+    return session;
   }
 
   revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {

@@ -310,25 +310,35 @@ return 1
 `);
 
 /**
+ * Lua that records a step-up on the live session record `rec`, for RECORD_AUTHENTICATION and the TOTP attempt
+ * that passes: authenticatedAt becomes the later of its value and `at` (stored as sent), and `method` moves to the
+ * end of amr (comma-separated, each method once, at most 8). Answers 1 when the session was live at `now`, else 0.
+ */
+export const RECORD_AUTHENTICATION_LUA = `${ENDS_LUA}
+local function recordAuthentication(rec, at, now, method)
+  local f = redis.call('HMGET', rec, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'authenticatedAt', 'amr')
+  if not f[1] or ends(f[1], f[2], f[3], f[4]) <= tonumber(now) then return 0 end
+  if tonumber(at) > tonumber(f[5] or f[3]) then redis.call('HSET', rec, 'authenticatedAt', at) end
+  local methods = {}
+  if f[6] then
+    for m in string.gmatch(f[6], '[^,]+') do
+      if m ~= method then methods[#methods + 1] = m end
+    end
+  end
+  methods[#methods + 1] = method
+  while #methods > 8 do table.remove(methods, 1) end
+  redis.call('HSET', rec, 'amr', table.concat(methods, ','))
+  return 1
+end
+`;
+
+/**
  * Records a step-up of a live session: authenticatedAt becomes the later of its value and ARGV[3] (stored as
  * sent), and the method moves to the end of amr (comma-separated, each method once, at most 8).
  * ARGV[2] session id key part, ARGV[3] at, ARGV[4] now, ARGV[5] method. Answers 1 when the session was live.
  */
-export const RECORD_AUTHENTICATION = userSlotScript("recordAuthentication", "0", `${ENDS_LUA}
-local rec = base .. 'session:' .. ARGV[2]
-local f = redis.call('HMGET', rec, 'expiresAt', 'lastSeenAt', 'createdAt', 'idleTimeoutMs', 'authenticatedAt', 'amr')
-if not f[1] or ends(f[1], f[2], f[3], f[4]) <= tonumber(ARGV[4]) then return 0 end
-if tonumber(ARGV[3]) > tonumber(f[5] or f[3]) then redis.call('HSET', rec, 'authenticatedAt', ARGV[3]) end
-local methods = {}
-if f[6] then
-  for m in string.gmatch(f[6], '[^,]+') do
-    if m ~= ARGV[5] then methods[#methods + 1] = m end
-  end
-end
-methods[#methods + 1] = ARGV[5]
-while #methods > 8 do table.remove(methods, 1) end
-redis.call('HSET', rec, 'amr', table.concat(methods, ','))
-return 1
+export const RECORD_AUTHENTICATION = userSlotScript("recordAuthentication", "0", `${RECORD_AUTHENTICATION_LUA}
+return recordAuthentication(base .. 'session:' .. ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `);
 
 /**
@@ -349,6 +359,30 @@ if ends(f[1], f[5], f[6], f[7]) > tonumber(ARGV[3]) then
   return 1
 end
 return 0
+`);
+
+/**
+ * Ends the live session with this id and answers its fields as they were (nil, with nothing changed, when there is
+ * none, it has ended, or it is not the user's that ARGV[6] names): the read and the revoke of a session named by id
+ * in one step. With ARGV[7], also claims that one-time marker (SET NX, ARGV[8] ms) before anything is removed, so a
+ * session never ends without it and a refusal to reach the marker's key leaves everything as it was.
+ * ARGV[2] session id key part (the index member), ARGV[3] session id, ARGV[4] now, ARGV[5] publish command,
+ * ARGV[6] "=" .. required user id, or "", ARGV[7] marker key, or "", ARGV[8] marker ttl ms.
+ */
+export const END_SESSION_BY_ID = userSlotScript("endSessionById", "false", `${ENDS_LUA}
+${ANNOUNCE_END_LUA}
+local rec = base .. 'session:' .. ARGV[2]
+local f = redis.call('HMGET', rec, ${fieldList})
+if f[1] ~= ARGV[3] then return false end
+if ARGV[6] ~= '' and ('=' .. (f[2] or '')) ~= ARGV[6] then return false end
+if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
+if ARGV[7] ~= '' then redis.call('SET', ARGV[7], '1', 'NX', 'PX', ARGV[8]) end
+local tokenKey = redis.call('HGET', rec, 'tokenKey')
+redis.call('ZREM', base .. 'sessions', ARGV[2])
+redis.call('DEL', rec)
+if tokenKey and redis.call('GET', tokenKey) == ARGV[2] then redis.call('DEL', tokenKey) end
+announce(ARGV[5], base, f[1], f[2], ARGV[4])
+return f
 `);
 
 /**
@@ -458,7 +492,7 @@ export const ALL_SCRIPTS: readonly RedisScript[] = [
   CLAIM_ROUTE,
   CREATE_SESSION,
   CREATE_SESSION_WITHIN_LIMIT,
-  ...[FIND_BY_TOKEN, GET_SESSION, END_SESSION_BY_TOKEN, END_USER_SESSIONS_BY_TOKEN, TOUCH_SESSION, RECORD_AUTHENTICATION, REVOKE_SESSION].flatMap((s) => [s.direct, s.routed]),
+  ...[FIND_BY_TOKEN, GET_SESSION, END_SESSION_BY_TOKEN, END_USER_SESSIONS_BY_TOKEN, END_SESSION_BY_ID, TOUCH_SESSION, RECORD_AUTHENTICATION, REVOKE_SESSION].flatMap((s) => [s.direct, s.routed]),
   REVOKE_USER_SESSIONS,
   INCREMENT_COUNTER,
   JWT_CUTOFF,

@@ -1,4 +1,4 @@
-import { script } from "./redis-scripts.js";
+import { RECORD_AUTHENTICATION_LUA, script } from "./redis-scripts.js";
 
 /**
  * A TOTP attempt in one script, so one round trip (`RedisSessionStore.attemptTotp`). The rules are those of the
@@ -13,15 +13,20 @@ import { script } from "./redis-scripts.js";
  * 5. The failure that reaches `maxFailures` starts a lock-out of `failureWindowMs` from `now`, counted towards
  *    the day's cap, and marks this window's failures as punished.
  *
- * Every key lives under the user's hash tag (`{prefix}totp:{user}:`), so the script runs in one slot on a
- * Cluster too. Times come from the app (`now`): the lock-out holds its end as its value, so it ends when the
+ * 6. With a step-up asked for, a pass also records it on the caller's session record (as `recordAuthentication`
+ *    does), in the same step: the code is spent and the session fresh together, or neither.
+ *
+ * Every key lives under the user's hash tag (`{prefix}totp:{user}:`, and the session record `{prefix}user:{user}:…`
+ * carries the same tag), so the script runs in one slot on a Cluster too. Times come from the app (`now`): the lock-out holds its end as its value, so it ends when the
  * app's clock says, and each key's TTL only frees memory after.
  *
  * KEYS[1] the user's lock key (routes the call). ARGV[1] the user's key base, [2] now, [3] failureWindowMs,
- * [4] maxFailures, [5] maxLockoutsPerDay, [6] periodMs, [7] window, [8] matched step or "", [9..] older steps.
- * Answers `{ "throttled", retryAfterMs }` or `{ "passed" | "wrong" | "replayed", failures }`.
+ * [4] maxFailures, [5] maxLockoutsPerDay, [6] periodMs, [7] window, [8] matched step or "", [9] the session record
+ * to record a pass's step-up on, or "", [10] its method, [11..] older steps.
+ * Answers `{ "throttled", retryAfterMs }`, `{ "wrong" | "replayed", failures }` or `{ "passed", failures }`, with
+ * a third entry on a pass with a step-up: 1 when the session was live and the step-up recorded, else 0.
  */
-export const TOTP_ATTEMPT = script("attemptTotp", `
+export const TOTP_ATTEMPT = script("attemptTotp", `${RECORD_AUTHENTICATION_LUA}
 local base = ARGV[1]
 local now = tonumber(ARGV[2])
 local windowMs = tonumber(ARGV[3])
@@ -71,11 +76,12 @@ end
 if ARGV[8] ~= '' then
   local step = tonumber(ARGV[8])
   if redis.call('SET', base .. 'step:' .. step, '1', 'NX', 'PX', (step + steps + 2) * periodMs - now) then
-    for i = 9, #ARGV do
+    for i = 11, #ARGV do
       local older = tonumber(ARGV[i])
       redis.call('SET', base .. 'step:' .. older, '1', 'NX', 'PX', (older + steps + 2) * periodMs - now)
     end
     count(base .. 'passes:' .. win, counterTtl)
+    if ARGV[9] ~= '' then return { 'passed', failures, recordAuthentication(ARGV[9], ARGV[2], ARGV[2], ARGV[10]) } end
     return { 'passed', failures }
   end
   if failures >= maxFailures then lockOut() end

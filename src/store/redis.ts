@@ -1,12 +1,13 @@
 import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EndedUserSessions, EndUserSessionsByTokenOptions, EpochMs, TotpAttempt, TotpAttemptResult, TotpAttemptStore, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndUserSessionsByTokenOptions, EpochMs, TotpAttempt, TotpAttemptResult, TotpAttemptStore, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
   CLAIM_ROUTE,
   CREATE_SESSION,
   CREATE_SESSION_WITHIN_LIMIT,
+  END_SESSION_BY_ID,
   END_SESSION_BY_TOKEN,
   END_USER_SESSIONS_BY_TOKEN,
   FIND_BY_TOKEN,
@@ -333,6 +334,45 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     return { session, ended: asInteger(ended) };
   }
 
+  /**
+   * Ends the live session with this id (only `options.userId`'s, when given) and answers it as it was, with the
+   * one-time marker `options.marker` claimed in the same script: one round trip on standalone Redis. On a Cluster
+   * the marker's key lives in a slot of its own, so it is claimed first, by a command of its own.
+   * @param id - the session's id
+   * @param options - whose it must be, and the marker to claim with the ending
+   * @returns the session as it was, or `undefined` when none of this id (and user) was live
+   */
+  async endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
+    const { userId, marker } = options;
+    const markerKey = marker === undefined ? "" : `${this.#prefix}claim:${keyPart(marker.key)}`;
+    const markerTtl = marker === undefined ? "" : String(wholeMs(marker.ttlMs, "ttlMs"));
+    const args = (withMarker: boolean) => [keyPart(id), id, String(Date.now()), this.#publish, userId === undefined ? "" : `=${userId}`, withMarker ? markerKey : "", markerTtl];
+    // Knowing the user, the script goes straight to the user's slot: no route to read, on a Cluster either.
+    const inSlot = (withMarker: boolean) => userId === undefined
+      ? this.#inUserSlot(END_SESSION_BY_ID, `s${id}`, this.#sessionRouteKey(id), args(withMarker))
+      : this.#eval(END_SESSION_BY_ID.direct, [this.#indexKey(userId)], [this.#userBase(userId), ...args(withMarker)]);
+    let reply: unknown;
+    let done = false;
+    if (this.#routesInScripts) {
+      try {
+        reply = await inSlot(true);
+        done = true;
+      } catch (error) {
+        // A Cluster refuses the marker's (or the route's user's) key before the script removed anything.
+        if (!isCrossSlot(error)) throw error;
+        this.#routesInScripts = false;
+      }
+    }
+    if (!done) {
+      if (marker !== undefined) await this.#command(["SET", markerKey, "1", "NX", "PX", markerTtl], markerKey);
+      reply = await inSlot(false);
+    }
+    const record = parseSession(reply, 0);
+    if (record?.id !== id || (userId !== undefined && record.userId !== userId)) return undefined;
+    if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [id]);
+    return record;
+  }
+
   async listSessions(userId: string): Promise<SessionRecord[]> {
     const now = Date.now();
     const flat = asArray(await this.#eval(LIST_SESSIONS, [this.#indexKey(userId)], [String(now), this.#userBase(userId)]));
@@ -489,6 +529,11 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    */
   async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
     const base = `${this.#prefix}totp:{${keyPart(attempt.userId)}}:`;
+    // The session record carries the same hash tag as the TOTP keys ({user}): the step-up stays in the script's slot.
+    const stepUp = attempt.stepUp;
+    if (stepUp !== undefined && (typeof stepUp.method !== "string" || !AUTHENTICATION_METHOD.test(stepUp.method))) {
+      throw new TypeError("express-logout: RedisSessionStore: an authentication method is a short lowercase name such as `password` or `totp`.");
+    }
     const reply = asArray(await this.#eval(TOTP_ATTEMPT, [`${base}lock`], [
       base,
       String(wholeMs(attempt.now, "now")),
@@ -498,11 +543,14 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
       String(wholeMs(attempt.periodMs, "periodMs")),
       String(attempt.window),
       attempt.step === undefined ? "" : String(attempt.step),
+      stepUp === undefined ? "" : this.#sessionKey(attempt.userId, stepUp.sessionId),
+      stepUp?.method ?? "",
       ...attempt.olderSteps.map(String),
     ]));
     const outcome = asText(reply[0]);
     const value = asInteger(reply[1]);
     if (outcome === "throttled") return { outcome, retryAfterMs: value };
+    if (outcome === "passed" && stepUp !== undefined) return { outcome, failures: value, steppedUp: asInteger(reply[2]) === 1 };
     if (outcome === "passed" || outcome === "wrong" || outcome === "replayed") return { outcome, failures: value };
     throw new TypeError("express-logout: RedisSessionStore: attemptTotp answered an unknown outcome.");
   }

@@ -98,6 +98,28 @@ export interface SessionStore {
    * of "all" and "others" in one call; without it, a `findSessionByTokenHash`, then a `revokeUserSessions`.
    */
   endUserSessionsByTokenHash?(tokenHash: string, options?: EndUserSessionsByTokenOptions): Promise<EndedUserSessions | undefined>;
+  /**
+   * Optional. Ends the live session with this id, when it is `options.userId`'s (if given), and answers it as it
+   * was before the call; `undefined`, with nothing ended, when there was none or it is another user's. With
+   * `options.marker`, also claims that one-time marker (as `MarkerStore.claim` would) in the same atomic step, so
+   * a session never ends without it. The read and the revoke of a session named by id (an administrator's
+   * logout of another user's session) in one call, and the browser logout flow's revoke with its record of the
+   * revoked token in one call; without it, a `getSession` then a `revokeSession`, or a `claim` then a
+   * `revokeSession`. Both built-in stores have it.
+   */
+  endSessionById?(id: string, options?: EndSessionByIdOptions): Promise<SessionRecord | undefined>;
+}
+
+/** Options of `SessionStore.endSessionById`. */
+export interface EndSessionByIdOptions {
+  /** End the session only when it belongs to this user; another user's is left as it is and answered `undefined`. */
+  readonly userId?: string;
+  /**
+   * A one-time marker to claim with the ending (`MarkerStore.claim(key, ttlMs)`), passed only to a store with the
+   * markers capability. Claimed whenever the session ends; a store that cannot claim it in the same atomic step
+   * claims it first, so it may then exist although nothing ended (never the reverse).
+   */
+  readonly marker?: { readonly key: string; readonly ttlMs: number };
 }
 
 /** Options of `SessionStore.endUserSessionsByTokenHash`. */
@@ -229,7 +251,7 @@ export interface ProviderSessionLinks {
 
 /** A store with every capability, as `MemorySessionStore` and `RedisSessionStore` are. */
 export type CompleteSessionStore = SessionStore &
-  Required<Pick<SessionStore, "touchSession">> &
+  Required<Pick<SessionStore, "touchSession" | "endSessionById">> &
   MarkerStore &
   JwtRevocationStore &
   StepUpStore &
@@ -239,10 +261,11 @@ export type CompleteSessionStore = SessionStore &
 /**
  * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
  * `"touch"` (`SessionStore.touchSession`), `"end-by-token"` (`SessionStore.endSessionByTokenHash`, one call for
- * a logout; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`),
+ * a logout; no factory requires it), `"end-by-id"` (`SessionStore.endSessionById`, one call for the read and the
+ * ending of a session named by id; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`),
  * `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
  */
-export type StoreCapability = "sessions" | "touch" | "end-by-token" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
+export type StoreCapability = "sessions" | "touch" | "end-by-token" | "end-by-id" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
 
 /**
  * One TOTP attempt of a user, for `TotpAttemptStore.attemptTotp`: the verdict on the code, already computed by
@@ -267,6 +290,13 @@ export interface TotpAttempt {
   readonly failureWindowMs: number;
   /** Lock-outs in a UTC day after which every attempt is refused until the day ends. */
   readonly maxLockoutsPerDay: number;
+  /**
+   * Optional: on a pass, also record the step-up on this live session of the user, as
+   * `StepUpStore.recordAuthentication(sessionId, now, method)` would, in the same atomic step. A store that does
+   * so answers `steppedUp`; one that ignores it answers without, and the step-up is then recorded by a call of
+   * its own.
+   */
+  readonly stepUp?: { readonly sessionId: string; readonly method: string };
 }
 
 /** What `TotpAttemptStore.attemptTotp` decided. */
@@ -282,6 +312,11 @@ export type TotpAttemptResult =
       readonly outcome: "passed" | "wrong" | "replayed";
       /** Failures counted in the throttle's windows, this attempt included when it failed. */
       readonly failures: number;
+      /**
+       * With `TotpAttempt.stepUp` and a pass: whether the session was live and its step-up recorded. Absent: the
+       * store did not record it.
+       */
+      readonly steppedUp?: boolean;
     };
 
 /**

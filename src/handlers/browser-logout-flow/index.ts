@@ -111,14 +111,14 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
   }
 
   /**
-   * Remembers that a session token was revoked, so native logout answers 204 again for it (as Kratos does,
-   * which keeps revoked rows). A marker that lives as long as the session would have, at least a minute.
-   * Written before the revocation, so a store failure in between leaves a live session and a harmless marker,
-   * never a revoked session that native logout calls unknown.
+   * The marker that remembers a session token was revoked, so native logout answers 204 again for it (as Kratos
+   * does, which keeps revoked rows); `undefined` without the markers capability. It lives as long as the session
+   * would have, at least a minute. `endSession` claims it with the revoke, in the same store call where the store
+   * can (`endSessionById`), else just before it: never a revoked session that native logout calls unknown.
    */
-  async function markRevoked(session: SessionRecord): Promise<void> {
-    if (!remembersRevoked) return;
-    await rt.calls.claim(revokedKey(session.tokenHash), Math.max(MIN_REVOKED_MARKER_MS, session.expiresAt - Date.now()));
+  function revokedMarker(session: SessionRecord): { key: string; ttlMs: number } | undefined {
+    if (!remembersRevoked) return undefined;
+    return { key: revokedKey(session.tokenHash), ttlMs: Math.max(MIN_REVOKED_MARKER_MS, session.expiresAt - Date.now()) };
   }
 
   function ended(target: EndedOutcome["target"], caller: Authentication | undefined, sessionId: string | undefined, count: number, redirectTo?: string): EndedOutcome {
@@ -153,7 +153,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
       throw new LogoutError("logout-token-mismatch", "the logout token does not belong to this session");
     }
     const redirectTo = returnToOf(params) ?? defaultReturn;
-    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, beforeRevoke: markRevoked });
+    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, marker: revokedMarker(session) });
     // Lost a race with another logout of the same session: it was not this request that ended it.
     if (!live) throw new LogoutError("unauthenticated", "the session had already ended", { kind: errorKinds.logoutFlow });
     clearSessionCookie(res);
@@ -175,7 +175,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     const tokenHash = hashSecret(token);
     const session = await rt.calls.findSessionByTokenHash(tokenHash);
     if (session !== undefined) {
-      await endSession(rt, { session, by: session.userId, target: "current", beforeRevoke: markRevoked });
+      await endSession(rt, { session, by: session.userId, target: "current", marker: revokedMarker(session) });
       sendReply(res, renderEnded(shape, ended("current", undefined, session.id, 1), req));
       return;
     }
@@ -188,11 +188,13 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     rememberAuthentication(req, caller);
     const id = wire.parseSessionId((req.params as Record<string, string | undefined>).id ?? "");
     if (id === caller.session.id.toLowerCase()) throw new LogoutError("cannot-end-current-session", "a session-management route cannot end the caller's own session");
+    // Two store calls, not one: the revoked-token marker is keyed by the victim's token hash, which only the read
+    // tells. The revoke then checks the session is still the caller's user's, with the marker in the same call.
     const victim = await rt.calls.getSession(id);
     // Another user's, unknown or already ended: a silent success that changes nothing, as Kratos answers.
     let count = 0;
     if (victim !== undefined && victim.userId === caller.session.userId) {
-      const live = await endSession(rt, { session: victim, by: caller.session.userId, target: "session", beforeRevoke: markRevoked });
+      const live = await endSession(rt, { session: victim, by: caller.session.userId, target: "session", marker: revokedMarker(victim) });
       count = live ? 1 : 0;
     }
     sendReply(res, renderEnded(shape, ended("session", caller, id, count), req));
