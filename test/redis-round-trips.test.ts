@@ -3,6 +3,8 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogoutHandler, issueSession, requireSession, shapes, type RedisSessionStore } from "../src/index.js";
 import { connectRedisV5, countingStore, deleteKeys, testPrefix, type RedisV5Client } from "./helpers/redis.js";
+import { cookieOf, kratosApp } from "./helpers/kratos.js";
+import { ADMIN_SECRET, TestDirectory, codeAt, rcLogin, rocketChatApp } from "./helpers/rocket-chat.js";
 import { needService, portOpen } from "./helpers/services.js";
 
 // Round trips per request, counted at the client (one sendCommand is one round trip; a script's inner commands
@@ -32,6 +34,8 @@ describe.skipIf(!redis)("Redis round trips per request", () => {
 
   beforeAll(async () => {
     client = await connectRedisV5("redis://127.0.0.1:6379");
+    // A script the server has not run yet costs a NOSCRIPT answer once: load them all so only the requests count.
+    await countingStore(client, { prefix }).store.loadScripts();
   });
 
   afterAll(async () => {
@@ -39,10 +43,10 @@ describe.skipIf(!redis)("Redis round trips per request", () => {
     await client.close();
   });
 
-  /** The instance that opens the sessions, and another one that never saw them. */
+  /** The instance that opens the sessions, and another one that never saw them (and remembers no route). */
   function instances() {
     const minting = countingStore(client, { prefix });
-    const other = countingStore(client, { prefix });
+    const other = countingStore(client, { prefix, routeCacheSize: 0 });
     return { minting, other, login: (userId: string) => issueSession(minting.store, { userId }) };
   }
 
@@ -92,6 +96,72 @@ describe.skipIf(!redis)("Redis round trips per request", () => {
           for (const s of await i.minting.store.listSessions("rt-all")) await i.minting.store.revokeSession(s.id);
         },
       );
+
+      it("Kratos browser logout: two, the session by its cookie, then its revoke with the revoked-token record in one script", async () => {
+        const i = instances();
+        const { token, session } = await i.login("rt-kratos");
+        const counted = i[which];
+        const { app: kratos, flow } = kratosApp(express, counted.store);
+        counted.commands.length = 0;
+        await request(kratos).get(`/self-service/logout?token=${flow.logoutToken(session.id)}`).set("Cookie", cookieOf(token)).set("Accept", "application/json").expect(204);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+        expect(await i.minting.store.getSession(session.id)).toBeUndefined();
+        expect(await i.other.store.isClaimed(`logout:revoked:${session.tokenHash}`)).toBe(true);
+        // The record is what lets a native client's later logout with the same token answer 204, as Kratos does.
+        await request(kratosApp(express, i.other.store).app).delete("/self-service/logout/api").send({ session_token: token }).expect(204);
+      });
+
+      it("Kratos browser logout with another session's token: one (the lookup), 403, and nothing written", async () => {
+        const i = instances();
+        const mine = await i.login(`rt-kratos-mismatch-${which}`);
+        const theirs = await i.login(`rt-kratos-mismatch-${which}`);
+        const counted = i[which];
+        const { app: kratos, flow } = kratosApp(express, counted.store);
+        counted.commands.length = 0;
+        await request(kratos).get(`/self-service/logout?token=${flow.logoutToken(theirs.session.id)}`).set("Cookie", cookieOf(mine.token)).set("Accept", "application/json").expect(403);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA"]);
+        expect(await i.minting.store.getSession(mine.session.id)).toEqual(mine.session);
+        expect(await i.minting.store.getSession(theirs.session.id)).toEqual(theirs.session);
+        expect(await i.minting.store.isClaimed(`logout:revoked:${mine.session.tokenHash}`)).toBe(false);
+        for (const s of [mine, theirs]) await i.minting.store.revokeSession(s.session.id);
+      });
+
+      it("Rocket.Chat admin logout (permission, TOTP, another user's session): three, the caller, the code with its step-up, the target's end", async () => {
+        const i = instances();
+        const users = new TestDirectory();
+        // An administrator of this test alone: a code is single use per user and time step, across runs too.
+        users.add({ id: `rt-admin-${which}`, username: `rt-admin-${which}` }, ["logout-device-management"], ADMIN_SECRET);
+        const admin = await rcLogin(i.minting.store, `rt-admin-${which}`);
+        const { session: target } = await i.login("alice");
+        const counted = i[which];
+        const rc = rocketChatApp(express, { store: counted.store, users });
+        counted.commands.length = 0;
+        const res = await request(rc).post("/api/v1/sessions/logout").set(admin.headers).set("x-2fa-code", await codeAt(ADMIN_SECRET)).send({ sessionId: target.id });
+        expect(res.status).toBe(200);
+        expect(res.text).toBe(`{"sessionId":"${target.id}","success":true}`);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA", "EVALSHA"]);
+        expect(await i.other.store.getSession(target.id)).toBeUndefined();
+        // The step-up was recorded on the admin's session in the attempt's script.
+        expect((await i.other.store.getSession(admin.session.id))?.amr).toEqual(["totp"]);
+        // The code is spent: the same code again is a replay, and the target stays ended.
+        const replay = await request(rc).post("/api/v1/sessions/logout").set(admin.headers).set("x-2fa-code", await codeAt(ADMIN_SECRET)).send({ sessionId: target.id });
+        expect(replay.status).toBe(400);
+        await i.minting.store.revokeSession(admin.session.id);
+      });
+
+      it("Rocket.Chat logout.me of another user's session: one call for the read and the refusal, 404, and the session lives", async () => {
+        const i = instances();
+        const users = new TestDirectory();
+        const caller = await rcLogin(i.minting.store, "bob");
+        const { session: target } = await i.login("alice");
+        const counted = i[which];
+        counted.commands.length = 0;
+        const res = await request(rocketChatApp(express, { store: counted.store, users })).post("/api/v1/sessions/logout.me").set(caller.headers).send({ sessionId: target.id });
+        expect(res.status).toBe(404);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+        expect(await i.other.store.getSession(target.id)).toEqual(target);
+        for (const s of [caller.session, target]) await i.minting.store.revokeSession(s.id);
+      });
 
       it("a refused logout (unknown token) costs one and changes nothing", async () => {
         const i = instances();

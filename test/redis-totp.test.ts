@@ -56,17 +56,35 @@ describe.skipIf(!redis)("requireTotp on RedisSessionStore: one script per attemp
 
   const totpKeys = async (userId: string) => (await scanKeys(client, prefix)).filter((k) => k.includes(`totp:{${userId}}`));
 
-  it("costs one round trip per attempt, right or wrong, beside the session lookup and the step-up record", async () => {
-    const { one, auth } = await setup(1_700_000_000_000);
+  it("costs one round trip per attempt, right or wrong, beside the session lookup: a pass records the step-up in it", async () => {
+    const { one, two, userId, auth } = await setup(1_700_000_000_000);
+    const [session] = await two.store.listSessions(userId);
     const app = stepUpApp(one.store, users);
     one.commands.length = 0;
     expect((await request(app).post("/step-up").set(auth).set("x-2fa-code", await wrongCode(ADMIN_SECRET))).status).toBe(400);
-    // The session lookup, then the attempt.
+    // The session lookup, then the attempt; a wrong code records no step-up.
     expect(one.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+    expect(await two.store.getSession(session!.id)).toEqual(session);
     one.commands.length = 0;
+    vi.setSystemTime(1_700_000_030_000);
     expect((await request(app).post("/step-up").set(auth).set("x-2fa-code", await codeAt(ADMIN_SECRET))).status).toBe(200);
-    // The lookup, the attempt, and the step-up recorded on the session.
-    expect(one.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA", "EVALSHA"]);
+    // The lookup, then the attempt, which spent the code and recorded the step-up on the session together.
+    expect(one.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+    expect(await two.store.getSession(session!.id)).toEqual({ ...session, authenticatedAt: 1_700_000_030_000, amr: ["totp"] });
+  });
+
+  it("spends a right code of a session that ended meanwhile without making it fresh: 401, and the code is used", async () => {
+    const { one, two, userId, auth } = await setup(1_700_000_000_000);
+    const [session] = await two.store.listSessions(userId);
+    // The session ends between the lookup and the attempt: requireTotp is handed a caller whose record is gone.
+    const app = express();
+    app.post("/step-up", requireSession({ store: one.store }), (_req, _res, next) => { void two.store.revokeSession(session!.id).then(() => { next(); }); }, requireTotp({ store: one.store, users }), (_req, res) => {
+      res.json({ ok: true });
+    });
+    const code = await codeAt(ADMIN_SECRET);
+    expect((await request(app).post("/step-up").set(auth).set("x-2fa-code", code)).status).toBe(401);
+    expect(await two.store.getSession(session!.id)).toBeUndefined();
+    expect((await totpKeys(userId)).filter((k) => k.includes(":step:")).length).toBeGreaterThan(0);
   });
 
   it(`locks out after ${String(DEFAULT_TOTP_MAX_FAILURES)} wrong codes for failureWindowMs from the last one, a right code too, on every instance`, async () => {
