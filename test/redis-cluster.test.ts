@@ -1,10 +1,14 @@
 import { Cluster } from "ioredis";
 import { createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisSessionStore } from "../src/index.js";
+import { RedisSessionStore, issueSession } from "../src/index.js";
 import { describeSessionStoreConformance, sampleSession } from "../src/testing/index.js";
 import { startRedisCluster, type RedisCluster } from "./helpers/redis-server.js";
-import { testPrefix } from "./helpers/redis.js";
+import express from "express";
+import request from "supertest";
+import { connectRedisV5, testPrefix } from "./helpers/redis.js";
+import { cookieOf, kratosApp } from "./helpers/kratos.js";
+import { ADMIN_SECRET, TestDirectory, codeAt, rcLogin, rocketChatApp } from "./helpers/rocket-chat.js";
 import { hasExecutable, needService } from "./helpers/services.js";
 
 const tools = await needService("redis-server and redis-cli on the PATH (to start a Redis Cluster)", () => hasExecutable("redis-server") && hasExecutable("redis-cli"));
@@ -121,6 +125,73 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
     // keys): after it, the store reads routes first.
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toMatch(/non local key|same slot|CROSSSLOT/i);
+  });
+
+  describe("round trips of the Kratos and Rocket.Chat logouts, counted at the client", () => {
+    const commands: string[][] = [];
+    const counted = (options: { routeCacheSize?: number } = {}) =>
+      new RedisSessionStore({ ...options, cluster: true, prefix, sendCommand: (args, { key }) => { commands.push(args); return client.sendCommand(key, false, args); } });
+
+    beforeAll(async () => {
+      // Every node learns every script first: a node's first NOSCRIPT is not a round trip of the request.
+      for (const node of cluster.nodes) {
+        const direct = await connectRedisV5(node.url);
+        await new RedisSessionStore({ sendCommand: (args) => direct.sendCommand(args) }).loadScripts();
+        await direct.close();
+      }
+    });
+
+    // The marker that lets a native logout answer 204 for a revoked token lives in its own slot, not the user's:
+    // on a Cluster it is one command more (SET NX, sent before the ending script so no session ends without it).
+    // The session's own route is never read: the flow knows the session's user and ends it in the user's slot.
+    it.each([
+      ["that opened the session", {}, ["EVALSHA", "SET", "EVALSHA"]],
+      ["that never saw it, without a route cache", { routeCacheSize: 0 }, ["GET", "EVALSHA", "SET", "EVALSHA"]],
+    ] as const)("Kratos browser logout on the instance %s", async (_which, options, expected) => {
+      const minting = counted();
+      const store = "routeCacheSize" in options ? counted(options) : minting;
+      const { token, session } = await issueSession(minting, { userId: `cluster-kratos-${String(expected.length)}` });
+      const { app, flow } = kratosApp(express, store);
+      commands.length = 0;
+      await request(app).get(`/self-service/logout?token=${flow.logoutToken(session.id)}`).set("Cookie", cookieOf(token)).set("Accept", "application/json").expect(204);
+      expect(commands.map((c) => c[0])).toEqual(expected);
+      expect(await open().getSession(session.id)).toBeUndefined();
+      expect(await open().isClaimed(`logout:revoked:${session.tokenHash}`)).toBe(true);
+    });
+
+    // The TOTP keys and the admin's session record share the user's hash tag, so the step-up rides in the attempt's
+    // script on a Cluster too. Without a route cache, the caller's and the target's routes are each read first.
+    it.each([
+      ["that opened the sessions", {}, ["EVALSHA", "EVALSHA", "EVALSHA"]],
+      ["that never saw them, without a route cache", { routeCacheSize: 0 }, ["GET", "EVALSHA", "EVALSHA", "GET", "EVALSHA"]],
+    ] as const)("Rocket.Chat admin logout on the instance %s", async (_which, options, expected) => {
+      const minting = counted();
+      const store = "routeCacheSize" in options ? counted(options) : minting;
+      const users = new TestDirectory();
+      const adminId = `cluster-admin-${String(expected.length)}`;
+      users.add({ id: adminId, username: adminId }, ["logout-device-management"], ADMIN_SECRET);
+      const admin = await rcLogin(minting, adminId);
+      const { session: target } = await issueSession(minting, { userId: "alice" });
+      commands.length = 0;
+      const res = await request(rocketChatApp(express, { store, users })).post("/api/v1/sessions/logout").set(admin.headers).set("x-2fa-code", await codeAt(ADMIN_SECRET)).send({ sessionId: target.id });
+      expect(res.status).toBe(200);
+      expect(commands.map((c) => c[0])).toEqual(expected);
+      expect(await open().getSession(target.id)).toBeUndefined();
+      expect((await open().getSession(admin.session.id))?.amr).toEqual(["totp"]);
+    });
+  });
+
+  it("ends a session by id with its marker when left at the default, switching to Cluster routing without a partial write", async () => {
+    const store = new RedisSessionStore({ prefix, sendCommand: (args, { key }) => client.sendCommand(key, false, args) });
+    // Enough users that some marker keys live on another node than their users' keys.
+    for (let i = 0; i < 12; i++) {
+      const session = sampleSession(`marker-switch-${String(i)}`);
+      await store.createSession(session);
+      const marker = { key: `logout:revoked:${session.tokenHash}`, ttlMs: 60_000 };
+      expect(await store.endSessionById(session.id, { userId: session.userId, marker })).toEqual(session);
+      expect(await store.getSession(session.id)).toBeUndefined();
+      expect(await store.isClaimed(marker.key)).toBe(true);
+    }
   });
 
   it("works through an ioredis Cluster client too, which finds each command's keys itself", async () => {
