@@ -160,6 +160,7 @@ export type {
   Reply,
   ResolvedPrincipal,
   RevokeUserSessionsOptions,
+  EndSessionByIdOptions,
   EndUserSessionsByTokenOptions,
   EndedUserSessions,
   TotpAttempt,

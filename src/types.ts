@@ -13,6 +13,7 @@ export type {
   ProviderSessionLink,
   ProviderSessionLinks,
   RevokeUserSessionsOptions,
+  EndSessionByIdOptions,
   EndUserSessionsByTokenOptions,
   EndedUserSessions,
   TotpAttempt,

@@ -203,9 +203,9 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
     // may record the step-up in that same call (the session is the attempt's user's), saving a round trip.
     const stepsUp = auth.principal === undefined && recordsStepUps;
     const stepUp = stepsUp && auth.session.userId === userId ? { sessionId: auth.session.id, method: "totp" } : undefined;
-    const steppedUp = rt.calls.attemptsTotpInOneCall
-      ? await attemptInOneCall(userId, now, step, olderSteps, message, stepUp)
-      : await attemptThroughMarkers(userId, now, step, olderSteps, message);
+    let steppedUp: boolean | undefined;
+    if (rt.calls.attemptsTotpInOneCall) steppedUp = await attemptInOneCall(userId, now, step, olderSteps, message, stepUp);
+    else await attemptThroughMarkers(userId, now, step, olderSteps, message);
     if (!stepsUp) rememberAuthentication(req, { ...auth, user });
     else if (steppedUp === undefined) await recordStepUp(req, { ...auth, user }, rt, "totp");
     else applyStepUp(req, { ...auth, user }, rt, { at: now, method: "totp", live: steppedUp });
@@ -250,7 +250,7 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
   }
 
   /** The attempt through the `MarkerStore` markers and counters, in a few calls. The step-up is left to its own call. */
-  async function attemptThroughMarkers(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<undefined> {
+  async function attemptThroughMarkers(userId: string, now: number, step: number | undefined, olderSteps: number[], message: string): Promise<void> {
     const attempt = await throttle.begin(userId, now);
     const wrong = async (reason: string): Promise<LogoutError> => {
       await attempt.failed();
@@ -270,7 +270,6 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
       throw await wrong("TOTP code already used");
     }
     await Promise.all([attempt.passed(), ...olderSteps.map((s) => rt.calls.claim(keyFor("step", userId, s), ttlOf(s)))]).catch(excused);
-    return undefined;
   }
 
   return function requireTotpMiddleware(req: Request, res: Response, next: NextFunction): void {
