@@ -184,6 +184,13 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     return Promise.resolve(live);
   }
 
+  /**
+   * Ends the live session with this id (only `options.userId`'s, when given) with `options.marker` claimed in the
+   * same step, and answers it as it was. Costs no round trip here; it keeps the handlers' path the same as on Redis.
+   * @param id - the session's id
+   * @param options - whose it must be, and the marker to claim with the ending
+   * @returns the session as it was, or `undefined` when none of this id (and user) was live
+   */
   async endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
     const session = this.#sessions.get(id);
     if (session === undefined || (options.userId !== undefined && session.userId !== options.userId)) return undefined;

@@ -119,7 +119,12 @@ export interface EndSessionByIdOptions {
    * markers capability. Claimed whenever the session ends; a store that cannot claim it in the same atomic step
    * claims it first, so it may then exist although nothing ended (never the reverse).
    */
-  readonly marker?: { readonly key: string; readonly ttlMs: number };
+  readonly marker?: {
+    /** The marker's key, as `claim` takes it. */
+    readonly key: string;
+    /** How long it lives, in ms. */
+    readonly ttlMs: number;
+  };
 }
 
 /** Options of `SessionStore.endUserSessionsByTokenHash`. */
@@ -296,7 +301,12 @@ export interface TotpAttempt {
    * so answers `steppedUp`; one that ignores it answers without, and the step-up is then recorded by a call of
    * its own.
    */
-  readonly stepUp?: { readonly sessionId: string; readonly method: string };
+  readonly stepUp?: {
+    /** The caller's session, a session of `userId`. */
+    readonly sessionId: string;
+    /** The authentication method to record, e.g. `"totp"`. */
+    readonly method: string;
+  };
 }
 
 /** What `TotpAttemptStore.attemptTotp` decided. */
