@@ -10,7 +10,7 @@ import express from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LogoutEvents, RedisSessionStore, browserLogoutFlow, createLogoutHandler, issueSession } from "../../src/index.js";
-import { END_SESSION_BY_TOKEN, REVOKE_SESSION } from "../../src/store/redis-scripts.js";
+import { END_SESSION_BY_ID, END_SESSION_BY_TOKEN, REVOKE_SESSION } from "../../src/store/redis-scripts.js";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
 import { demoUsers } from "../helpers/fixture.js";
 import { connectRedisV5, deleteKeys, testPrefix, type RedisV5Client } from "../helpers/redis.js";
@@ -19,7 +19,7 @@ import { needService, portOpen } from "../helpers/services.js";
 const redis = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** The scripts that end a session: the proxy freezes Redis at whichever the logout sends. */
-const endingScripts = [REVOKE_SESSION, END_SESSION_BY_TOKEN].flatMap((s) => [s.direct.sha, s.routed.sha]);
+const endingScripts = [REVOKE_SESSION, END_SESSION_BY_TOKEN, END_SESSION_BY_ID].flatMap((s) => [s.direct.sha, s.routed.sha]);
 
 describe.skipIf(!redis)("a revoke that Redis runs after the request got its 503", () => {
   let proxy: FaultProxy;

@@ -116,13 +116,17 @@ const [RC_ADMIN, RC_ME, KRATOS_OTHERS, KRATOS_ONE, ENDOR_KEY] = flows.slice(SELF
 /** The store methods each flow calls, as far as a failure of the method stops it. */
 const needs: Partial<Record<keyof CompleteSessionStore, readonly string[]>> = {
   findSessionByTokenHash: [...SELF, RC_ADMIN, RC_ME, KRATOS_OTHERS, KRATOS_ONE],
-  getSession: [RC_ADMIN, RC_ME, KRATOS_ONE],
-  revokeSession: [ENDOR, SOAJS, RC_LOGOUT, KRATOS_BROWSER, KRATOS_NATIVE, RC_ADMIN, RC_ME, KRATOS_ONE],
+  // Kratos' DELETE /sessions/:id reads the victim first: its revoked-token marker is keyed by the victim's token.
+  getSession: [KRATOS_ONE],
+  revokeSession: [ENDOR, SOAJS, RC_LOGOUT],
+  // A session named by id is read, checked and ended in one call; Kratos' revocations leave, in that same call, the
+  // marker that lets native logout answer 204 again.
+  endSessionById: [KRATOS_BROWSER, KRATOS_NATIVE, RC_ADMIN, RC_ME, KRATOS_ONE],
   revokeUserSessions: [KRATOS_OTHERS, ENDOR_KEY],
-  // Kratos' revocations first leave a marker so native logout can answer 204 again; the admin route counts attempts.
+  // The admin route counts attempts and claims the code's step (the memory store has no one-call TOTP attempt).
   incrementCounter: [RC_ADMIN],
   readCounter: [RC_ADMIN],
-  claim: [KRATOS_BROWSER, KRATOS_NATIVE, RC_ADMIN, KRATOS_ONE],
+  claim: [RC_ADMIN],
   // A passed TOTP code is recorded on the administrator's session as a fresh authentication (step-up).
   recordAuthentication: [RC_ADMIN],
   // The admin route's TOTP throttle reads whether a lock-out holds before it counts the attempt.
