@@ -30,7 +30,10 @@ describe.each(expressVersions)("store answers that are null or malformed, on $na
     const { token } = await issueSession(base, { userId: "admin" });
     const { session: victim } = await issueSession(base, { userId: "alice" });
     const app = express();
-    app.post("/sessions/:id/logout", createLogoutHandler({ store: storeAnswering(base, { getSession: null }), target: (req) => String(req.params.id) }));
+    // A store without the optional endSessionById reads the session before it ends it.
+    const readFirst: Partial<MemorySessionStore> = storeAnswering(base, { getSession: null });
+    delete readFirst.endSessionById;
+    app.post("/sessions/:id/logout", createLogoutHandler({ store: readFirst as MemorySessionStore, target: (req) => String(req.params.id), whoseSessions: "anyone" }));
     app.get("/sessions/:id", sessionInfo({ store: storeAnswering(base, { getSession: null }), shape: shapes.rocketChat, sessionId: (req) => String(req.params.id) }));
     const logout = await request(app).post(`/sessions/${victim.id}/logout`).set("Authorization", `Bearer ${token}`);
     expect(logout.status).toBe(404);
@@ -38,6 +41,45 @@ describe.each(expressVersions)("store answers that are null or malformed, on $na
     const info = await request(app).get(`/sessions/${victim.id}`).set({ "X-User-Id": "admin", "X-Auth-Token": token });
     expect(info.status).toBe(404);
     expect(await base.getSession(victim.id)).toEqual(victim);
+    base.close();
+  });
+
+  it("endSessionById answering null: an admin logout of that id is a 404 and nothing ends", async () => {
+    const base = new MemorySessionStore();
+    const { token } = await issueSession(base, { userId: "admin" });
+    const { session: victim } = await issueSession(base, { userId: "alice" });
+    const app = express();
+    app.post("/sessions/:id/logout", createLogoutHandler({ store: storeAnswering(base, { endSessionById: null }), target: (req) => String(req.params.id), whoseSessions: "anyone" }));
+    const logout = await request(app).post(`/sessions/${victim.id}/logout`).set("Authorization", `Bearer ${token}`);
+    expect(logout.status).toBe(404);
+    expect(logout.body).toMatchObject({ code: "not-found" });
+    expect(await base.getSession(victim.id)).toEqual(victim);
+    base.close();
+  });
+
+  it.each([
+    ["another session's record", "other"],
+    ["a record of the same id for another user, when it was told the caller's", "foreign"],
+    ["something that is not a record", "junk"],
+  ] as const)("endSessionById answering %s: a 503 with a store.error event, never a success", async (_what, kind) => {
+    const base = new MemorySessionStore();
+    const { token } = await issueSession(base, { userId: "alice" });
+    const { session: victim } = await issueSession(base, { userId: "alice" });
+    const { session: bystander } = await issueSession(base, { userId: "bob" });
+    const answer = kind === "other" ? bystander : kind === "foreign" ? { ...victim, userId: "bob" } : { id: victim.id };
+    const events = new LogoutEvents();
+    const errors: string[] = [];
+    const ended: string[] = [];
+    events.on("store.error", (e) => errors.push(e.operation));
+    events.on("session.ended", (e) => ended.push(e.sessionId));
+    const app = express();
+    app.post("/sessions/:id/logout", createLogoutHandler({ store: storeAnswering(base, { endSessionById: answer }), events, target: (req) => String(req.params.id) }));
+    const res = await request(app).post(`/sessions/${victim.id}/logout`).set("Authorization", `Bearer ${token}`);
+    expect(res.status).toBe(503);
+    expect(errors).toEqual(["endSessionById"]);
+    expect(ended).toEqual([]);
+    expect(await base.getSession(victim.id)).toEqual(victim);
+    expect(await base.getSession(bystander.id)).toEqual(bystander);
     base.close();
   });
 

@@ -5,6 +5,7 @@
  * false, so wrong codes were never throttled. Now anything but a boolean claim and a whole, non-negative count is
  * a broken store: 503 with a `store.error` event, and the code is neither accepted nor spent.
  */
+import express from "express";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { LogoutEvents, MemorySessionStore, issueSession, requireSession, requireTotp, allStoreMethods, type CompleteSessionStore } from "../../src/index.js";
@@ -57,6 +58,62 @@ describe.each(expressVersions)("requireTotp with a store that answers the wrong 
     statuses.push((await send(await codeAt(ADMIN_SECRET))).status);
     expect(statuses).toEqual([503, 503, 503, 503, 503, 503]);
     expect(errors.every((operation) => operation === method)).toBe(true);
+    base.close();
+  });
+});
+
+describe("requireTotp with a one-call attempt that records the step-up", () => {
+  /** The memory store with a one-call `attemptTotp` answering `answer`, every other method the store's own. */
+  async function withAttempt(answer: unknown) {
+    const base = new MemorySessionStore();
+    const { token, session } = await issueSession(base, { userId: "admin" });
+    const store = {} as Record<string, unknown>;
+    for (const name of allStoreMethods) store[name] = (base as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.bind(base);
+    const attempts: unknown[] = [];
+    const stepUps: string[] = [];
+    store.attemptTotp = (attempt: unknown) => { attempts.push(attempt); return Promise.resolve(answer); };
+    store.recordAuthentication = (id: string, at: number, method: string) => { stepUps.push(id); return base.recordAuthentication(id, at, method); };
+    const events = new LogoutEvents();
+    const errors: string[] = [];
+    events.on("store.error", (e) => errors.push(e.operation));
+    const common = { store: store as unknown as CompleteSessionStore, users: new TestDirectory(), events };
+    const app = express();
+    app.post("/step-up", requireSession(common), requireTotp(common), (_req, res) => { res.send("passed"); });
+    const res = await request(app).post("/step-up").set("Authorization", `Bearer ${token}`).set("x-2fa-code", await codeAt(ADMIN_SECRET));
+    return { res, errors, attempts, stepUps, session, base };
+  }
+
+  it("asks the store to record the step-up of the caller's session with the attempt", async () => {
+    const { res, attempts, stepUps, session, base } = await withAttempt({ outcome: "passed", failures: 0, steppedUp: true });
+    expect(res.status).toBe(200);
+    expect(attempts).toMatchObject([{ userId: "admin", stepUp: { sessionId: session.id, method: "totp" } }]);
+    // The store said it recorded the step-up: no call of its own.
+    expect(stepUps).toEqual([]);
+    base.close();
+  });
+
+  it("records the step-up by a call of its own when the store answers without steppedUp (one that ignores stepUp)", async () => {
+    const { res, stepUps, session, base } = await withAttempt({ outcome: "passed", failures: 0 });
+    expect(res.status).toBe(200);
+    expect(stepUps).toEqual([session.id]);
+    expect((await base.getSession(session.id))?.amr).toEqual(["totp"]);
+    base.close();
+  });
+
+  it("answers 401 when the store says the session had ended, and lets nothing through", async () => {
+    const { res, stepUps, base } = await withAttempt({ outcome: "passed", failures: 0, steppedUp: false });
+    expect(res.status).toBe(401);
+    expect(res.text).not.toContain("passed");
+    expect(stepUps).toEqual([]);
+    base.close();
+  });
+
+  it.each([1, "true", null])("refuses with a 503 a steppedUp of %j, and records nothing", async (steppedUp) => {
+    const { res, errors, stepUps, session, base } = await withAttempt({ outcome: "passed", failures: 0, steppedUp });
+    expect(res.status).toBe(503);
+    expect(errors).toEqual(["attemptTotp"]);
+    expect(stepUps).toEqual([]);
+    expect((await base.getSession(session.id))?.amr).toBeUndefined();
     base.close();
   });
 });
