@@ -111,6 +111,21 @@ describe.skipIf(!redis)("Redis round trips per request", () => {
         await request(kratosApp(express, i.other.store).app).delete("/self-service/logout/api").send({ session_token: token }).expect(204);
       });
 
+      it("Kratos native logout: two, the session by its token, then its revoke with the revoked-token record", async () => {
+        const i = instances();
+        const { token, session } = await i.login("rt-kratos-native");
+        const counted = i[which];
+        const native = kratosApp(express, counted.store).app;
+        counted.commands.length = 0;
+        await request(native).delete("/self-service/logout/api").send({ session_token: token }).expect(204);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+        expect(await i.minting.store.getSession(session.id)).toBeUndefined();
+        // Again with the same token: the lookup finds nothing, the record answers 204.
+        counted.commands.length = 0;
+        await request(native).delete("/self-service/logout/api").send({ session_token: token }).expect(204);
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EXISTS"]);
+      });
+
       it("Kratos browser logout with another session's token: one (the lookup), 403, and nothing written", async () => {
         const i = instances();
         const mine = await i.login(`rt-kratos-mismatch-${which}`);
