@@ -391,8 +391,9 @@ describe.each(expressVersions)("browserLogoutFlow with a store that fails, on $n
   }
 
   it.each([
-    ["the revocation", { revokeSession: () => Promise.reject(new Error("write failed")) }],
-    ["the revoked-token marker", { claim: () => Promise.reject(new Error("write failed")) }],
+    ["the revocation with its revoked-token marker (one call)", { endSessionById: () => Promise.reject(new Error("write failed")) }],
+    ["the revocation, on a store without endSessionById", { endSessionById: undefined, revokeSession: () => Promise.reject(new Error("write failed")) }],
+    ["the revoked-token marker, on a store without endSessionById", { endSessionById: undefined, claim: () => Promise.reject(new Error("write failed")) }],
   ] as const)("answers 503 and keeps the session and cookie when %s fails after the checks passed", async (_what, overrides) => {
     const { app, flow } = kratosApp(express, storeWith(overrides), {});
     const { token, session } = await login(base, "alice");
