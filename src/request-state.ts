@@ -31,9 +31,13 @@ export function getAuthentication(req: IncomingMessage): Authentication | undefi
   return isAuthentication(value) ? value : undefined;
 }
 
-/** Remembers the caller for later middleware of this library and for `getAuthentication`. */
+/**
+ * Remembers the caller for later middleware of this library and for `getAuthentication`. A plain assignment:
+ * a symbol-keyed property is already invisible to `JSON.stringify`, `for…in` and `Object.keys`, and
+ * `Object.defineProperty` on a request costs a descriptor object and a slow property definition per request.
+ */
 export function rememberAuthentication(req: IncomingMessage, auth: Authentication): void {
-  Object.defineProperty(req, AUTHENTICATION, { value: auth, writable: true, configurable: true, enumerable: false });
+  (req as WithState)[AUTHENTICATION] = auth;
 }
 
 const AUTHENTICATED_THROUGH = Symbol.for("express-logout.authenticated-through");
@@ -46,10 +50,13 @@ export interface AuthenticatingRuntime {
 
 type WithRuntime = Request & { [AUTHENTICATED_THROUGH]?: AuthenticatingRuntime };
 
-/** Remembers, once per request, which middleware's store authenticated it (for `markAuthenticated`). */
+/**
+ * Remembers, once per request, which middleware's store authenticated it (for `markAuthenticated`). The
+ * factory's own runtime object is kept as it is (it has both fields), so a request allocates nothing here.
+ */
 export function rememberAuthenticatingRuntime(req: Request, rt: AuthenticatingRuntime): void {
-  if ((req as WithRuntime)[AUTHENTICATED_THROUGH] !== undefined) return;
-  Object.defineProperty(req, AUTHENTICATED_THROUGH, { value: { calls: rt.calls, events: rt.events }, writable: true, configurable: true, enumerable: false });
+  const withRuntime = req as WithRuntime;
+  if (withRuntime[AUTHENTICATED_THROUGH] === undefined) withRuntime[AUTHENTICATED_THROUGH] = rt;
 }
 
 /** The store and events of the middleware that authenticated the request, if any did. */
@@ -73,8 +80,7 @@ type WithGrant = Request & { [PERMISSION_GRANTED]?: unknown };
 
 /** Records that `requirePermission` granted `permissions` to `userId` on this request. */
 export function rememberPermissionGranted(req: Request, userId: string, permissions: readonly string[]): void {
-  const grant: PermissionGrant = Object.freeze({ userId, permissions: Object.freeze([...permissions]) });
-  Object.defineProperty(req, PERMISSION_GRANTED, { value: grant, writable: true, configurable: true, enumerable: false });
+  (req as WithGrant)[PERMISSION_GRANTED] = Object.freeze({ userId, permissions: Object.freeze([...permissions]) }) satisfies PermissionGrant;
 }
 
 /** Whether a `requirePermission` granted a permission to `userId` on this request. */

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Bytes of randomness in a session token: 256 bits, well above the 128 the library promises. */
 const TOKEN_BYTES = 32;
@@ -13,7 +13,8 @@ export function generateToken(prefix = ""): string {
  * and long, so a fast hash is enough; a password needs a slow hash and is the host's business.
  */
 export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("base64url");
+  // One-shot: no Hash object (a native handle the garbage collector must track) per authenticated request.
+  return hash("sha256", secret, "base64url");
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Request } from "express";
 import { LogoutError, errorKinds } from "../errors.js";
 import { bearerToken, cookieToken, headerToken, singleHeader } from "../credentials/index.js";
@@ -205,7 +205,7 @@ function iso(ms: EpochMs): string {
 
 /** A stable UUID-shaped id for the one device of a session (Kratos keeps devices as their own rows). */
 function deviceId(sessionId: string): string {
-  const h = createHash("sha256").update(`device:${sessionId}`).digest("hex");
+  const h = hash("sha256", `device:${sessionId}`, "hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

@@ -20,7 +20,7 @@ export class CheckedStore {
 
   /** Runs any other call (a host callback, a principal's `end`) under the same deadline; a host callback may answer at once. */
   run<T>(operation: string, call: () => T | PromiseLike<T>): Promise<T> {
-    return guarded(operation, () => Promise.resolve(call()), this.guard);
+    return guarded(operation, call, this.guard);
   }
 
   /** The live session with this id, or `undefined`. A record for another id or past its idle or absolute end is not it. */
