@@ -4,14 +4,34 @@ import type { LogoutEvents } from "./events.js";
 import type { CheckedStore } from "./store/checked-store.js";
 import type { Authentication, UserDirectory, UserRecord } from "./types.js";
 
-/**
- * Where the caller found by this library's middleware is kept on the request. A registered symbol, not a
- * module-level `WeakMap`: when both the ESM and the CommonJS build are loaded in one process (a
- * `requirePermission` from one, a `requireTotp` from the other), both copies read and write the same slot.
- */
-const AUTHENTICATION = Symbol.for("express-logout.authentication");
+/** What this library's middleware has learnt about one request. */
+interface RequestState {
+  /** The caller `requireSession`, `requirePermission` or `requireTotp` authenticated. */
+  authentication?: Authentication;
+  /** The store and events of the middleware that authenticated it (for `markAuthenticated`). */
+  through?: AuthenticatingRuntime;
+  /** The permission `requirePermission` granted, for `createLogoutHandler`'s function targets. */
+  grant?: PermissionGrant;
+}
 
-type WithState = IncomingMessage & { [AUTHENTICATION]?: unknown };
+/**
+ * Every request's state, in one `WeakMap` kept under a registered symbol on `globalThis`: when both the ESM and
+ * the CommonJS build are loaded in one process (a `requirePermission` from one, a `requireTotp` from the
+ * other), both copies read and write the same map. Nothing is written onto the request itself: adding a
+ * property to an Express request, whose prototype Express sets per request, builds a new hidden class each
+ * time (about two microseconds a property in `npm run bench:profile`); one map entry a request costs less.
+ */
+const REGISTRY = Symbol.for("express-logout.request-state");
+const states: WeakMap<IncomingMessage, RequestState> = ((globalThis as { [REGISTRY]?: WeakMap<IncomingMessage, RequestState> })[REGISTRY] ??= new WeakMap());
+
+function stateOf(req: IncomingMessage): RequestState {
+  let state = states.get(req);
+  if (state === undefined) {
+    state = {};
+    states.set(req, state);
+  }
+  return state;
+}
 
 function isAuthentication(value: unknown): value is Authentication {
   return typeof value === "object" && value !== null && "session" in value && "credential" in value;
@@ -27,20 +47,14 @@ function isAuthentication(value: unknown): value is Authentication {
  */
 export function getAuthentication<U extends UserRecord = UserRecord>(req: IncomingMessage, users?: UserDirectory<U>): Authentication<U> | undefined;
 export function getAuthentication(req: IncomingMessage): Authentication | undefined {
-  const value = (req as WithState)[AUTHENTICATION];
+  const value = states.get(req)?.authentication;
   return isAuthentication(value) ? value : undefined;
 }
 
-/**
- * Remembers the caller for later middleware of this library and for `getAuthentication`. A plain assignment:
- * a symbol-keyed property is already invisible to `JSON.stringify`, `for…in` and `Object.keys`, and
- * `Object.defineProperty` on a request costs a descriptor object and a slow property definition per request.
- */
+/** Remembers the caller for later middleware of this library and for `getAuthentication`. */
 export function rememberAuthentication(req: IncomingMessage, auth: Authentication): void {
-  (req as WithState)[AUTHENTICATION] = auth;
+  stateOf(req).authentication = auth;
 }
-
-const AUTHENTICATED_THROUGH = Symbol.for("express-logout.authenticated-through");
 
 /** The store (checked, under its factory's deadline) and events of the middleware that authenticated a request. */
 export interface AuthenticatingRuntime {
@@ -48,43 +62,32 @@ export interface AuthenticatingRuntime {
   readonly events: LogoutEvents | undefined;
 }
 
-type WithRuntime = Request & { [AUTHENTICATED_THROUGH]?: AuthenticatingRuntime };
-
 /**
  * Remembers, once per request, which middleware's store authenticated it (for `markAuthenticated`). The
- * factory's own runtime object is kept as it is (it has both fields), so a request allocates nothing here.
+ * factory's own runtime object is kept as it is (it has both fields), so a request allocates nothing for it.
  */
 export function rememberAuthenticatingRuntime(req: Request, rt: AuthenticatingRuntime): void {
-  const withRuntime = req as WithRuntime;
-  if (withRuntime[AUTHENTICATED_THROUGH] === undefined) withRuntime[AUTHENTICATED_THROUGH] = rt;
+  const state = stateOf(req);
+  state.through ??= rt;
 }
 
 /** The store and events of the middleware that authenticated the request, if any did. */
 export function authenticatingRuntime(req: Request): AuthenticatingRuntime | undefined {
-  return (req as WithRuntime)[AUTHENTICATED_THROUGH];
+  return states.get(req)?.through;
 }
 
-/**
- * Where `requirePermission` records that it granted a permission on this request, for `createLogoutHandler`'s
- * function targets: ending another user's session needs such a grant. A registered symbol too, for the same
- * reason as the caller's slot.
- */
-const PERMISSION_GRANTED = Symbol.for("express-logout.permission-granted");
-
+/** What `requirePermission` granted on a request, and to whom. */
 interface PermissionGrant {
   readonly userId: string;
   readonly permissions: readonly string[];
 }
 
-type WithGrant = Request & { [PERMISSION_GRANTED]?: unknown };
-
 /** Records that `requirePermission` granted `permissions` to `userId` on this request. */
 export function rememberPermissionGranted(req: Request, userId: string, permissions: readonly string[]): void {
-  (req as WithGrant)[PERMISSION_GRANTED] = Object.freeze({ userId, permissions: Object.freeze([...permissions]) }) satisfies PermissionGrant;
+  stateOf(req).grant = Object.freeze({ userId, permissions: Object.freeze([...permissions]) });
 }
 
 /** Whether a `requirePermission` granted a permission to `userId` on this request. */
 export function permissionGrantedTo(req: Request, userId: string): boolean {
-  const grant = (req as WithGrant)[PERMISSION_GRANTED];
-  return typeof grant === "object" && grant !== null && (grant as PermissionGrant).userId === userId;
+  return states.get(req)?.grant?.userId === userId;
 }

@@ -17,6 +17,8 @@ export interface ServerPhase {
   readonly heapUsedBytes: number;
   /** Redis commands the app sent during the phase (one command is one round trip), when it counts them. */
   readonly redisCommands: number | undefined;
+  /** The CPU profile of the phase, when the run asked for profiles (`BENCH_PROFILE_DIR`). */
+  readonly profile?: string | undefined;
 }
 
 /** Server process → parent. */

@@ -4,7 +4,10 @@
  * and answers the parent's messages (make a feed, mark a phase, count live sessions, stop). The load generator
  * runs in the parent: the two never share a core's event loop.
  */
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { findScenario } from "./registry.js";
 import type { FromServer, ToServer } from "./protocol.js";
@@ -20,6 +23,19 @@ if (scenarioId === undefined || redisPrefix === undefined || redisUrl === undefi
 }
 
 const collect = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * `BENCH_PROFILE_DIR`: a V8 CPU profile of each measured phase only (not the start, the feeds or the warm-up),
+ * written there as `<scenario>.<n>.cpuprofile` for bench/profile/pipelines.ts to attribute per request.
+ */
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const profiler = profileDir === undefined ? undefined : new Session();
+let profiles = 0;
+if (profiler !== undefined) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.setSamplingInterval", { interval: 100 });
+}
 
 try {
   const running = await findScenario(scenarioId).start({ redisPrefix, redisUrl });
@@ -53,6 +69,7 @@ try {
         return;
       }
       case "phase-start":
+        await profiler?.post("Profiler.start");
         elu = performance.eventLoopUtilization();
         cpu = process.cpuUsage();
         started = performance.now();
@@ -61,13 +78,21 @@ try {
       case "phase-end": {
         const wallMs = performance.now() - started;
         const used = process.cpuUsage(cpu);
+        const phaseElu = performance.eventLoopUtilization(elu).utilization;
+        let profile: string | undefined;
+        if (profiler !== undefined && profileDir !== undefined) {
+          const { profile: taken } = await profiler.post("Profiler.stop");
+          profile = join(profileDir, `${(scenarioId ?? "scenario").replace(/\//g, "__")}.${++profiles}.cpuprofile`);
+          await writeFile(profile, JSON.stringify(taken));
+        }
         send({
           type: "phase",
           phase: {
-            elu: performance.eventLoopUtilization(elu).utilization,
+            elu: phaseElu,
             cpu: (used.user + used.system) / 1000 / wallMs,
             heapUsedBytes: process.memoryUsage().heapUsed,
             redisCommands: running.commandsSent === undefined ? undefined : running.commandsSent() - commandsAtStart,
+            profile,
           },
         });
         return;

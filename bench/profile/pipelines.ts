@@ -1,0 +1,125 @@
+/**
+ * `npm run bench:profile`: where each pipeline's time goes, per request, next to its ceiling's. Every pipeline on
+ * the memory store and its ceiling run in their own server process, as in `npm run bench`, with a V8 CPU
+ * profile taken of the measured phases only; each profile is attributed per answered request (attribute.ts)
+ * and the difference with the ceiling is the library's cost, split by where it lands. Writes
+ * bench/profile.md (or `$BENCH_OUT/profile.md`).
+ *
+ * `PROFILE_ONLY=require-session,kratos-logout` for some pipelines; `PROFILE_SECONDS` measured seconds per
+ * server (default 6, in 3 phases); `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>`
+ * also prints the frames charged to one category, most first.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { pipelines } from "../http/registry.js";
+import { connectRedis, deletePrefix } from "../http/redis.js";
+import { runLoad } from "../lib/load.js";
+import { machineInfo } from "../lib/machine.js";
+import { startServerProcess } from "../lib/server-process.js";
+import { ceilingGoal } from "../lib/report.js";
+import { attribute, CATEGORIES, type Attribution, type CpuProfileData } from "./attribute.js";
+
+const only = (process.env.PROFILE_ONLY ?? "").split(",").filter(Boolean);
+const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
+const store = process.env.PROFILE_STORE ?? "memory";
+const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
+const redisPrefix = `express-logout-bench:${process.pid}-${Date.now()}:`;
+const PHASES = 3;
+const CONNECTIONS = 10;
+
+interface Profiled {
+  readonly attribution: Attribution;
+  readonly requests: number;
+  readonly requestsPerSecond: number;
+}
+
+async function profileScenario(id: string, dir: string): Promise<Profiled> {
+  process.env.BENCH_PROFILE_DIR = dir;
+  const server = await startServerProcess(id, redisPrefix, redisUrl);
+  try {
+    const warm = await server.feed(20_000);
+    const warmed = await runLoad({ port: server.port, template: server.template, feed: warm.feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: 1.5, stopWhenExhausted: true });
+    const profiles: CpuProfileData[] = [];
+    let requests = 0;
+    let busySeconds = 0;
+    for (let phase = 0; phase < PHASES; phase++) {
+      const { feed } = await server.feed(Math.ceil(warmed.requestsPerSecond * (seconds / PHASES) * 1.6) + 1_000);
+      server.phaseStart();
+      const result = await runLoad({ port: server.port, template: server.template, feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: seconds / PHASES, stopWhenExhausted: false });
+      const measured = await server.phaseEnd();
+      if (result.unexpected > 0 || result.errors > 0 || result.exhausted) throw new Error(`${id}: ${result.unexpected} unexpected answers, ${result.errors} errors${result.exhausted ? ", feed ran out" : ""}`);
+      if (measured.profile === undefined) throw new Error(`${id}: the server process wrote no profile`);
+      profiles.push(JSON.parse(await readFile(measured.profile, "utf8")) as CpuProfileData);
+      requests += result.ok;
+      busySeconds += result.durationSeconds;
+    }
+    return { attribution: attribute(profiles, requests), requests, requestsPerSecond: requests / busySeconds };
+  } finally {
+    await server.stop();
+    delete process.env.BENCH_PROFILE_DIR;
+  }
+}
+
+function us(value: number): string {
+  return value.toFixed(1);
+}
+
+function section(title: string, goal: number | undefined, ceiling: Profiled, row: Profiled): string[] {
+  const c = ceiling.attribution;
+  const r = row.attribution;
+  const added = r.total - c.total;
+  const lines = [
+    `### ${title}`,
+    "",
+    `${Math.round(row.requestsPerSecond)} vs ${Math.round(ceiling.requestsPerSecond)} req/s while profiled; CPU per answered request ${us(r.total)} µs vs the ceiling's ${us(c.total)} µs: the library adds ${us(added)} µs, a share of the ceiling of ${((100 * c.total) / r.total).toFixed(0)} %${goal === undefined ? "" : ` (goal ${(100 * goal).toFixed(0)} %, which allows ${us(c.total / goal - c.total)} µs)`}.`,
+    "",
+    "| where the time goes | ceiling µs/request | pipeline µs/request | added |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const category of CATEGORIES) {
+    const a = c.perRequest[category];
+    const b = r.perRequest[category];
+    if (a < 0.05 && b < 0.05) continue;
+    lines.push(`| ${category} | ${us(a)} | ${us(b)} | ${b - a >= 0 ? "+" : ""}${us(b - a)} |`);
+  }
+  lines.push(`| all | ${us(c.total)} | ${us(r.total)} | +${us(added)} |`, "");
+  const top = r.libraryFunctions.slice(0, 8).filter((f) => f.us >= 0.05);
+  if (top.length > 0) {
+    lines.push(`The library's functions with the most self time (µs per request): ${top.map((f) => `\`${f.name}\` ${f.us.toFixed(2)}`).join(", ")}.`, "");
+  }
+  return lines;
+}
+
+const wanted = pipelines.filter((p) => (only.length === 0 || only.includes(p.id)) && !p.id.startsWith("express-session"));
+const dir = await mkdtemp(join(tmpdir(), "express-logout-profile-"));
+const started = new Date();
+const out: string[] = [
+  "# Where the time goes: each pipeline's CPU per request, profiled",
+  "",
+  `Produced by \`npm run bench:profile\` on ${started.toISOString()}. ${machineInfo(started).cpuModel}, Node ${process.version}; store: ${store}. Method: docs/benchmarks.md, "Profiles".`,
+  "",
+  "Each server runs in its own process under the same load as in `npm run bench` (10 connections); a V8 CPU profile is taken of the measured phases only, and every sample is charged to where it was taken. Profiling itself slows the servers a little, so the req/s here are below the benchmark's; the split is what to read.",
+  "",
+];
+try {
+  for (const pipeline of wanted) {
+    process.stdout.write(`${pipeline.id}: ceiling, then ${store}\n`);
+    const ceiling = await profileScenario(`ceiling/${pipeline.id}`, dir);
+    const row = await profileScenario(`${pipeline.id}/${store}`, dir);
+    const goal = store === "memory" ? ceilingGoal(pipeline.id) : undefined;
+    out.push(...section(pipeline.title, goal, ceiling, row));
+    process.stdout.write(`  adds ${us(row.attribution.total - ceiling.attribution.total)} µs per request (${us(ceiling.attribution.total)} → ${us(row.attribution.total)})\n`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+  if (store === "redis") {
+    const client = await connectRedis(redisUrl);
+    await deletePrefix(client, redisPrefix);
+    client.destroy();
+  }
+}
+await writeFile(join(outDir, "profile.md"), `${out.join("\n").trimEnd()}\n`);
+process.stdout.write(`\n${out.join("\n")}\n`);
