@@ -114,7 +114,8 @@ try {
     process.stdout.write(`  adds ${us(row.attribution.total - ceiling.attribution.total)} µs per request (${us(ceiling.attribution.total)} → ${us(row.attribution.total)})\n`);
   }
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  if (process.env.PROFILE_KEEP === undefined) await rm(dir, { recursive: true, force: true });
+  else process.stdout.write(`profiles kept in ${dir}\n`);
   if (store === "redis") {
     const client = await connectRedis(redisUrl);
     await deletePrefix(client, redisPrefix);

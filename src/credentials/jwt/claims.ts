@@ -51,17 +51,38 @@ export function isTime(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
-/** Every part must be canonical base64url: no second spelling of the same bytes reaches the verifier. */
-export function canonical(token: string): boolean {
-  for (const part of token.split(".")) {
-    if (Buffer.from(part, "base64url").toString("base64url") !== part) return false;
-  }
-  return true;
+/** A compact JWS taken apart: the bytes of its header and payload, its signature, and what the signature covers. */
+export interface CompactParts {
+  readonly header: Buffer;
+  readonly payload: Buffer;
+  readonly signature: Buffer;
+  /** `header.payload` as sent (RFC 7515 §5.2). */
+  readonly signingInput: string;
 }
 
-export function decodeHeader(segment: string): Record<string, unknown> | undefined {
+/**
+ * Decodes the three parts of a token that matched `COMPACT_JWS`, each once. Every part must be canonical
+ * base64url (it encodes back to itself), so no second spelling of the same bytes reaches the verifier.
+ */
+export function decodeCompact(token: string): CompactParts | undefined {
+  const first = token.indexOf(".");
+  const last = token.lastIndexOf(".");
+  const header = canonicalPart(token.slice(0, first));
+  const payload = canonicalPart(token.slice(first + 1, last));
+  const signature = canonicalPart(token.slice(last + 1));
+  if (header === undefined || payload === undefined || signature === undefined) return undefined;
+  return { header, payload, signature, signingInput: token.slice(0, last) };
+}
+
+function canonicalPart(part: string): Buffer | undefined {
+  const bytes = Buffer.from(part, "base64url");
+  return bytes.toString("base64url") === part ? bytes : undefined;
+}
+
+/** A JSON object from UTF-8 bytes, or `undefined` for anything else (bad JSON, an array, a string). */
+export function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    const value: unknown = JSON.parse(bytes.toString("utf8"));
     return isRecord(value) ? value : undefined;
   } catch {
     return undefined;

@@ -1,22 +1,22 @@
 import type { KeyObject } from "node:crypto";
-import jsonwebtoken from "jsonwebtoken";
 import { MAX_TOKEN_LENGTH } from "../index.js";
 import { SetupError } from "../../options/index.js";
 import {
   COMPACT_JWS,
   MAX_KID_LENGTH,
-  canonical,
   checkLifetime,
   checkStrings,
   checkTolerance,
-  decodeHeader,
+  decodeCompact,
   isClaimString,
   isRecord,
   isTime,
   issuedAtMs,
+  parseObject,
   refusedHeaders,
   type JwtClaims,
 } from "./claims.js";
+import { verifySignature } from "./signature.js";
 import { checkAlgorithm, familyOf, keyProblem, toKeyObject, type JwtAlgorithm, type JwtKeyMaterial, type JwtKeyRequest, type JwtKeyResolver, type KeyResult } from "./keys.js";
 import type { JwtRevocationPolicy } from "./revocation.js";
 
@@ -113,13 +113,6 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
   const audience = checkStrings(factory, "audience", options.audience);
   const tolerance = checkTolerance(factory, options.clockToleranceSeconds);
   const maxLifetimeMs = checkLifetime(factory, options.maxTokenLifetimeMs);
-  const verifyOptions = {
-    algorithms: [...algorithms],
-    clockTolerance: tolerance,
-    complete: true as const,
-    ...(issuer === undefined ? {} : { issuer: issuer as [string, ...string[]] }),
-    ...(audience === undefined ? {} : { audience: audience as [string, ...string[]] }),
-  };
   // A resolver usually answers with one of a few PEM strings; parse each once.
   const parsed = new Map<string, KeyResult>();
 
@@ -145,8 +138,10 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
   }
 
   function verify(token: string): JwtClaims | undefined {
-    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token) || !canonical(token)) return undefined;
-    const header = decodeHeader(token.slice(0, token.indexOf(".")));
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
+    const parts = decodeCompact(token);
+    if (parts === undefined) return undefined;
+    const header = parseObject(parts.header);
     if (header === undefined) return undefined;
     const alg = header.alg;
     if (typeof alg !== "string" || !(algorithms as readonly string[]).includes(alg)) return undefined;
@@ -155,13 +150,27 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
     if (kid !== undefined && (typeof kid !== "string" || kid.length > MAX_KID_LENGTH)) return undefined;
     const key = keyFor({ alg: alg as JwtAlgorithm, kid });
     if (key === undefined) return undefined;
-    let payload: unknown;
-    try {
-      payload = jsonwebtoken.verify(token, key, verifyOptions).payload;
-    } catch {
-      return undefined;
-    }
+    if (!verifySignature(alg as JwtAlgorithm, key, parts.signingInput, parts.signature)) return undefined;
+    const payload = parseObject(parts.payload);
+    if (payload === undefined || !registeredClaimsHold(payload)) return undefined;
     return checkClaims(payload);
+  }
+
+  /**
+   * `exp`, `nbf`, `iss` and `aud` with the clock tolerance, as RFC 7519 §4.1 reads them: expired at `exp`, not
+   * before `nbf`, an issuer among `issuer`, an audience shared with `audience`. Seconds, like the claims.
+   */
+  function registeredClaimsHold(payload: Record<string, unknown>): boolean {
+    const now = Math.floor(Date.now() / 1000);
+    const { exp, nbf, iss, aud } = payload;
+    if (exp !== undefined && (typeof exp !== "number" || now >= exp + tolerance)) return false;
+    if (nbf !== undefined && (typeof nbf !== "number" || nbf > now + tolerance)) return false;
+    if (issuer !== undefined && (typeof iss !== "string" || !issuer.includes(iss))) return false;
+    if (audience !== undefined) {
+      const presented: unknown[] = Array.isArray(aud) ? aud : [aud];
+      if (!presented.some((a) => typeof a === "string" && audience.includes(a))) return false;
+    }
+    return true;
   }
 
   function checkClaims(payload: unknown): JwtClaims | undefined {
