@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { generate, ScureBase32Plugin, verify } from "otplib";
 import type { Request } from "express";
-import { constantTimeEqual, generateToken, hashSecret, issueJwt, jwtBearer, MemorySessionStore } from "../src/index.js";
+import { constantTimeEqual, generateToken, hashSecret, issueJwt, jwtBearer, MemorySessionStore } from "#bench/library";
 import type { PrimitiveRow } from "./lib/report.js";
 import { log, median, requireGc } from "./lib/timing.js";
 

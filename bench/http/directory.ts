@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, TenantRecord, UserDirectory, UserRecord } from "../../src/index.js";
+import type { ApiKeyRecord, TenantRecord, UserDirectory, UserRecord } from "#bench/library";
 
 /**
  * The host's user directory for the benchmark: plain maps, so its cost is the lower bound of any real

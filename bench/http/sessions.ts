@@ -1,4 +1,4 @@
-import { issueSession, type IssuedSession, type CompleteSessionStore } from "../../src/index.js";
+import { issueSession, type IssuedSession, type CompleteSessionStore } from "#bench/library";
 
 /** Users the pipelines spread their sessions over: a realistic number of users, each with a few sessions. */
 export const BENCH_USERS = 10_000;

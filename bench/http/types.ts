@@ -1,5 +1,5 @@
 import type { Express, RequestHandler } from "express";
-import type { CompleteSessionStore } from "../../src/index.js";
+import type { CompleteSessionStore } from "#bench/library";
 import type { BenchDirectory } from "./directory.js";
 
 /**

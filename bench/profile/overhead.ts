@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { MemorySessionStore } from "../../src/index.js";
+import { MemorySessionStore } from "#bench/library";
 import { BenchDirectory } from "../http/directory.js";
 import { pipelines } from "../http/registry.js";
 import { BENCH_USERS, benchUserId } from "../http/sessions.js";

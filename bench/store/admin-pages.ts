@@ -27,7 +27,7 @@ import {
   type SessionDirectory,
   type SessionRecord,
   type SessionStore,
-} from "../../src/index.js";
+} from "#bench/library";
 import { BenchDirectory } from "../http/directory.js";
 import { connectRedis, deletePrefix } from "../http/redis.js";
 import type { AdminPageRow } from "../lib/report.js";

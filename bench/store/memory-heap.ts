@@ -6,7 +6,7 @@
  * heap grows by is the store's records, strings and indexes. Each user id is a fresh string per login, as it
  * would be when read from a database or a request.
  */
-import { issueSession, MemorySessionStore } from "../../src/index.js";
+import { issueSession, MemorySessionStore } from "#bench/library";
 import type { HeapPoint } from "../lib/report.js";
 import { log, requireGc } from "../lib/timing.js";
 import { heapVariants } from "./heap-variants.js";

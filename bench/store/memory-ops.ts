@@ -11,7 +11,7 @@
  *   over the same keys is measured alongside to show how much of that is the memory, not the store.
  */
 import { randomUUID } from "node:crypto";
-import { generateToken, hashSecret, issueSession, MemorySessionStore, type SessionRecord } from "../../src/index.js";
+import { generateToken, hashSecret, issueSession, MemorySessionStore, type SessionRecord } from "#bench/library";
 import type { RevokeUserPoint, StoreOperation } from "../lib/report.js";
 import { log, median, randomIndexes, requireGc } from "../lib/timing.js";
 

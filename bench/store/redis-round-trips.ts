@@ -7,7 +7,7 @@
  * user a session id or token hash belongs to) and on a second instance sharing the same Redis with the cache
  * off, as another app server would be when the login happened elsewhere.
  */
-import { issueSession, RedisSessionStore, type IssuedSession, type CompleteSessionStore } from "../../src/index.js";
+import { issueSession, RedisSessionStore, type IssuedSession, type CompleteSessionStore } from "#bench/library";
 import { connectRedis, deletePrefix } from "../http/redis.js";
 import type { RoundTripRow } from "../lib/report.js";
 import { log, median } from "../lib/timing.js";

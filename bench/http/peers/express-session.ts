@@ -1,7 +1,7 @@
 import { RedisStore } from "connect-redis";
 import express, { type NextFunction, type Request, type Response } from "express";
 import session from "express-session";
-import { endorAuthenticationResponse } from "../../../src/index.js";
+import { endorAuthenticationResponse } from "#bench/library";
 import { endorLogoutPipeline } from "../pipelines/endor.js";
 import { BenchDirectory } from "../directory.js";
 import { connectRedis, countPrefix, deletePrefix } from "../redis.js";

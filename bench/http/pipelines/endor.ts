@@ -1,4 +1,4 @@
-import { createLogoutHandler, endorAuthenticationResponse, shapes } from "../../../src/index.js";
+import { createLogoutHandler, endorAuthenticationResponse, shapes } from "#bench/library";
 import { BenchDirectory } from "../directory.js";
 import { benchUserId, openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { RedisStore } from "connect-redis";
 import type { RequestHandler } from "express";
 import session, { type Store } from "express-session";
-import { createLogoutHandler, expressSession, shapes, trackSessions } from "../../../src/index.js";
+import { createLogoutHandler, expressSession, shapes, trackSessions } from "#bench/library";
 import { COOKIE, SECRET, TTL_SECONDS, signedCookie } from "../peers/express-session-common.js";
 import { connectRedis } from "../redis.js";
 import { benchUserId } from "../sessions.js";

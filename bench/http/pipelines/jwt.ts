@@ -1,4 +1,4 @@
-import { credentialsWithJwt, issueJwt, jwtBearer, requireSession, shapes } from "../../../src/index.js";
+import { credentialsWithJwt, issueJwt, jwtBearer, requireSession, shapes } from "#bench/library";
 import { benchUserId } from "../sessions.js";
 import type { Pipeline } from "../types.js";
 import { listThings, requireSessionPipeline } from "./require-session.js";

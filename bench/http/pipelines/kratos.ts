@@ -1,4 +1,4 @@
-import { browserLogoutFlow, KRATOS_SESSION_COOKIE, type BrowserLogoutFlow, type CompleteSessionStore } from "../../../src/index.js";
+import { browserLogoutFlow, KRATOS_SESSION_COOKIE, type BrowserLogoutFlow, type CompleteSessionStore } from "#bench/library";
 import { openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";
 

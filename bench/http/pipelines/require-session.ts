@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import { getAuthentication, requireSession } from "../../../src/index.js";
+import { getAuthentication, requireSession } from "#bench/library";
 import { openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";
 

@@ -1,6 +1,6 @@
 import express from "express";
 import { generate } from "otplib";
-import { bodySessionId, createLogoutHandler, issueSession, requirePermission, requireTotp, shapes } from "../../../src/index.js";
+import { bodySessionId, createLogoutHandler, issueSession, requirePermission, requireTotp, shapes } from "#bench/library";
 import { openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";
 

@@ -1,4 +1,4 @@
-import { createLogoutHandler, encodeSoajsAuth, shapes, soajsUser } from "../../../src/index.js";
+import { createLogoutHandler, encodeSoajsAuth, shapes, soajsUser } from "#bench/library";
 import { BenchDirectory } from "../directory.js";
 import { benchUserId, openSessions } from "../sessions.js";
 import type { Pipeline } from "../types.js";

@@ -1,4 +1,4 @@
-import { MemorySessionStore } from "../../../src/index.js";
+import { MemorySessionStore } from "#bench/library";
 import type { StoreEntry } from "../types.js";
 
 /** The embedded `MemorySessionStore`. */

@@ -1,4 +1,4 @@
-import { RedisSessionStore } from "../../../src/index.js";
+import { RedisSessionStore } from "#bench/library";
 import { connectRedis, deletePrefix } from "../redis.js";
 import type { StoreEntry } from "../types.js";
 
