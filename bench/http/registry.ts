@@ -12,7 +12,8 @@ import { jwtGuardPipeline } from "./pipelines/jwt.js";
 import { kratosLogoutPipeline } from "./pipelines/kratos.js";
 import { rocketChatLogoutPipeline } from "./pipelines/rocket-chat.js";
 import { trackedSessionLogoutPipeline, trackedSessionReadPipeline } from "./pipelines/express-session.js";
-import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, StoreEntry } from "./types.js";
+import { successHeaders, type ReplayedHeader } from "./reply-headers.js";
+import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, ServerContext, StoreEntry } from "./types.js";
 
 /*
  * The benchmark's tables. Each addition is one entry here (and the file it imports): a store runs every
@@ -62,7 +63,12 @@ function mount(app: Express, pipeline: Pipeline, handlers: RequestHandler[]): vo
   else app.post(pipeline.route, ...chain);
 }
 
-/** A bare Express route at the pipeline's path answering the pipeline's success, with no library code. */
+/**
+ * A bare Express route at the pipeline's path answering the pipeline's success, with no library code: the same
+ * status, body and headers. The headers are read once at start from one answer of the pipeline itself on the
+ * memory store (`successHeaders`), so a header the library's shape must send (`Cache-Control: no-store`, Kratos'
+ * clearing cookie) is not counted against the library: the ceiling sends the same bytes.
+ */
 function ceilingScenario(pipeline: Pipeline): Scenario {
   const id = `ceiling/${pipeline.id}`;
   return {
@@ -74,12 +80,14 @@ function ceilingScenario(pipeline: Pipeline): Scenario {
     needsRedis: false,
     ceilingId: id,
     pipelineId: pipeline.id,
-    start() {
+    async start(ctx) {
       const app = benchApp();
       const { status, body } = pipeline.success;
+      const replayed = await pipelineHeaders(pipeline, ctx);
       const answer =
         pipeline.ceilingHandler ??
         function ceilingRoute(_req: Request, res: Response): void {
+          for (const [name, value] of replayed) res.setHeader(name, value);
           if (body === undefined) res.status(status).end();
           else res.status(status).json(body);
         };
@@ -93,9 +101,20 @@ function ceilingScenario(pipeline: Pipeline): Scenario {
         feed: () => Promise.resolve({ rows: [row], cycle: true }),
         close: () => Promise.resolve(),
       };
-      return Promise.resolve(running);
+      return running;
     },
   };
+}
+
+/** The headers of the pipeline's own success on the memory store, for its ceiling to send too. */
+async function pipelineHeaders(pipeline: Pipeline, ctx: ServerContext): Promise<ReplayedHeader[]> {
+  if (pipeline.ceilingHandler !== undefined) return [];
+  const probe = await libraryScenario(pipeline, memoryStore).start(ctx);
+  try {
+    return await successHeaders(probe);
+  } finally {
+    await probe.close();
+  }
 }
 
 function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {

@@ -18,7 +18,8 @@ interface CpuProfile {
 /** A readable place for a frame: `name (path:line)` with the path shortened to the package or src/ file. */
 export function frameName(frame: ProfileNode["callFrame"]): string {
   const url = frame.url.replace(/^file:\/\//, "");
-  const short = url.includes("/node_modules/") ? url.slice(url.lastIndexOf("/node_modules/") + 14) : url.includes("/src/") ? url.slice(url.indexOf("/src/") + 1) : url;
+  const project = url.includes("/dist/") ? url.lastIndexOf("/dist/") : url.lastIndexOf("/src/");
+  const short = url.includes("/node_modules/") ? url.slice(url.lastIndexOf("/node_modules/") + 14) : project >= 0 ? url.slice(project + 1) : url;
   return `${frame.functionName || "(anonymous)"} (${short || "native"}:${frame.lineNumber + 1})`;
 }
 
