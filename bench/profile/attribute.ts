@@ -4,6 +4,7 @@
  * by the nearest caller that has one). The categories separate the library's own code from the work it asks
  * of Node (hashing, HMAC), from Express and Node's HTTP stack, and from the garbage collector.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ProfileNode } from "./summarize.js";
 import { frameName } from "./summarize.js";
@@ -18,8 +19,11 @@ export interface CpuProfileData {
 
 /** The categories, in the order a report lists them. */
 export const CATEGORIES = [
-  "library: its own code",
+  "library: handlers and shapes",
+  "library: credentials and TOTP",
+  "library: store",
   "library: its dependencies (otplib, jsonwebtoken)",
+  "Redis client",
   "crypto (SHA-256, HMAC, random)",
   "host route (the same in the ceiling)",
   "Express and its middleware",
@@ -34,18 +38,54 @@ const PROJECT = fileURLToPath(new URL("../..", import.meta.url));
 
 const LIBRARY_DEPENDENCIES = /\/node_modules\/(jsonwebtoken|jws|jwa|otplib|@otplib|@scure|@noble|ms|lodash\.[a-z]+|semver|safe-buffer|buffer-equal-constant-time|ecdsa-sig-formatter)\//;
 
+/**
+ * The source file of a line of the built bundle: the bundler marks where each source file starts with a
+ * `// src/<path>` comment, so a profile of dist/ is still charged to the library's parts.
+ */
+const bundleSources = new Map<string, readonly (readonly [line: number, source: string])[]>();
+
+export function sourceOf(url: string, lineNumber: number): string {
+  const path = url.replace(/^file:\/\//, "");
+  if (!/\/dist\/[^/]+\.c?js$/.test(path)) return path;
+  let starts = bundleSources.get(path);
+  if (starts === undefined) {
+    const found: [number, string][] = [];
+    try {
+      readFileSync(path, "utf8").split("\n").forEach((text, line) => {
+        const marker = /^\/\/ (src\/\S+)$/.exec(text);
+        if (marker?.[1] !== undefined) found.push([line, marker[1]]);
+      });
+    } catch {
+      // Not readable: the frame keeps its bundle path.
+    }
+    starts = found;
+    bundleSources.set(path, starts);
+  }
+  let source = path;
+  for (const [line, file] of starts) {
+    if (line > lineNumber) break;
+    source = `${PROJECT}${file}`;
+  }
+  return source;
+}
+
 /** The category of one frame, or `undefined` when it says nothing by itself (a native binding without a script). */
-export function categoryOf(url: string, functionName: string): Category | "idle" | undefined {
+export function categoryOf(url: string, functionName: string, lineNumber = 0): Category | "idle" | undefined {
   if (functionName === "(idle)") return "idle";
   if (functionName === "(garbage collector)") return "garbage collector";
   if (functionName === "(program)" || functionName === "(root)") return "other native";
   if (url === "") return undefined;
-  const path = url.replace(/^file:\/\//, "");
+  const path = sourceOf(url, lineNumber);
   if (path.includes("/node_modules/")) {
-    return LIBRARY_DEPENDENCIES.test(path) ? "library: its dependencies (otplib, jsonwebtoken)" : "Express and its middleware";
+    if (LIBRARY_DEPENDENCIES.test(path)) return "library: its dependencies (otplib, jsonwebtoken)";
+    if (/\/node_modules\/(@redis|redis|cluster-key-slot|generic-pool)\//.test(path)) return "Redis client";
+    return "Express and its middleware";
   }
-  // The benchmark runs the built package (dist/); the source counts the same when a profile was taken of it.
-  if (path.startsWith(PROJECT) && (path.includes("/dist/") || path.includes("/src/"))) return "library: its own code";
+  if (path.startsWith(PROJECT) && path.includes("/src/")) {
+    if (path.includes("/src/store/")) return "library: store";
+    if (path.includes("/src/credentials/") || path.includes("/src/totp/")) return "library: credentials and TOTP";
+    return "library: handlers and shapes";
+  }
   if (path.startsWith("node:internal/crypto") || path === "node:crypto") return "crypto (SHA-256, HMAC, random)";
   if (path.includes("/bench/")) return "host route (the same in the ceiling)";
   if (path.startsWith("node:")) return "Node HTTP, streams, timers, promises";
@@ -78,7 +118,7 @@ export function attribute(profiles: readonly CpuProfileData[], requests: number)
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const frame = byId.get(at)?.callFrame;
         if (frame === undefined) break;
-        const category = categoryOf(frame.url, frame.functionName);
+        const category = categoryOf(frame.url, frame.functionName, frame.lineNumber);
         if (category !== undefined) {
           found = category;
           break;
@@ -98,10 +138,11 @@ export function attribute(profiles: readonly CpuProfileData[], requests: number)
         const frame = byId.get(id)?.callFrame;
         if (frame !== undefined) debug.set(frameName(frame), (debug.get(frameName(frame)) ?? 0) + us);
       }
-      if (category === "library: its own code") {
+      if (category.startsWith("library: ") && !category.includes("dependencies")) {
         const frame = byId.get(id)?.callFrame;
         if (frame !== undefined && frame.url !== "") {
-          const name = frameName(frame);
+          const source = sourceOf(frame.url, frame.lineNumber);
+          const name = `${frame.functionName || "(anonymous)"} (${source.slice(source.lastIndexOf("/src/") + 1)})`;
           library.set(name, (library.get(name) ?? 0) + us);
         }
       }

@@ -19,7 +19,10 @@ import { runLoad } from "../lib/load.js";
 import { machineInfo } from "../lib/machine.js";
 import { startServerProcess } from "../lib/server-process.js";
 import { ceilingGoal } from "../lib/report.js";
-import { attribute, CATEGORIES, type Attribution, type CpuProfileData } from "./attribute.js";
+import { attribute, CATEGORIES, type Attribution, type Category, type CpuProfileData } from "./attribute.js";
+
+/** The parts of a route's cost that no implementation can skip (see `section`). */
+const FLOOR: readonly Category[] = ["crypto (SHA-256, HMAC, random)", "library: store", "Redis client"];
 
 const only = (process.env.PROFILE_ONLY ?? "").split(",").filter(Boolean);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
@@ -86,6 +89,18 @@ function section(title: string, goal: number | undefined, ceiling: Profiled, row
     lines.push(`| ${category} | ${us(a)} | ${us(b)} | ${b - a >= 0 ? "+" : ""}${us(b - a)} |`);
   }
   lines.push(`| all | ${us(c.total)} | ${us(r.total)} | +${us(added)} |`, "");
+  // What no implementation of the route can skip: hashing and HMAC of its secrets, the store's own work, and on
+  // Redis the client's. If that alone costs more than the goal allows, the goal is out of reach on this machine.
+  const floor = FLOOR.reduce((sum, category) => sum + r.perRequest[category] - c.perRequest[category], 0);
+  if (goal !== undefined) {
+    const allowed = c.total / goal - c.total;
+    lines.push(
+      floor > allowed
+        ? `**Floor:** the work no implementation of this route can skip (${FLOOR.join(", ")}) costs ${us(floor)} µs a request, more than the ${us(allowed)} µs the goal allows: the goal is out of reach on this machine, whatever the rest of the library costs.`
+        : `**Floor:** the work no implementation of this route can skip (${FLOOR.join(", ")}) costs ${us(floor)} µs a request, within the ${us(allowed)} µs the goal allows; the other ${us(added - floor)} µs are the library's handlers, the promise hops between them and what they ask of Node and Express.`,
+      "",
+    );
+  }
   const top = r.libraryFunctions.slice(0, 8).filter((f) => f.us >= 0.05);
   if (top.length > 0) {
     lines.push(`The library's functions with the most self time (µs per request): ${top.map((f) => `\`${f.name}\` ${f.us.toFixed(2)}`).join(", ")}.`, "");
