@@ -178,6 +178,24 @@ describe("bench harness: targets", () => {
     expect(targets.find((t) => t.target === "soajs-logout/redis: Redis round trips per request")).toMatchObject({ status: "fail", measured: "2.00" });
   });
 
+  it("holds a route of several store operations to one round trip each, and names them", () => {
+    const kratos = row({ id: "kratos-logout/redis", group: "library", store: "redis", requestsPerSecond: 5_000, redisCommandsPerRequest: 2, pipelineId: "kratos-logout" });
+    const rocket = row({ id: "rocket-chat-logout/redis", group: "library", store: "redis", requestsPerSecond: 3_000, redisCommandsPerRequest: 4, pipelineId: "rocket-chat-logout" });
+    const targets = evaluateTargets(results([kratos, rocket]));
+    const kratosTarget = targets.find((t) => t.target === "kratos-logout/redis: Redis round trips per request");
+    expect(kratosTarget).toMatchObject({ status: "pass", measured: "2.00" });
+    expect(kratosTarget?.goal).toMatch(/^2, one per operation: the caller's session/);
+    expect(targets.find((t) => t.target === "rocket-chat-logout/redis: Redis round trips per request")).toMatchObject({ status: "fail", measured: "4.00" });
+  });
+
+  it("reads a peer goal against the route's own ceiling", () => {
+    const ceiling = row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 8_000 });
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 5_000, p99Ms: 5 });
+    const library = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 6_000, p99Ms: 5 });
+    const target = evaluateTargets(results([ceiling, peer, library])).find((t) => t.target.startsWith("endor-logout/redis") && t.target.includes("peer"));
+    expect(target?.measured).toContain("the goal is 7,500 req/s, 94 % of the bare route's");
+  });
+
   it("checks the store's own time above a bare Map at 1 M / 10 k and heap per session, and says not run without a store section", () => {
     const targets = evaluateTargets(results([]));
     // (1250 - 300) / (1000 - 200) = 1.19
