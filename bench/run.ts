@@ -19,7 +19,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectRedis, deletePrefix, redisAvailable } from "./http/redis.js";
+import { BENCH_PREFIX_ROOT, connectRedis, deletePrefix, redisAvailable, sweepStaleRuns } from "./http/redis.js";
 import { pending, scenarios } from "./http/registry.js";
 import type { Scenario } from "./http/types.js";
 import { runChildScript } from "./lib/child.js";
@@ -38,7 +38,7 @@ const settings = {
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL(".", import.meta.url));
-const redisPrefix = `express-logout-bench:${process.pid}-${Date.now()}:`;
+const redisPrefix = `${BENCH_PREFIX_ROOT}${process.pid}-${Date.now()}:`;
 
 function wanted(id: string): boolean {
   return only.length === 0 || only.some((o) => id === o || id.startsWith(o));
@@ -48,18 +48,32 @@ function say(message: string): void {
   process.stdout.write(`${message}\n`);
 }
 
+/** Seconds each part of the run took, for the report: the whole run must stay within ten minutes. */
+const phaseSeconds: Record<string, number> = {};
+async function timed<T>(name: string, part: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await part();
+  } finally {
+    phaseSeconds[name] = (performance.now() - t0) / 1000;
+    say(`  (${name}: ${phaseSeconds[name].toFixed(0)} s)`);
+  }
+}
+
 async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
   const heap: HeapPoint[] = [];
-  for (const id of Object.keys(heapVariants)) {
-    heap.push(await runChildScript<HeapPoint>("store/memory-heap.ts", [id], { timeoutMs: 180_000, maxOldSpaceMb: 4096 }));
-    const last = heap.at(-1);
-    if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per session at ${last.sessions}`);
-  }
-  const ops = await runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 });
-  const redis = withRedis ? await runChildScript<RoundTripRow[]>("store/redis-round-trips.ts", [redisUrl, `${redisPrefix}round-trips:`], { timeoutMs: 180_000 }) : undefined;
+  await timed("heap", async () => {
+    for (const id of Object.keys(heapVariants)) {
+      heap.push(await runChildScript<HeapPoint>("store/memory-heap.ts", [id], { timeoutMs: 180_000, maxOldSpaceMb: 4096 }));
+      const last = heap.at(-1);
+      if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per session at ${last.sessions}`);
+    }
+  });
+  const ops = await timed("store operations", () => runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 }));
+  const redis = withRedis ? await timed("Redis round trips", () => runChildScript<RoundTripRow[]>("store/redis-round-trips.ts", [redisUrl, `${redisPrefix}round-trips:`], { timeoutMs: 180_000 })) : undefined;
   // The administrator's pages with a million sessions: memory, and Redis when there is one (writing 1 M sessions
   // to Redis takes a few minutes).
-  const adminPages = await runChildScript<AdminPageRow[]>("store/admin-pages.ts", withRedis ? [redisUrl, `${redisPrefix}admin-pages:`] : [], { timeoutMs: 1_800_000, maxOldSpaceMb: 6144 });
+  const adminPages = await timed("admin pages", () => runChildScript<AdminPageRow[]>("store/admin-pages.ts", withRedis ? [redisUrl, `${redisPrefix}admin-pages:`] : [], { timeoutMs: 1_800_000, maxOldSpaceMb: 6144 }));
   return {
     store: "MemorySessionStore",
     targetOperation: "logout-login/active",
@@ -78,6 +92,12 @@ const loadAtStart = loadavg()[0] ?? 0;
 const machine = machineInfo(startedAt, loadAtStart);
 const all = scenarios().filter((s) => wanted(s.id));
 const hasRedis = await redisAvailable(redisUrl);
+if (hasRedis) {
+  const client = await connectRedis(redisUrl);
+  const swept = await sweepStaleRuns(client);
+  client.destroy();
+  if (swept > 0) say(`deleted ${swept} Redis keys left by earlier benchmark runs that were stopped before their clean-up`);
+}
 const notRun: { what: string; why: string }[] = [...pending];
 const runnable = all.filter((s) => {
   if (s.needsRedis && !hasRedis) {
@@ -99,10 +119,12 @@ try {
   // A comparison group is a ceiling and every row compared with it; its members run interleaved.
   const groups = new Map<string, Scenario[]>();
   for (const scenario of runnable) groups.set(scenario.ceilingId, [...(groups.get(scenario.ceilingId) ?? []), scenario]);
-  for (const [ceilingId, members] of groups) {
-    say(`${ceilingId.replace(/^ceiling\//, "")}: ${members.map((m) => m.id).join(", ")}`);
-    http.push(...(await measureGroup(members, { settings, redisPrefix, redisUrl, say })));
-  }
+  await timed("HTTP", async () => {
+    for (const [ceilingId, members] of groups) {
+      say(`${ceilingId.replace(/^ceiling\//, "")}: ${members.map((m) => m.id).join(", ")}`);
+      http.push(...(await measureGroup(members, { settings, redisPrefix, redisUrl, say })));
+    }
+  });
 } finally {
   if (hasRedis) {
     // The servers delete their own keys; this catches what a crashed one left behind.
@@ -120,11 +142,11 @@ if (runStore) {
 let primitives: PrimitiveRow[] = [];
 if (runPrimitives) {
   say("primitives");
-  primitives = await runChildScript<PrimitiveRow[]>("primitives.ts", [], { timeoutMs: 120_000 });
+  primitives = await timed("primitives", () => runChildScript<PrimitiveRow[]>("primitives.ts", [], { timeoutMs: 120_000 }));
 }
 
 
-const results: BenchResults = { machine: machineInfo(startedAt, loadAtStart), settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000 };
+const results: BenchResults = { machine: machineInfo(startedAt, loadAtStart), settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000, phaseSeconds };
 const targets = evaluateTargets(results);
 const markdown = renderMarkdown(results, targets);
 await mkdir(outDir, { recursive: true });

@@ -51,3 +51,38 @@ export async function countPrefix(client: BenchRedisClient, prefix: string, maxR
   }
   return count;
 }
+
+/** Where every benchmark run keeps its keys: `express-logout-bench:<pid>-<start ms>:`. */
+export const BENCH_PREFIX_ROOT = "express-logout-bench:";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Deletes the keys of earlier runs whose process is gone: a run stopped from outside (a killed terminal, a
+ * timeout) never reached its own clean-up, and its keys would slow every later run and test sharing the Redis.
+ * A run still going (its pid alive on this machine) is left alone. Answers how many keys it deleted.
+ */
+export async function sweepStaleRuns(client: BenchRedisClient, maxRounds = 100_000): Promise<number> {
+  const stale = new Set<string>();
+  let cursor = "0";
+  for (let round = 0; round < maxRounds; round++) {
+    const reply = await client.scan(cursor, { MATCH: `${BENCH_PREFIX_ROOT}*`, COUNT: 1000 });
+    for (const key of reply.keys) {
+      const run = /^express-logout-bench:(\d+)-\d+:/.exec(key);
+      if (run?.[1] !== undefined && !processAlive(Number(run[1]))) stale.add(run[0]);
+    }
+    cursor = reply.cursor;
+    if (cursor === "0") break;
+  }
+  let deleted = 0;
+  for (const prefix of stale) deleted += await deletePrefix(client, prefix, maxRounds);
+  return deleted;
+}

@@ -152,6 +152,8 @@ export interface BenchResults {
   /** Scenarios that exist in the design but could not run here, with the reason. */
   readonly notRun: readonly { readonly what: string; readonly why: string }[];
   readonly totalSeconds: number;
+  /** Seconds each part of the run took, in the order they ran (HTTP, each store measurement, primitives). */
+  readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
 
 export type TargetStatus = "pass" | "fail" | "not run";
@@ -441,6 +443,12 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
   return out;
 }
 
+/** ` (HTTP 300 s, heap 60 s, ...)`: where the run's time went, when it was recorded. */
+function phases(results: BenchResults): string {
+  const parts = Object.entries(results.phaseSeconds ?? {});
+  return parts.length === 0 ? "" : ` (${parts.map(([name, seconds]) => `${name} ${Math.round(seconds)} s`).join(", ")})`;
+}
+
 export function fmtRate(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
@@ -475,7 +483,7 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
   lines.push(`- 1-minute load average at start / end: ${m.loadAverage[0].toFixed(2)} / ${m.loadAverage[1].toFixed(2)} (the benchmark itself adds about 1 while it runs; more means other work shared the machine)`);
   lines.push(`- Node ${m.node}; Express 5; load generator autocannon in the parent process, server in a child process`);
   lines.push(
-    `- ${s.connections} connections, pipelining 1; per scenario ${s.warmupSeconds} s warm-up, then ${s.durationSeconds} s measured in ${s.rounds} interleaved rounds with the rows it is compared with; whole run ${Math.round(results.totalSeconds)} s`,
+    `- ${s.connections} connections, pipelining 1; per scenario ${s.warmupSeconds} s warm-up, then ${s.durationSeconds} s measured in ${s.rounds} interleaved rounds with the rows it is compared with; whole run ${Math.round(results.totalSeconds)} s${phases(results)}`,
     "",
   );
 

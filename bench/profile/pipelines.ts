@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipelines } from "../http/registry.js";
-import { connectRedis, deletePrefix } from "../http/redis.js";
+import { BENCH_PREFIX_ROOT, connectRedis, deletePrefix } from "../http/redis.js";
 import { runLoad } from "../lib/load.js";
 import { machineInfo } from "../lib/machine.js";
 import { startServerProcess } from "../lib/server-process.js";
@@ -29,7 +29,7 @@ const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
 const store = process.env.PROFILE_STORE ?? "memory";
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
-const redisPrefix = `express-logout-bench:${process.pid}-${Date.now()}:`;
+const redisPrefix = `${BENCH_PREFIX_ROOT}${process.pid}-${Date.now()}:`;
 const PHASES = 3;
 const CONNECTIONS = 10;
 
