@@ -36,6 +36,48 @@ interface Live {
   /** The first sessions again in a bare Map, with their ids, for the baseline (logout + login does not touch them). */
   readonly plain: Map<string, SessionRecord>;
   readonly plainIds: readonly string[];
+  /** The same sessions in a store made of bare Maps (`BareStore`), for the floor of logout + login. */
+  readonly bare: BareStore;
+}
+
+/**
+ * The least a store with the memory store's lookups can do: bare Maps by id, by token hash and by user, and
+ * the sessions filed by the minute they end (what lets expiry run without a scan). No checks, no events, no
+ * admin index. Its logout + login at 1 M against 10 k is the floor of that target: what the memory hierarchy
+ * alone makes such a store grow by.
+ */
+class BareStore {
+  readonly byId = new Map<string, SessionRecord>();
+  readonly byHash = new Map<string, string>();
+  readonly byUser = new Map<string, Set<string>>();
+  readonly byMinute = new Map<number, Set<string>>();
+  readonly hashes: string[] = [];
+
+  add(session: SessionRecord): void {
+    this.byId.set(session.id, session);
+    this.byHash.set(session.tokenHash, session.id);
+    let mine = this.byUser.get(session.userId);
+    if (mine === undefined) this.byUser.set(session.userId, (mine = new Set()));
+    mine.add(session.id);
+    const minute = Math.floor(session.expiresAt / 60_000);
+    let due = this.byMinute.get(minute);
+    if (due === undefined) this.byMinute.set(minute, (due = new Set()));
+    due.add(session.id);
+  }
+
+  /** Finds the session of a token hash and removes it from every index. */
+  take(tokenHash: string): SessionRecord | undefined {
+    const id = this.byHash.get(tokenHash);
+    const session = id === undefined ? undefined : this.byId.get(id);
+    if (session === undefined) return undefined;
+    this.byId.delete(session.id);
+    this.byHash.delete(tokenHash);
+    const mine = this.byUser.get(session.userId);
+    mine?.delete(session.id);
+    if (mine?.size === 0) this.byUser.delete(session.userId);
+    this.byMinute.get(Math.floor(session.expiresAt / 60_000))?.delete(session.id);
+    return session;
+  }
 }
 
 async function fill(size: number): Promise<Live> {
@@ -43,13 +85,16 @@ async function fill(size: number): Promise<Live> {
   const ids = new Array<string>(size);
   const hashes = new Array<string>(size);
   const plain = new Map<string, SessionRecord>();
+  const bare = new BareStore();
   for (let i = 0; i < size; i++) {
     const { session } = await issueSession(store, { userId: `user-${Math.floor(i / SESSIONS_PER_USER)}`, authenticationSource: "login" });
     ids[i] = session.id;
     hashes[i] = session.tokenHash;
     plain.set(session.id, session);
+    bare.add(session);
+    bare.hashes.push(session.tokenHash);
   }
-  return { store, ids, hashes, plain, plainIds: [...ids] };
+  return { store, ids, hashes, plain, plainIds: [...ids], bare };
 }
 
 type Op = { id: string; title: string; prepare?: () => SessionRecord[]; run: (live: Live, picks: Uint32Array, fresh: SessionRecord[]) => Promise<void> };
@@ -95,6 +140,24 @@ const operations: Op[] = [
     async run({ store, ids }, picks) {
       const now = Date.now();
       for (let i = 0; i < ITERATIONS; i++) await store.touchSession(ids[picks[i]!]!, now + i);
+    },
+  },
+  {
+    id: "baseline-bare-store",
+    title: "floor: logout + login in a store of bare Maps (by id, token hash, user and expiry minute)",
+    prepare: () => {
+      const now = Date.now();
+      return Array.from({ length: ITERATIONS }, (_, i) => record(`fresh-${i % 50_000}`, now));
+    },
+    run({ bare }, picks, fresh) {
+      for (let i = 0; i < ITERATIONS; i++) {
+        const j = picks[i]!;
+        if (bare.take(bare.hashes[j]!) === undefined) throw new Error("lost a live session");
+        const next = fresh[i]!;
+        bare.add(next);
+        bare.hashes[j] = next.tokenHash;
+      }
+      return Promise.resolve();
     },
   },
   {
