@@ -1,5 +1,5 @@
 import request from "supertest";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogoutEvents, adminEndUserSessions, adminGetSession, adminListSessions, shapes, type LogoutEventMap, type SessionRecord } from "../src/index.js";
 import { expressVersions, type ExpressFactory } from "./helpers/express.js";
 import { ADMIN_SECRET, TestDirectory, codeAt, rcLogin, rocketChatApp, wrongCode } from "./helpers/rocket-chat.js";
@@ -37,12 +37,20 @@ describe.each(expressVersions)("Rocket.Chat device management, administrator's s
   let app: ReturnType<typeof adminApp>;
 
   beforeEach(() => {
+    // The tests send codes of the steps before, at and after "now": start each one ten seconds into a fresh
+    // 30-second step (the clock then runs on), so no step boundary falls between a code and its check.
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true, advanceTimeDelta: 1 });
+    vi.setSystemTime((Math.floor(Date.now() / 30_000) + 1) * 30_000 + 10_000);
     store = new RecordingStore();
     users = new TestDirectory();
     users.grant("admin", "view-device-management");
     users.grant("admin", "logout-other-user");
     events = new LogoutEvents();
     app = adminApp(express, store, users, events);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   /** Logins a few milliseconds apart, so "newest first" has one answer. */
