@@ -15,18 +15,16 @@
  * (default 10), BENCH_ONLY (comma-separated scenario ids or prefixes; skips store and primitives unless named),
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_OUT (directory for the results, default bench/).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BENCH_PREFIX_ROOT, connectRedis, deletePrefix, redisAvailable, sweepStaleRuns } from "./http/redis.js";
 import { pending, scenarios } from "./http/registry.js";
 import type { Scenario } from "./http/types.js";
 import { runChildScript } from "./lib/child.js";
 import { machineInfo } from "./lib/machine.js";
-import { evaluateTargets, renderMarkdown, renderReadmeSummary, withReadmeSummary, type AdminPageRow, type BenchResults, type HeapPoint, type HttpRow, type PrimitiveRow, type RevokeUserPoint, type RoundTripRow, type StoreOperation, type StoreScaling } from "./lib/report.js";
+import type { AdminPageRow, BenchResults, HeapPoint, HttpRow, PrimitiveRow, RevokeUserPoint, RoundTripRow, StoreOperation, StoreScaling } from "./lib/report.js";
 import { measureGroup } from "./lib/measure.js";
-import { renderChart } from "./lib/chart.js";
+import { writeResults } from "./lib/write-results.js";
 import { heapVariants, TARGET_HEAP_VARIANT } from "./store/heap-variants.js";
 
 const settings = {
@@ -147,18 +145,8 @@ if (runPrimitives) {
 
 
 const results: BenchResults = { machine: machineInfo(startedAt, loadAtStart), settings, http, store, primitives, notRun, totalSeconds: (performance.now() - started) / 1000, phaseSeconds };
-const targets = evaluateTargets(results);
-const markdown = renderMarkdown(results, targets);
-await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, "results.json"), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
-await writeFile(join(outDir, "results.md"), markdown);
-await writeFile(join(outDir, "results.svg"), renderChart(results));
 // A full run into the repository's own bench/ also refreshes the README's summary, so it never lags the results.
-if (only.length === 0 && process.env.BENCH_OUT === undefined) {
-  const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));
-  const updated = withReadmeSummary(await readFile(readmePath, "utf8"), renderReadmeSummary(results, targets));
-  if (updated === undefined) say("README.md has no benchmark summary markers: its Performance section was not refreshed");
-  else await writeFile(readmePath, updated);
-}
+const { markdown, readme } = await writeResults(results, outDir, only.length === 0 && process.env.BENCH_OUT === undefined);
+if (readme === "no markers") say("README.md has no benchmark summary markers: its Performance section was not refreshed");
 say("");
 say(markdown);
