@@ -1,5 +1,5 @@
 import { SetupError } from "../options/setup-error.js";
-import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionLimitStore, SessionStore, StepUpStore, StoreCapability } from "./types.js";
+import type { JwtRevocationStore, MarkerStore, ProviderSessionLinks, SessionLimitStore, SessionStore, StepUpStore, StoreCapability, TotpAttemptStore } from "./types.js";
 
 /** The methods of each capability, in the order the interfaces list them. */
 export const storeCapabilityMethods = {
@@ -11,6 +11,8 @@ export const storeCapabilityMethods = {
   "end-by-token": ["endSessionByTokenHash", "endUserSessionsByTokenHash"],
   /** Reads and ends a session named by id (with a one-time marker, if asked) in one call. */
   "end-by-id": ["endSessionById"],
+  /** Runs a TOTP attempt (the throttle, the single-use claim, the step-up) in one call. */
+  "totp-attempt": ["attemptTotp"],
   /** One-time markers and counters with a TTL (TOTP, logout-token replay). */
   markers: ["claim", "isClaimed", "incrementCounter", "readCounter"],
   /** The JWT deny-list and per-user cut-off. */
@@ -26,6 +28,7 @@ export const storeCapabilityMethods = {
   readonly touch: readonly (keyof SessionStore)[];
   readonly "end-by-token": readonly (keyof SessionStore)[];
   readonly "end-by-id": readonly (keyof SessionStore)[];
+  readonly "totp-attempt": readonly (keyof TotpAttemptStore)[];
   readonly markers: readonly (keyof MarkerStore)[];
   readonly "jwt-revocation": readonly (keyof JwtRevocationStore)[];
   readonly "step-up": readonly (keyof StepUpStore)[];
@@ -58,6 +61,7 @@ const howToAdd: Readonly<Record<StoreCapability, string>> = {
   touch: "implement `touchSession(id, at)`",
   "end-by-token": "implement `endSessionByTokenHash(tokenHash)` and `endUserSessionsByTokenHash(tokenHash, { keepCaller })`",
   "end-by-id": "implement `endSessionById(id, { userId, marker })`",
+  "totp-attempt": "implement `attemptTotp(attempt)` (docs/custom-store.md), or leave it out: `requireTotp` then runs the attempt through the markers",
   markers: "implement the `MarkerStore` methods (`claim`, `isClaimed`, `incrementCounter`, `readCounter`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
   "jwt-revocation":
     "implement the `JwtRevocationStore` methods (`denyJwt`, `revokeJwtsIssuedBefore`, `jwtRevocation`), for example as the add-on table of examples/postgres-store.ts, or use `MemorySessionStore` / `RedisSessionStore`",
@@ -72,6 +76,7 @@ const capabilityNames: Readonly<Record<StoreCapability, string>> = {
   touch: "touchSession",
   "end-by-token": "endSessionByTokenHash and endUserSessionsByTokenHash",
   "end-by-id": "endSessionById",
+  "totp-attempt": "attemptTotp",
   markers: "the markers and counters capability (MarkerStore)",
   "jwt-revocation": "the JWT revocation capability (JwtRevocationStore)",
   "step-up": "the step-up capability (StepUpStore: recordAuthentication), or no session could ever become fresh again",

@@ -270,7 +270,7 @@ export type CompleteSessionStore = SessionStore &
  * ending of a session named by id; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`),
  * `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
  */
-export type StoreCapability = "sessions" | "touch" | "end-by-token" | "end-by-id" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
+export type StoreCapability = "sessions" | "touch" | "end-by-token" | "end-by-id" | "totp-attempt" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
 
 /**
  * One TOTP attempt of a user, for `TotpAttemptStore.attemptTotp`: the verdict on the code, already computed by

@@ -10,6 +10,7 @@ import { providerLinkStoreTests } from "./provider-links.js";
 import { touchStoreTests } from "./touch.js";
 import { endByTokenStoreTests } from "./end-by-token.js";
 import { endByIdStoreTests } from "./end-by-id.js";
+import { totpAttemptStoreTests } from "./totp-attempt.js";
 import { describeRevocationFeedConformance } from "./revocation-feed.js";
 import { describeSessionDirectoryConformance } from "./session-directory.js";
 
@@ -25,21 +26,22 @@ export interface SessionStoreConformanceOptions<S extends SessionStore = Session
    * The capabilities beyond the core to test as well.
    * @defaultValue the ones both built-in stores have (`["touch",
    * "markers", "jwt-revocation", "step-up", "session-limit"]`); add `"end-by-token"` for a store with
-   * `endSessionByTokenHash`, `"end-by-id"` for one with `endSessionById`, and `"provider-links"` for one that
+   * `endSessionByTokenHash`, `"end-by-id"` for one with `endSessionById`, `"totp-attempt"` for one with
+   * `attemptTotp`, and `"provider-links"` for one that
    * links sessions to an OpenID Provider's
    * (back-channel logout); `[]` for a store of the core methods only
    */
   readonly capabilities?: readonly OptionalCapability[];
 }
 
-/** The default: what the built-in stores both implement. `"provider-links"`, `"end-by-token"` and `"end-by-id"` are asked for by name. */
+/** The default: what the built-in stores both implement. `"provider-links"`, `"end-by-token"`, `"end-by-id"` and `"totp-attempt"` are asked for by name. */
 const DEFAULT_CAPABILITIES: readonly OptionalCapability[] = ["touch", "markers", "jwt-revocation", "step-up", "session-limit"];
 
 /**
  * Runs the `SessionStore` contract under vitest against the stores `createStore` makes: the core (lookups of
  * unknown ids, create/get/list field for field, token lookup, revoke one (idempotent), revoke all, all but one
  * and an API key's, TTL expiry by every index, uniqueness of ids and token hashes, the races), and each
- * capability in `capabilities`: `touchSession`; `endSessionByTokenHash` and `endSessionById`; markers and counters (claims won by exactly one of many
+ * capability in `capabilities`: `touchSession`; `endSessionByTokenHash` and `endSessionById`; `attemptTotp` (the throttle's rules, single-use codes under concurrency, the step-up); markers and counters (claims won by exactly one of many
  * concurrent callers, exact counters, `isClaimed`); the JWT deny-list and cut-off; the step-up record; the per-user
  * session limit under concurrent logins; provider-session links found by `(iss, sid)` and `(iss, sub)`. The
  * session lifetime (idle timeout, absolute expiry, activity moving the idle deadline) runs on a fake clock, in the
@@ -70,12 +72,14 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
       Parameters<typeof touchStoreTests>[0] &
       Parameters<typeof endByTokenStoreTests>[0] &
       Parameters<typeof endByIdStoreTests>[0] &
+      Parameters<typeof totpAttemptStoreTests>[0] &
       StoreInstance<SessionStore & StepUpStore & SessionLimitStore> &
       Parameters<typeof providerLinkStoreTests>[0];
     if (capabilities.includes("touch")) touchStoreTests(full);
     if (capabilities.includes("touch")) lifetimeTouchTests(full);
     if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("end-by-id")) endByIdStoreTests(full);
+    if (capabilities.includes("totp-attempt")) totpAttemptStoreTests(full);
     if (capabilities.includes("step-up")) stepUpStoreTests(full);
     if (capabilities.includes("session-limit")) sessionLimitStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);
