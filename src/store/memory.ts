@@ -1,8 +1,9 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EndSessionByIdOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndSessionByIdOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { runTotpAttempt, type TotpAttemptMaps } from "./memory-totp.js";
 import { UserSessionIndex } from "./memory-user-index.js";
 import { ProviderLinkIndex } from "./memory-provider-links.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
@@ -26,7 +27,7 @@ const MEMORY_STORE_OPTIONS = optionNames<MemorySessionStoreOptions>({ sweepInter
  * revoking all of a user's k sessions costs O(k), never O(all sessions). Use `RedisSessionStore` (or your own
  * store) as soon as more than one process serves the same users.
  */
-export class MemorySessionStore implements CompleteSessionStore, RevocationFeed, SessionDirectory {
+export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStore, RevocationFeed, SessionDirectory {
   /** A session's deadline is its end, idle or absolute: a read past it finds nothing, with no scan. */
   readonly #sessions: DeadlineMap<SessionRecord>;
   /** Every session by creation time, for the administrator's `listAllSessions`. */
@@ -144,6 +145,44 @@ export class MemorySessionStore implements CompleteSessionStore, RevocationFeed,
     this.#sessions.set(id, touched);
     return Promise.resolve();
   }
+
+  /**
+   * A TOTP attempt in one call, by the throttle's rules (`memory-totp.ts`): synchronous, so atomic in this
+   * process, and one store call for `requireTotp` instead of the markers' several.
+   */
+  attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
+    return Promise.resolve(runTotpAttempt(this.#totpMaps, attempt));
+  }
+
+  /** The counters and markers a TOTP attempt uses, expiring on the real clock like the `MarkerStore` methods'. */
+  readonly #totpMaps: TotpAttemptMaps = {
+    readNumber: (key) => this.#counters.get(key) ?? 0,
+    count: (key, ttlMs) => {
+      const now = Date.now();
+      const current = this.#counters.get(key, now);
+      if (current === undefined) {
+        this.#counters.set(key, 1, now + ttlMs);
+        return 1;
+      }
+      this.#counters.update(key, current + 1);
+      return current + 1;
+    },
+    setNumber: (key, value, ttlMs) => {
+      this.#counters.set(key, value, Date.now() + ttlMs);
+    },
+    claim: (key, ttlMs) => {
+      const now = Date.now();
+      if (this.#markers.get(key, now) !== undefined) return false;
+      this.#markers.set(key, true, now + ttlMs);
+      return true;
+    },
+    recordStepUp: (sessionId, now, method) => {
+      const session = this.#sessions.get(sessionId);
+      if (session === undefined || !isSessionLive(session, now)) return false;
+      this.#sessions.set(sessionId, { ...session, authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, now), amr: withMethod(session.amr, method) });
+      return true;
+    },
+  };
 
   recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {
     const session = this.#sessions.get(id);

@@ -333,7 +333,8 @@ export type TotpAttemptResult =
  * Optional: a TOTP attempt as one atomic store call (one round trip): the lock-out and daily cap checked, the
  * attempt counted, and for a matching code the single-use claim of its step, with the lock-out started by the
  * failure that reaches `maxFailures`. The rules are `requireTotp`'s (docs/rocket-chat.md); without this method
- * it runs them through the `MarkerStore` markers and counters in several calls. `RedisSessionStore` has it.
+ * it runs them through the `MarkerStore` markers and counters in several calls. Both built-in stores have it
+ * (`MemorySessionStore` in one synchronous step); the conformance kit's `"totp-attempt"` checks one of your own.
  */
 export interface TotpAttemptStore {
   /**

@@ -1,11 +1,14 @@
 import { MemorySessionStore, allStoreMethods, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
 
 /** The CompleteSessionStore methods, as MemorySessionStore implements them. */
-function storeMethodNames(): (keyof CompleteSessionStore)[] {
-  return allStoreMethods.filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+function storeMethodNames(): RecordedMethod[] {
+  return [...allStoreMethods, "attemptTotp" as const].filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
 }
 
-const mutating = new Set<keyof CompleteSessionStore>([
+/** The methods a RecordingStore records: every store method, and the memory store's one-call TOTP attempt. */
+type RecordedMethod = keyof CompleteSessionStore | "attemptTotp";
+
+const mutating = new Set<RecordedMethod>([
   "createSession",
   "touchSession",
   "recordAuthentication",
@@ -14,6 +17,8 @@ const mutating = new Set<keyof CompleteSessionStore>([
   "revokeUserSessions",
   "claim",
   "incrementCounter",
+  // Counts the attempt (and may spend a step and record a step-up).
+  "attemptTotp",
   "denyJwt",
   "revokeJwtsIssuedBefore",
 ]);
@@ -26,7 +31,7 @@ export class RecordingStore extends MemorySessionStore {
   readonly mutations: string[] = [];
   readonly calls: string[] = [];
   /** Every call with its arguments, for tests that check what the store was asked (never a raw token). */
-  readonly log: { readonly method: keyof CompleteSessionStore; readonly args: readonly unknown[] }[] = [];
+  readonly log: { readonly method: RecordedMethod; readonly args: readonly unknown[] }[] = [];
 
   constructor() {
     super({ sweepIntervalMs: 60_000 });
@@ -52,6 +57,17 @@ export class RecordingStore extends MemorySessionStore {
   async snapshot(...userIds: string[]): Promise<SessionRecord[]> {
     const all = (await Promise.all(userIds.map((u) => this.listSessions(u)))).flat();
     return all.sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
+/**
+ * A RecordingStore without the one-call TOTP attempt, as a custom store with markers alone is: `requireTotp`
+ * then runs the attempt through `claim`, `isClaimed`, `incrementCounter` and `readCounter`, which are recorded.
+ */
+export class MarkerPathRecordingStore extends RecordingStore {
+  constructor() {
+    super();
+    (this as unknown as { attemptTotp: undefined }).attemptTotp = undefined;
   }
 }
 
