@@ -41,7 +41,16 @@ export class RecordingStore extends MemorySessionStore {
         this.calls.push(name);
         this.log.push({ method: name, args });
         if (mutating.has(name)) this.mutations.push(name);
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
+        const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
+        // endSessionById checks the owner inside the store: a call that ended nothing (another user's session,
+        // an unknown id) changed nothing, so only one that answers a session counts as a change.
+        if (name === "endSessionById") {
+          return Promise.resolve(answer).then((ended) => {
+            if (ended !== undefined && ended !== null) this.mutations.push(name);
+            return ended;
+          });
+        }
+        return answer;
       };
     }
   }
