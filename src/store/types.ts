@@ -320,7 +320,7 @@ export type TotpAttemptResult =
   | {
       /** The code passed and its step is spent; or it was wrong; or its step was already spent (a failure too). */
       readonly outcome: "passed" | "wrong" | "replayed";
-      /** Failures counted in the throttle's windows, this attempt included when it failed. */
+      /** Failures counted in the throttle's windows, this attempt included: a pass too counts as one here, since the attempt is counted before its verdict (only later attempts see it as a pass). */
       readonly failures: number;
       /**
        * With `TotpAttempt.stepUp` and a pass: whether the session was live and its step-up recorded. Absent: the
