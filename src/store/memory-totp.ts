@@ -18,8 +18,8 @@ export interface TotpAttemptMaps {
   setNumber(key: string, value: number, ttlMs: number): void;
   /** Sets a marker that lives `ttlMs` unless one is set already; answers whether this call set it. */
   claim(key: string, ttlMs: number): boolean;
-  /** Records a pass's step-up on a session live at `now`; answers whether it was. */
-  recordStepUp(sessionId: string, now: number, method: string): boolean;
+  /** Records a pass's step-up on a session of `userId` live at `now`; answers whether there was one. */
+  recordStepUp(sessionId: string, userId: string, now: number, method: string): boolean;
 }
 
 /**
@@ -70,7 +70,7 @@ export function runTotpAttempt(maps: TotpAttemptMaps, attempt: TotpAttempt): Tot
       maps.count(`${base}passes:${String(win)}`, counterTtl);
       const stepUp = attempt.stepUp;
       if (stepUp === undefined) return { outcome: "passed", failures };
-      return { outcome: "passed", failures, steppedUp: maps.recordStepUp(stepUp.sessionId, now, stepUp.method) };
+      return { outcome: "passed", failures, steppedUp: maps.recordStepUp(stepUp.sessionId, attempt.userId, now, stepUp.method) };
     }
     if (failures >= maxFailures) lockOut();
     return { outcome: "replayed", failures };

@@ -176,9 +176,10 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
       this.#markers.set(key, true, now + ttlMs);
       return true;
     },
-    recordStepUp: (sessionId, now, method) => {
+    recordStepUp: (sessionId, userId, now, method) => {
+      // Only the attempt's user's own session: Redis finds the record under that user's key, so it is the same.
       const session = this.#sessions.get(sessionId);
-      if (session === undefined || !isSessionLive(session, now)) return false;
+      if (session === undefined || session.userId !== userId || !isSessionLive(session, now)) return false;
       this.#sessions.set(sessionId, { ...session, authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, now), amr: withMethod(session.amr, method) });
       return true;
     },

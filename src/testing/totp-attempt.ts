@@ -94,6 +94,17 @@ export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestSto
     expect(await store().getSession(session.id)).toMatchObject({ authenticatedAt: now + 1, amr: ["totp"] });
   });
 
+  it("records no step-up on another user's session, and leaves it as it was", async () => {
+    if (typeof store().recordAuthentication !== "function") return;
+    const now = Date.now();
+    const [user, other] = [newUser(), newUser()];
+    const session = sampleSession(other);
+    await store().createSession(session);
+    const passed = await store().attemptTotp(attempt(user, now, stepAt(now), { stepUp: { sessionId: session.id, method: "totp" } }));
+    expect(passed).toMatchObject({ outcome: "passed", steppedUp: false });
+    expect(await store().getSession(session.id)).toEqual(session);
+  });
+
   it("spends a right code for a session that has ended without bringing it back", async () => {
     if (typeof store().recordAuthentication !== "function") return;
     // The session is live on the real clock, so the attempt's clock is the real one here.
