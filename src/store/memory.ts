@@ -157,42 +157,29 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   /** The counters and markers a TOTP attempt uses, expiring on the real clock like the `MarkerStore` methods'. */
   readonly #totpMaps: TotpAttemptMaps = {
     readNumber: (key) => this.#counters.get(key) ?? 0,
-    count: (key, ttlMs) => {
-      const now = Date.now();
-      const current = this.#counters.get(key, now);
-      if (current === undefined) {
-        this.#counters.set(key, 1, now + ttlMs);
-        return 1;
-      }
-      this.#counters.update(key, current + 1);
-      return current + 1;
-    },
+    count: (key, ttlMs) => this.#count(key, ttlMs),
     setNumber: (key, value, ttlMs) => {
       this.#counters.set(key, value, Date.now() + ttlMs);
     },
-    claim: (key, ttlMs) => {
-      const now = Date.now();
-      if (this.#markers.get(key, now) !== undefined) return false;
-      this.#markers.set(key, true, now + ttlMs);
-      return true;
-    },
+    claim: (key, ttlMs) => this.#claim(key, ttlMs),
     recordStepUp: (sessionId, userId, now, method) => {
       // Only the attempt's user's own session: Redis finds the record under that user's key, so it is the same.
       const session = this.#sessions.get(sessionId);
       if (session === undefined || session.userId !== userId || !isSessionLive(session, now)) return false;
-      this.#sessions.set(sessionId, { ...session, authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, now), amr: withMethod(session.amr, method) });
+      this.#stepUp(session, now, method);
       return true;
     },
   };
 
+  /** A session's fresh proof of the user: `authenticatedAt` moves forward to `at`, `method` to the end of `amr`. */
+  #stepUp(session: SessionRecord, at: EpochMs, method: string): void {
+    this.#sessions.set(session.id, { ...session, authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, at), amr: withMethod(session.amr, method) });
+  }
+
   recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {
     const session = this.#sessions.get(id);
     if (session === undefined) return Promise.resolve(false);
-    this.#sessions.set(id, {
-      ...session,
-      authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, at),
-      amr: withMethod(session.amr, method),
-    });
+    this.#stepUp(session, at, method);
     return Promise.resolve(true);
   }
 
@@ -235,7 +222,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
     const session = this.#sessions.get(id);
     if (session === undefined || (options.userId !== undefined && session.userId !== options.userId)) return undefined;
     // One process, no await between the read, the marker and the revoke: nothing can interleave.
-    if (options.marker !== undefined) void this.claim(options.marker.key, options.marker.ttlMs);
+    if (options.marker !== undefined) this.#claim(options.marker.key, options.marker.ttlMs);
     await this.revokeSession(id);
     return session;
   }
@@ -257,10 +244,15 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {
+    return Promise.resolve(this.#claim(key, ttlMs));
+  }
+
+  /** Sets a marker unless one is set; synchronous, for the calls that must not interleave with another. */
+  #claim(key: string, ttlMs: number): boolean {
     const now = Date.now();
-    if (this.#markers.get(key, now) !== undefined) return Promise.resolve(false);
+    if (this.#markers.get(key, now) !== undefined) return false;
     this.#markers.set(key, true, now + ttlMs);
-    return Promise.resolve(true);
+    return true;
   }
 
   isClaimed(key: string): Promise<boolean> {
@@ -268,14 +260,19 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   }
 
   incrementCounter(key: string, windowMs: number): Promise<number> {
+    return Promise.resolve(this.#count(key, windowMs));
+  }
+
+  /** Adds one to a counter, starting it with `windowMs` to live when there is none; synchronous. */
+  #count(key: string, windowMs: number): number {
     const now = Date.now();
     const current = this.#counters.get(key, now);
     if (current === undefined) {
       this.#counters.set(key, 1, now + windowMs);
-      return Promise.resolve(1);
+      return 1;
     }
     this.#counters.update(key, current + 1);
-    return Promise.resolve(current + 1);
+    return current + 1;
   }
 
   readCounter(key: string): Promise<number> {
