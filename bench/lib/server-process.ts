@@ -21,11 +21,11 @@ export interface ServerProcess {
  * Starts `bench/http/server.ts` for one scenario in its own Node process (`--expose-gc`, tsx loader), and
  * talks to it over IPC. Every wait is bounded; on stop the process is ended by its own pid if it lingers.
  */
-export async function startServerProcess(scenarioId: string, redisPrefix: string, redisUrl: string): Promise<ServerProcess> {
+export async function startServerProcess(scenarioId: string, redisPrefix: string, redisUrl: string, options: { readonly env?: Readonly<Record<string, string>> } = {}): Promise<ServerProcess> {
   const child: ChildProcess = fork(serverEntry, [scenarioId, redisPrefix, redisUrl], {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every server process there (open it in Chrome DevTools).
     execArgv: ["--expose-gc", ...(process.env.BENCH_CPU_PROF === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]), "--import", "tsx"],
-    env: { ...process.env, NODE_ENV: "production" },
+    env: { ...process.env, ...options.env, NODE_ENV: "production" },
     serialization: "advanced",
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -40,8 +40,7 @@ interface Profiled {
 }
 
 async function profileScenario(id: string, dir: string): Promise<Profiled> {
-  process.env.BENCH_PROFILE_DIR = dir;
-  const server = await startServerProcess(id, redisPrefix, redisUrl);
+  const server = await startServerProcess(id, redisPrefix, redisUrl, { env: { BENCH_PROFILE_DIR: dir } });
   try {
     const warm = await server.feed(20_000);
     const warmed = await runLoad({ port: server.port, template: server.template, feed: warm.feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: 1.5, stopWhenExhausted: true });
@@ -62,7 +61,6 @@ async function profileScenario(id: string, dir: string): Promise<Profiled> {
     return { attribution: attribute(profiles, requests), requests, requestsPerSecond: requests / busySeconds };
   } finally {
     await server.stop();
-    delete process.env.BENCH_PROFILE_DIR;
   }
 }
 
