@@ -6,7 +6,7 @@
  * bench/profile.md (or `$BENCH_OUT/profile.md`).
  *
  * `PROFILE_ONLY=require-session,kratos-logout` for some pipelines; `PROFILE_SECONDS` measured seconds per
- * server (default 6, in 3 phases); `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>`
+ * server (default 6, in 3 phases, each server's phases interleaved with the other's); `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>`
  * also prints the frames charged to one category, most first.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -39,28 +39,65 @@ interface Profiled {
   readonly requestsPerSecond: number;
 }
 
-async function profileScenario(id: string, dir: string): Promise<Profiled> {
+/** One server under profile: its process, its feed's warm rate, and what its measured phases gathered. */
+interface ProfiledServer {
+  readonly id: string;
+  readonly server: Awaited<ReturnType<typeof startServerProcess>>;
+  readonly warmRequestsPerSecond: number;
+  readonly profiles: CpuProfileData[];
+  requests: number;
+  busySeconds: number;
+}
+
+async function startProfiled(id: string, dir: string): Promise<ProfiledServer> {
   const server = await startServerProcess(id, redisPrefix, redisUrl, { env: { BENCH_PROFILE_DIR: dir } });
   try {
     const warm = await server.feed(20_000);
     const warmed = await runLoad({ port: server.port, template: server.template, feed: warm.feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: 1.5, stopWhenExhausted: true });
-    const profiles: CpuProfileData[] = [];
-    let requests = 0;
-    let busySeconds = 0;
-    for (let phase = 0; phase < PHASES; phase++) {
-      const { feed } = await server.feed(Math.ceil(warmed.requestsPerSecond * (seconds / PHASES) * 1.6) + 1_000);
-      server.phaseStart();
-      const result = await runLoad({ port: server.port, template: server.template, feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: seconds / PHASES, stopWhenExhausted: false });
-      const measured = await server.phaseEnd();
-      if (result.unexpected > 0 || result.errors > 0 || result.exhausted) throw new Error(`${id}: ${result.unexpected} unexpected answers, ${result.errors} errors${result.exhausted ? ", feed ran out" : ""}`);
-      if (measured.profile === undefined) throw new Error(`${id}: the server process wrote no profile`);
-      profiles.push(JSON.parse(await readFile(measured.profile, "utf8")) as CpuProfileData);
-      requests += result.ok;
-      busySeconds += result.durationSeconds;
-    }
-    return { attribution: attribute(profiles, requests), requests, requestsPerSecond: requests / busySeconds };
-  } finally {
+    return { id, server, warmRequestsPerSecond: warmed.requestsPerSecond, profiles: [], requests: 0, busySeconds: 0 };
+  } catch (error) {
     await server.stop();
+    throw error;
+  }
+}
+
+async function measurePhase(target: ProfiledServer): Promise<void> {
+  const { server, id } = target;
+  const { feed } = await server.feed(Math.ceil(target.warmRequestsPerSecond * (seconds / PHASES) * 1.6) + 1_000);
+  server.phaseStart();
+  const result = await runLoad({ port: server.port, template: server.template, feed, expectStatus: server.success.status, connections: CONNECTIONS, durationSeconds: seconds / PHASES, stopWhenExhausted: false });
+  const measured = await server.phaseEnd();
+  if (result.unexpected > 0 || result.errors > 0 || result.exhausted) throw new Error(`${id}: ${result.unexpected} unexpected answers, ${result.errors} errors${result.exhausted ? ", feed ran out" : ""}`);
+  if (measured.profile === undefined) throw new Error(`${id}: the server process wrote no profile`);
+  target.profiles.push(JSON.parse(await readFile(measured.profile, "utf8")) as CpuProfileData);
+  target.requests += result.ok;
+  target.busySeconds += result.durationSeconds;
+}
+
+function profiled(target: ProfiledServer): Profiled {
+  return { attribution: attribute(target.profiles, target.requests), requests: target.requests, requestsPerSecond: target.requests / target.busySeconds };
+}
+
+/**
+ * A ceiling and its pipeline, both servers up at once and their measured phases interleaved (ceiling, pipeline,
+ * ceiling, ...): the machine's speed drifts by a quarter over a minute here, and phases run one after the other
+ * would charge that drift to the library.
+ */
+async function profilePair(ceilingId: string, rowId: string, dir: string): Promise<{ ceiling: Profiled; row: Profiled }> {
+  const ceiling = await startProfiled(ceilingId, dir);
+  try {
+    const row = await startProfiled(rowId, dir);
+    try {
+      for (let phase = 0; phase < PHASES; phase++) {
+        await measurePhase(ceiling);
+        await measurePhase(row);
+      }
+      return { ceiling: profiled(ceiling), row: profiled(row) };
+    } finally {
+      await row.server.stop();
+    }
+  } finally {
+    await ceiling.server.stop();
   }
 }
 
@@ -114,14 +151,13 @@ const out: string[] = [
   "",
   `Produced by \`npm run bench:profile\` on ${started.toISOString()}. ${machineInfo(started).cpuModel}, Node ${process.version}; store: ${store}. Method: docs/benchmarks.md, "Profiles".`,
   "",
-  "Each server runs in its own process under the same load as in `npm run bench` (10 connections); a V8 CPU profile is taken of the measured phases only, and every sample is charged to where it was taken. Profiling itself slows the servers a little, so the req/s here are below the benchmark's; the split is what to read.",
+  "Each server runs in its own process under the same load as in `npm run bench` (10 connections), a pipeline and its ceiling side by side with their measured phases interleaved; a V8 CPU profile is taken of the measured phases only, and every sample is charged to where it was taken. Profiling itself slows the servers a little, so the req/s here are below the benchmark's; the split is what to read.",
   "",
 ];
 try {
   for (const pipeline of wanted) {
-    process.stdout.write(`${pipeline.id}: ceiling, then ${store}\n`);
-    const ceiling = await profileScenario(`ceiling/${pipeline.id}`, dir);
-    const row = await profileScenario(`${pipeline.id}/${store}`, dir);
+    process.stdout.write(`${pipeline.id}: ceiling and ${store}, phases interleaved\n`);
+    const { ceiling, row } = await profilePair(`ceiling/${pipeline.id}`, `${pipeline.id}/${store}`, dir);
     const goal = store === "memory" ? ceilingGoal(pipeline.id) : undefined;
     out.push(...section(pipeline.title, goal, ceiling, row));
     process.stdout.write(`  adds ${us(row.attribution.total - ceiling.attribution.total)} µs per request (${us(ceiling.attribution.total)} → ${us(row.attribution.total)})\n`);
