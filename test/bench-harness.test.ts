@@ -154,6 +154,28 @@ describe("bench harness: targets", () => {
     expect(targets.find((t) => t.target.startsWith("require-session/memory"))?.goal).toBe("≥ 95 % of the ceiling's req/s");
   });
 
+  it("reads a share of the ceiling against the pipeline's floor: a floor below the goal puts it out of reach", () => {
+    const targets = evaluateTargets(
+      results([
+        row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 10_000 }),
+        row({ id: "floor/endor-logout", group: "floor", store: "none", requestsPerSecond: 9_500 }),
+        row({ id: "endor-logout/memory", group: "library", store: "memory", requestsPerSecond: 8_000 }),
+        row({ id: "ceiling/require-session", group: "ceiling", store: "none", requestsPerSecond: 10_000, pipelineId: "require-session", ceilingId: "ceiling/require-session" }),
+        row({ id: "floor/require-session", group: "floor", store: "none", requestsPerSecond: 9_000, pipelineId: "require-session", ceilingId: "ceiling/require-session" }),
+        row({ id: "require-session/memory", group: "library", kind: "guard", store: "memory", requestsPerSecond: 8_500, pipelineId: "require-session", ceilingId: "ceiling/require-session" }),
+      ]),
+    );
+    const endor = targets.find((t) => t.target.startsWith("endor-logout/memory"));
+    expect(endor?.status).toBe("fail");
+    expect(endor?.measured).toContain("the hand-written floor 95 %");
+    expect(endor?.measured).toContain("the library reaches 84 % of the floor");
+    const guard = targets.find((t) => t.target.startsWith("require-session/memory"));
+    expect(guard?.status).toBe("fail");
+    expect(guard?.measured).toContain("the hand-written floor 90 %");
+    expect(guard?.measured).toContain("out of reach: the floor itself misses the goal");
+    expect(targets.some((t) => t.target.startsWith("floor/"))).toBe(false);
+  });
+
   it("needs 1.5× the peer's req/s and no worse p99 for a logout on Redis, 1.2× the peer's session read for a guard", () => {
     const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000, p99Ms: 5 });
     const readPeer = row({ id: "peer/express-session-read", group: "peer", kind: "guard", store: "redis", requestsPerSecond: 5_000, p99Ms: 5 });

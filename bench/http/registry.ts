@@ -13,7 +13,7 @@ import { kratosLogoutPipeline } from "./pipelines/kratos.js";
 import { rocketChatLogoutPipeline } from "./pipelines/rocket-chat.js";
 import { trackedSessionLogoutPipeline, trackedSessionReadPipeline } from "./pipelines/express-session.js";
 import { successHeaders, type ReplayedHeader } from "./reply-headers.js";
-import type { PeerEntry, Pipeline, RequestTemplate, RunningApp, Scenario, ServerContext, StoreEntry } from "./types.js";
+import type { PeerEntry, Pipeline, PipelineFloor, RequestTemplate, RunningApp, Scenario, ServerContext, StoreEntry } from "./types.js";
 
 /*
  * The benchmark's tables. Each addition is one entry here (and the file it imports): a store runs every
@@ -84,14 +84,8 @@ function ceilingScenario(pipeline: Pipeline): Scenario {
       const app = benchApp();
       const { status, body } = pipeline.success;
       const replayed = await pipelineHeaders(pipeline, ctx);
-      const answer =
-        pipeline.ceilingHandler ??
-        function ceilingRoute(_req: Request, res: Response): void {
-          for (const [name, value] of replayed) res.setHeader(name, value);
-          if (body === undefined) res.status(status).end();
-          else res.status(status).json(body);
-        };
-      mount(app, pipeline, [answer]);
+      const answer = answerLikeCeiling(replayed, status, body);
+      mount(app, pipeline, [pipeline.ceilingHandler ?? ((_req: Request, res: Response) => answer(res))]);
       // Same request bytes as the library's run (the values are not looked at): the client does the same work.
       const row = Array.from({ length: placeholderCount(pipeline.template) }, () => "x".repeat(43));
       const running: RunningApp = {
@@ -102,6 +96,49 @@ function ceilingScenario(pipeline: Pipeline): Scenario {
         close: () => Promise.resolve(),
       };
       return running;
+    },
+  };
+}
+
+/** The ceiling's answer: the replayed headers, the status and the JSON body (`body` for one computed per request). */
+function answerLikeCeiling(replayed: readonly ReplayedHeader[], status: number, fixedBody: unknown): (res: Response, body?: unknown) => void {
+  return function ceilingAnswer(res: Response, body: unknown = fixedBody): void {
+    for (const [name, value] of replayed) res.setHeader(name, value);
+    if (body === undefined) res.status(status).end();
+    else res.status(status).json(body);
+  };
+}
+
+/**
+ * The pipeline's hand-written floor (`Pipeline.floor`) at the same path, answering as the ceiling does, measured
+ * in the ceiling's interleaved rounds like the library's rows.
+ */
+function floorScenario(pipeline: Pipeline, floor: PipelineFloor): Scenario {
+  return {
+    id: `floor/${pipeline.id}`,
+    title: `floor: by hand, no library (${floor.does})`,
+    group: "floor",
+    kind: pipeline.kind,
+    store: "none",
+    needsRedis: false,
+    ceilingId: `ceiling/${pipeline.ceilingOf ?? pipeline.id}`,
+    pipelineId: pipeline.id,
+    async start(ctx) {
+      const app = benchApp();
+      const users = new BenchDirectory();
+      for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
+      const answer = answerLikeCeiling(await pipelineHeaders(pipeline, ctx), pipeline.success.status, pipeline.success.body);
+      const route = floor.start({ users, answer });
+      mount(app, pipeline, route.handlers);
+      const liveSessions = route.liveSessions?.bind(route);
+      return {
+        app,
+        template: pipeline.template,
+        success: pipeline.success,
+        feed: (n) => Promise.resolve(route.feed(n)),
+        ...(liveSessions === undefined ? {} : { liveSessions: () => Promise.resolve(liveSessions()) }),
+        close: () => Promise.resolve(),
+      };
     },
   };
 }
@@ -165,11 +202,12 @@ function peerScenario(peer: PeerEntry): Scenario {
   };
 }
 
-/** Every timed HTTP run, in the order they run: each pipeline's ceiling, then the pipeline on each store; then the peers. */
+/** Every timed HTTP run, in the order they run: each pipeline's ceiling and floor, then the pipeline on each store; then the peers. */
 export function scenarios(): Scenario[] {
   const all: Scenario[] = [];
   for (const pipeline of pipelines) {
     if (pipeline.ceilingOf === undefined) all.push(ceilingScenario(pipeline));
+    if (pipeline.floor !== undefined) all.push(floorScenario(pipeline, pipeline.floor));
     for (const storeEntry of stores) if (pipeline.stores?.includes(storeEntry.id) ?? true) all.push(libraryScenario(pipeline, storeEntry));
   }
   for (const peer of peers) all.push(peerScenario(peer));

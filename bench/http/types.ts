@@ -1,4 +1,4 @@
-import type { Express, RequestHandler } from "express";
+import type { Express, RequestHandler, Response } from "express";
 import type { CompleteSessionStore } from "#bench/library";
 import type { BenchDirectory } from "./directory.js";
 
@@ -95,10 +95,46 @@ export interface Pipeline {
   readonly ceilingOf?: string;
   /** The store entries (by id) this pipeline runs on. Default: every one of `stores`. */
   readonly stores?: readonly string[];
+  /**
+   * The least any implementation of this route does, written by hand without the library (the `floor/` row).
+   * Its share of the ceiling bounds the library's: a goal above it is out of reach on this machine for any
+   * route mounted this way, however the library is written.
+   */
+  readonly floor?: PipelineFloor;
   /** The library's handlers on this route, built once (factory time), in the server process. */
   handlers(env: PipelineEnv): RequestHandler[] | Promise<RequestHandler[]>;
   /** Values for `n` requests. A logout pipeline creates `n` fresh sessions (and users, codes) here, untimed. */
   feed(env: PipelineEnv, n: number): Promise<Feed>;
+}
+
+/** What a floor route is given, in the server process. */
+export interface FloorEnv {
+  /** The benchmark's users, as the library's rows have them; read synchronously through `userNow`. */
+  readonly users: BenchDirectory;
+  /**
+   * Answers the route's success exactly as its ceiling does (the same replayed headers, status and JSON);
+   * `body` replaces the fixed one where a route's answer depends on the request.
+   */
+  readonly answer: (res: Response, body?: unknown) => void;
+}
+
+/**
+ * A hand-written route doing only the work no implementation can skip: the same request read, the same
+ * secrets hashed and checked, the session read or ended in plain Maps (`FloorSessions`), synchronously, and
+ * the ceiling's answer.
+ */
+export interface PipelineFloor {
+  /** What it does, in a few words, for the report. */
+  readonly does: string;
+  /** Builds the route and its state once, in the server process. */
+  start(env: FloorEnv): FloorRoute;
+}
+
+export interface FloorRoute {
+  readonly handlers: RequestHandler[];
+  feed(n: number): Feed | Promise<Feed>;
+  /** Sessions left, for a logout floor: the run checks it really ended one per answer, as for the library. */
+  liveSessions?(): number;
 }
 
 /**
@@ -128,7 +164,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-export type ScenarioGroup = "ceiling" | "library" | "peer";
+export type ScenarioGroup = "ceiling" | "floor" | "library" | "peer";
 
 /** One timed HTTP run: a ceiling, a pipeline on a store, or a peer. Built from the tables of `registry.ts`. */
 export interface Scenario {

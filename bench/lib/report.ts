@@ -44,7 +44,7 @@ export interface Slice {
 export interface HttpRow {
   readonly id: string;
   readonly title: string;
-  readonly group: "ceiling" | "library" | "peer";
+  readonly group: "ceiling" | "floor" | "library" | "peer";
   readonly kind: "guard" | "logout";
   readonly store: string;
   readonly pipelineId: string;
@@ -345,6 +345,19 @@ function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: nu
   return `; the goal is ${fmtRate(goalRate)} req/s, ${pct(goalRate / ceiling.requestsPerSecond)} of the bare route's`;
 }
 
+/**
+ * What the pipeline's hand-written floor reached in the same rounds, and what that says of the goal: a floor
+ * below the goal means no implementation mounted this way reaches it on this machine.
+ */
+function floorReading(rows: readonly HttpRow[], row: HttpRow, ceiling: HttpRow | undefined, goal: number): string {
+  const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+  const floorShare = floor === undefined ? undefined : ratio(floor.requestsPerSecond, ceiling?.requestsPerSecond);
+  if (floor === undefined || floorShare === undefined) return "";
+  const range = roundRange(floor, ceiling);
+  const reach = floorShare < goal ? "out of reach: the floor itself misses the goal" : `the library reaches ${pct(row.requestsPerSecond / floor.requestsPerSecond)} of the floor`;
+  return `; the hand-written floor ${pct(floorShare)}${range === undefined ? "" : ` (${pct(range[0])}–${pct(range[1])})`}, ${reach}`;
+}
+
 export function evaluateTargets(results: BenchResults): TargetResult[] {
   const out: TargetResult[] = [];
   const rows = results.http;
@@ -363,7 +376,7 @@ export function evaluateTargets(results: BenchResults): TargetResult[] {
           ? row.valid
             ? "no valid ceiling run"
             : `invalid run${row.note === undefined ? "" : `: ${row.note}`}`
-          : `${pct(share)}${range === undefined ? "" : ` (rounds ${pct(range[0])}–${pct(range[1])})`}`,
+          : `${pct(share)}${range === undefined ? "" : ` (rounds ${pct(range[0])}–${pct(range[1])})`}${floorReading(rows, row, ceiling, goal)}`,
       status: share === undefined ? "not run" : share >= goal ? "pass" : "fail",
     });
   }
