@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogoutEvents, MemorySessionStore, createLogoutHandler, encodeSoajsAuth, requireSession, shapes, type CompleteSessionStore } from "../src/index.js";
 import { expressVersions } from "./helpers/express.js";
 import { demoUsers, login } from "./helpers/fixture.js";
-import { brokenStore } from "./helpers/store.js";
+import { brokenStore, withoutOneCallEnding } from "./helpers/store.js";
 
 describe.each(expressVersions)("a store that fails or hangs, on $name", ({ express }) => {
   let base: MemorySessionStore;
@@ -101,17 +101,38 @@ describe.each(expressVersions)("a store that fails or hangs, on $name", ({ expre
     expect(res.text).not.toContain("ok");
   });
 
-  it("answers 503 when a host callback (findUser) throws, and the session lives on", async () => {
+  it("answers 503 when a host callback (findUser) throws before the ending, and the session lives on", async () => {
     const { token, session } = await login(base, "alice");
     const a = express();
+    // A store without the one-call ending reads the session, then the user, then revokes: the failure comes first.
     a.get("/x/:authentication_source/logout", createLogoutHandler({
-      store: base,
+      store: withoutOneCallEnding(base),
       shape: shapes.endor,
       users: { findUser: () => Promise.reject(new Error("db down")) },
     }));
     const res = await request(a).get("/x/login/logout").set("Authorization", `Bearer ${token}`);
     expect(res.status).toBe(503);
     expect(await base.getSession(session.id)).toEqual(session);
+  });
+
+  it("answers 503 when findUser throws after a one-call ending, the session stays ended and a retry is answered as for an ended token", async () => {
+    const { token, session } = await login(base, "alice");
+    const events = new LogoutEvents();
+    const ended: string[] = [];
+    events.on("session.ended", (e) => ended.push(e.sessionId));
+    const a = express();
+    // The store ends the session in the same call that finds it; the user is read for the answer afterwards.
+    a.get("/x/:authentication_source/logout", createLogoutHandler({
+      store: base,
+      shape: shapes.endor,
+      events,
+      users: { findUser: () => Promise.reject(new Error("db down")) },
+    }));
+    const res = await request(a).get("/x/login/logout").set("Authorization", `Bearer ${token}`);
+    expect(res.status).toBe(503);
+    expect(await base.getSession(session.id)).toBeUndefined();
+    expect(ended).toEqual([session.id]);
+    expect((await request(a).get("/x/login/logout").set("Authorization", `Bearer ${token}`)).status).toBe(401);
   });
 });
 

@@ -1,6 +1,6 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EndSessionByIdOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { runTotpAttempt, type TotpAttemptMaps } from "./memory-totp.js";
@@ -116,8 +116,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   }
 
   findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const id = this.#byTokenHash.get(tokenHash);
-    return Promise.resolve(id === undefined ? undefined : this.#sessions.get(id));
+    return Promise.resolve(this.#sessionOfToken(tokenHash));
   }
 
   listSessions(userId: string): Promise<SessionRecord[]> {
@@ -204,11 +203,48 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   }
 
   revokeSession(id: string): Promise<boolean> {
+    return Promise.resolve(this.#revoke(id));
+  }
+
+  /** Removes the session with this id; answers whether it was live. Synchronous, for the one-call endings. */
+  #revoke(id: string): boolean {
     const live = this.#sessions.get(id) !== undefined;
     const session = this.#sessions.delete(id);
     if (session !== undefined) this.#unindex(id, session);
     if (live && session !== undefined) this.#announce(session, "revoked");
-    return Promise.resolve(live);
+    return live;
+  }
+
+  /** The live session whose token hashes to `tokenHash`, or `undefined`. */
+  #sessionOfToken(tokenHash: string): SessionRecord | undefined {
+    const id = this.#byTokenHash.get(tokenHash);
+    return id === undefined ? undefined : this.#sessions.get(id);
+  }
+
+  /**
+   * Ends the live session whose token hashes to `tokenHash` and answers it as it was: a logout's lookup and
+   * revoke in one call, as on Redis, with nothing between them.
+   * @param tokenHash - the hash of the session's token (`hashSecret`)
+   * @returns the session as it was, or `undefined` when no live session has this token
+   */
+  endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const session = this.#sessionOfToken(tokenHash);
+    if (session !== undefined) this.#revoke(session.id);
+    return Promise.resolve(session);
+  }
+
+  /**
+   * Ends every live session of the user whose live session the token hashes to (that one too unless
+   * `keepCaller`), in one call: the logout of "all" or "others".
+   * @param tokenHash - the hash of the caller's token (`hashSecret`)
+   * @param options - `keepCaller` keeps the token's own session (the logout of "others")
+   * @returns the token's session as it was and how many ended, or `undefined` when no live session has this token
+   */
+  endUserSessionsByTokenHash(tokenHash: string, options: EndUserSessionsByTokenOptions = {}): Promise<EndedUserSessions | undefined> {
+    const session = this.#sessionOfToken(tokenHash);
+    if (session === undefined) return Promise.resolve(undefined);
+    const ended = this.#revokeUserSessions(session.userId, options.keepCaller === true ? { exceptSessionId: session.id } : {});
+    return Promise.resolve({ session, ended });
   }
 
   /**
@@ -218,16 +254,20 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
    * @param options - whose it must be, and the marker to claim with the ending
    * @returns the session as it was, or `undefined` when none of this id (and user) was live
    */
-  async endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
+  endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
     const session = this.#sessions.get(id);
-    if (session === undefined || (options.userId !== undefined && session.userId !== options.userId)) return undefined;
+    if (session === undefined || (options.userId !== undefined && session.userId !== options.userId)) return Promise.resolve(undefined);
     // One process, no await between the read, the marker and the revoke: nothing can interleave.
     if (options.marker !== undefined) this.#claim(options.marker.key, options.marker.ttlMs);
-    await this.revokeSession(id);
-    return session;
+    this.#revoke(id);
+    return Promise.resolve(session);
   }
 
   revokeUserSessions(userId: string, options: RevokeUserSessionsOptions = {}): Promise<number> {
+    return Promise.resolve(this.#revokeUserSessions(userId, options));
+  }
+
+  #revokeUserSessions(userId: string, options: RevokeUserSessionsOptions): number {
     const now = Date.now();
     let count = 0;
     for (const id of this.#byUser.sessionIds(userId)) {
@@ -240,7 +280,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
       this.#announce(session, "revoked");
       count += 1;
     }
-    return Promise.resolve(count);
+    return count;
   }
 
   claim(key: string, ttlMs: number): Promise<boolean> {

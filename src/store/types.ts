@@ -88,7 +88,9 @@ export interface SessionStore {
    * Optional. Ends the live session whose token hashes to `tokenHash` and answers it as it was before the call
    * (`undefined` when there was none): the lookup and the revoke of a logout of the caller's own session in one
    * call, so one round trip. Without it, that logout is a `findSessionByTokenHash`, then a `revokeSession`.
-   * `RedisSessionStore` has it; `MemorySessionStore` does not need it (its calls cost no round trip).
+   * Both built-in stores have it. With it the session ends before the caller's user is read for the answer, so a
+   * user directory that fails then gets a 503 although the session has ended (a retry is answered as for an
+   * ended token); without it the user is read between the lookup and the revoke, and such a failure ends nothing.
    */
   endSessionByTokenHash?(tokenHash: string): Promise<SessionRecord | undefined>;
   /**

@@ -42,9 +42,9 @@ export class RecordingStore extends MemorySessionStore {
         this.log.push({ method: name, args });
         if (mutating.has(name)) this.mutations.push(name);
         const answer = (original as (...a: unknown[]) => unknown).apply(this, args);
-        // endSessionById checks the owner inside the store: a call that ended nothing (another user's session,
-        // an unknown id) changed nothing, so only one that answers a session counts as a change.
-        if (name === "endSessionById") {
+        // The one-call endings look the session up themselves: a call that ended nothing (another user's session,
+        // an unknown id or token) changed nothing, so only one that answers a session counts as a change.
+        if (name === "endSessionById" || name === "endSessionByTokenHash" || name === "endUserSessionsByTokenHash") {
           return Promise.resolve(answer).then((ended) => {
             if (ended !== undefined && ended !== null) this.mutations.push(name);
             return ended;
@@ -92,4 +92,18 @@ export function brokenStore(mode: "throw" | "hang", base: CompleteSessionStore =
     };
   }
   return wrapper;
+}
+
+/**
+ * The store as a custom store without the one-call endings is (`endSessionByTokenHash` and
+ * `endUserSessionsByTokenHash` hidden): a logout then finds the session first and revokes it after.
+ */
+export function withoutOneCallEnding<S extends object>(store: S): S {
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === "endSessionByTokenHash" || name === "endUserSessionsByTokenHash") return undefined;
+      const value: unknown = Reflect.get(target, name, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
