@@ -1,80 +1,160 @@
+import { DeadlineMap } from "./deadline-map.js";
 import type { TotpAttempt, TotpAttemptResult } from "./types.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Counters outlive the last moment they are read by this much, as in the marker-based throttle. */
 const SLACK_MS = 1_000;
 
-/**
- * What a TOTP attempt reads and writes in `MemorySessionStore`: its counters and markers, expiring on the real
- * clock like Redis keys (a TTL from now), and the step-up of a session. Every call is synchronous, so the whole
- * attempt runs in one turn of the event loop: no other attempt can interleave with it.
- */
-export interface TotpAttemptMaps {
-  /** A counter's value, 0 when there is none. */
-  readNumber(key: string): number;
-  /** Adds one to a counter, starting it (with `ttlMs`) when there is none; answers the new value. */
-  count(key: string, ttlMs: number): number;
-  /** Sets a value that lives `ttlMs`, replacing any. */
-  setNumber(key: string, value: number, ttlMs: number): void;
-  /** Sets a marker that lives `ttlMs` unless one is set already; answers whether this call set it. */
-  claim(key: string, ttlMs: number): boolean;
-  /** Records a pass's step-up on a session of `userId` live at `now`; answers whether there was one. */
-  recordStepUp(sessionId: string, userId: string, now: number, method: string): boolean;
+/** One clock-aligned failure window of a user: its attempts, its passes, and whether it already locked out. */
+interface WindowCounts {
+  attempts: number;
+  passes: number;
+  punished: boolean;
+  readonly expiresAt: number;
 }
 
 /**
- * One TOTP attempt by the throttle's rules, as `RedisSessionStore`'s script runs them (`redis-totp.ts`, where
- * they are written out): refused while a lock-out or the day's cap holds; counted in the clock-aligned window
- * of `now`; a burst past the limit locks out; a matching step spent once, with the earlier steps the window
- * still takes; the failure that reaches `maxFailures` starts a lock-out of `failureWindowMs` from `now`. Every
- * window, day and lock-out is reckoned from the app's `now`.
+ * Everything a TOTP attempt of one user reads and writes, behind one lookup: the lock-out, the day's count of
+ * lock-outs, the failure windows still counted, and the steps spent. Each part keeps its own expiry, the one
+ * its Redis key would have (a TTL from the attempt's `now`), so the rules read exactly as the script's do.
  */
-export function runTotpAttempt(maps: TotpAttemptMaps, attempt: TotpAttempt): TotpAttemptResult {
-  const { now, failureWindowMs: windowMs, maxFailures, maxLockoutsPerDay, periodMs, window: steps } = attempt;
-  const base = `totp-attempt:${encodeURIComponent(attempt.userId)}:`;
-  const win = Math.floor(now / windowMs);
-  const day = Math.floor(now / DAY_MS);
-  const dayEnd = (day + 1) * DAY_MS;
-  const counterTtl = (win + 2) * windowMs - now + SLACK_MS;
-  const lock = `${base}lock`;
-  const lockouts = `${base}lockouts:${String(day)}`;
+interface TotpUserState {
+  /** The app's time the lock-out ends (0: none), kept until `lockExpiresAt` by the real clock. */
+  lockedUntil: number;
+  lockExpiresAt: number;
+  /** The app's day whose lock-outs `lockouts` counts, kept until `lockoutsExpireAt` by the real clock. */
+  lockoutDay: number;
+  lockouts: number;
+  lockoutsExpireAt: number;
+  readonly windows: Map<number, WindowCounts>;
+  /** Spent steps, each until it can no longer be presented (`(step + window + 2) * periodMs`). */
+  readonly steps: Map<number, number>;
+  /** When every part has expired: the record itself goes then. */
+  expiresAt: number;
+}
 
-  if (maps.readNumber(lockouts) >= maxLockoutsPerDay) return { outcome: "throttled", retryAfterMs: dayEnd - now };
-  // The lock-out keeps its end as its value, so it ends when the app's clock says.
-  const lockedUntil = maps.readNumber(lock);
-  if (lockedUntil > now) return { outcome: "throttled", retryAfterMs: lockedUntil - now };
+/** Records a pass's step-up on a session of `userId` live at `now`; answers whether there was one. */
+export type RecordStepUp = (sessionId: string, userId: string, now: number, method: string) => boolean;
 
-  const attempts = maps.count(`${base}attempts:${String(win)}`, counterTtl);
-  const passes = maps.readNumber(`${base}passes:${String(win)}`);
-  const earlier = maps.readNumber(`${base}punished:${String(win - 1)}`) > 0
-    ? 0
-    : Math.max(0, maps.readNumber(`${base}attempts:${String(win - 1)}`) - maps.readNumber(`${base}passes:${String(win - 1)}`));
-  const failures = Math.max(0, attempts - passes) + earlier;
+/**
+ * `MemorySessionStore`'s TOTP attempts: the throttle's rules, as `RedisSessionStore`'s script runs them
+ * (`redis-totp.ts`, where they are written out), over one record per user. An attempt is one map lookup and a
+ * few field updates instead of a dozen keyed counters, and it is synchronous, so it runs in one turn of the event
+ * loop: no other attempt can interleave with it.
+ */
+export class MemoryTotpAttempts {
+  /** A record lives as long as its longest-lived part; it is updated in place, and the sweep refiles it. */
+  readonly #users: DeadlineMap<TotpUserState>;
 
-  const lockOut = (): void => {
-    maps.setNumber(lock, now + windowMs, windowMs + SLACK_MS);
-    maps.count(lockouts, dayEnd - now + SLACK_MS);
-    maps.setNumber(`${base}punished:${String(win)}`, 1, counterTtl);
-  };
-  // A step can be accepted until the clock passes `step + window`; its marker lives one step longer.
-  const stepTtl = (step: number): number => Math.max(1, (step + steps + 2) * periodMs - now);
-
-  if (failures > maxFailures) {
-    // More attempts than the limit got counted at once (a parallel burst): none of them is checked.
-    lockOut();
-    return { outcome: "throttled", retryAfterMs: windowMs };
+  constructor(bucketMs: number) {
+    this.#users = new DeadlineMap<TotpUserState>(bucketMs, (state) => state.expiresAt);
   }
-  if (attempt.step !== undefined) {
-    if (maps.claim(`${base}step:${String(attempt.step)}`, stepTtl(attempt.step))) {
-      for (const older of attempt.olderSteps) maps.claim(`${base}step:${String(older)}`, stepTtl(older));
-      maps.count(`${base}passes:${String(win)}`, counterTtl);
+
+  /**
+   * One attempt: refused while a lock-out or the day's cap holds; counted in the clock-aligned window of `now`;
+   * a burst past the limit locks out; a matching step spent once, with the earlier steps the window still takes;
+   * the failure that reaches `maxFailures` starts a lock-out of `failureWindowMs` from `now`. Every window, day
+   * and lock-out is reckoned from the app's `now`; expiry, like a Redis TTL, from the real clock.
+   */
+  attempt(attempt: TotpAttempt, recordStepUp: RecordStepUp): TotpAttemptResult {
+    const { now, failureWindowMs: windowMs, maxFailures, maxLockoutsPerDay, periodMs, window: steps } = attempt;
+    const state = this.#stateOf(attempt.userId);
+    const win = Math.floor(now / windowMs);
+    const day = Math.floor(now / DAY_MS);
+    const dayEnd = (day + 1) * DAY_MS;
+
+    if (state.lockoutDay === day && state.lockouts >= maxLockoutsPerDay) return { outcome: "throttled", retryAfterMs: dayEnd - now };
+    if (state.lockedUntil > now) return { outcome: "throttled", retryAfterMs: state.lockedUntil - now };
+
+    const current = windowOf(state, win, windowMs, now);
+    current.attempts += 1;
+    const previous = state.windows.get(win - 1);
+    const earlier = previous === undefined || previous.punished ? 0 : Math.max(0, previous.attempts - previous.passes);
+    const failures = Math.max(0, current.attempts - current.passes) + earlier;
+
+    const lockOut = (): void => {
+      state.lockedUntil = now + windowMs;
+      state.lockExpiresAt = Date.now() + windowMs + SLACK_MS;
+      // The day's count starts with its first lock-out and lives until the day's end, as its counter key would.
+      if (state.lockoutDay !== day) {
+        state.lockoutDay = day;
+        state.lockouts = 0;
+        state.lockoutsExpireAt = Date.now() + dayEnd - now + SLACK_MS;
+      }
+      state.lockouts += 1;
+      current.punished = true;
+    };
+
+    let result: TotpAttemptResult;
+    if (failures > maxFailures) {
+      lockOut();
+      result = { outcome: "throttled", retryAfterMs: windowMs };
+    } else if (attempt.step !== undefined && spend(state, attempt.step, steps, periodMs, now)) {
+      for (const older of attempt.olderSteps) spend(state, older, steps, periodMs, now);
+      current.passes += 1;
       const stepUp = attempt.stepUp;
-      if (stepUp === undefined) return { outcome: "passed", failures };
-      return { outcome: "passed", failures, steppedUp: maps.recordStepUp(stepUp.sessionId, attempt.userId, now, stepUp.method) };
+      result = stepUp === undefined ? { outcome: "passed", failures } : { outcome: "passed", failures, steppedUp: recordStepUp(stepUp.sessionId, attempt.userId, now, stepUp.method) };
+    } else {
+      if (failures >= maxFailures) lockOut();
+      result = { outcome: attempt.step === undefined ? "wrong" : "replayed", failures };
     }
-    if (failures >= maxFailures) lockOut();
-    return { outcome: "replayed", failures };
+    this.#keep(attempt.userId, state);
+    return result;
   }
-  if (failures >= maxFailures) lockOut();
-  return { outcome: "wrong", failures };
+
+  /** Users with a record (expired ones not yet swept included). */
+  get size(): number {
+    return this.#users.size;
+  }
+
+  sweep(now: number): void {
+    this.#users.sweep(now);
+  }
+
+  clear(): void {
+    this.#users.clear();
+  }
+
+  /** The user's record with whatever has expired by the real clock dropped, or a fresh one. */
+  #stateOf(userId: string): TotpUserState {
+    const clock = Date.now();
+    const state = this.#users.get(userId, clock);
+    if (state === undefined) {
+      return { lockedUntil: 0, lockExpiresAt: 0, lockoutDay: Number.NaN, lockouts: 0, lockoutsExpireAt: 0, windows: new Map(), steps: new Map(), expiresAt: 0 };
+    }
+    if (state.lockExpiresAt <= clock) state.lockedUntil = 0;
+    if (state.lockoutsExpireAt <= clock) {
+      state.lockoutDay = Number.NaN;
+      state.lockouts = 0;
+    }
+    for (const [win, counts] of state.windows) if (counts.expiresAt <= clock) state.windows.delete(win);
+    for (const [step, until] of state.steps) if (until <= clock) state.steps.delete(step);
+    return state;
+  }
+
+  /** Files the record under its longest-lived part (a new record is added; a known one only moves later). */
+  #keep(userId: string, state: TotpUserState): void {
+    let until = Math.max(state.lockoutsExpireAt, state.lockExpiresAt);
+    for (const counts of state.windows.values()) until = Math.max(until, counts.expiresAt);
+    for (const stepUntil of state.steps.values()) until = Math.max(until, stepUntil);
+    state.expiresAt = until;
+    this.#users.set(userId, state);
+  }
+}
+
+/** The counts of window `win`, started (to be read through the next window, as its counter key lives) if new. */
+function windowOf(state: TotpUserState, win: number, windowMs: number, now: number): WindowCounts {
+  let counts = state.windows.get(win);
+  if (counts === undefined) {
+    counts = { attempts: 0, passes: 0, punished: false, expiresAt: Date.now() + (win + 2) * windowMs - now + SLACK_MS };
+    state.windows.set(win, counts);
+  }
+  return counts;
+}
+
+/** Spends a step unless it is spent already; answers whether this call spent it. */
+function spend(state: TotpUserState, step: number, window: number, periodMs: number, now: number): boolean {
+  if (state.steps.has(step)) return false;
+  state.steps.set(step, Date.now() + Math.max(1, (step + window + 2) * periodMs - now));
+  return true;
 }

@@ -3,7 +3,7 @@ import { checkKnownOptions, optionNames, positiveOption } from "../options/index
 import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
-import { runTotpAttempt, type TotpAttemptMaps } from "./memory-totp.js";
+import { MemoryTotpAttempts } from "./memory-totp.js";
 import { UserSessionIndex } from "./memory-user-index.js";
 import { ProviderLinkIndex } from "./memory-provider-links.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
@@ -36,6 +36,8 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   readonly #byUser = new UserSessionIndex();
   readonly #markers: ExpiringMap<true>;
   readonly #counters: ExpiringMap<number>;
+  /** TOTP attempts (`attemptTotp`): one record per user, apart from the markers and counters of `MarkerStore`. */
+  readonly #totp: MemoryTotpAttempts;
   readonly #deniedJwts: ExpiringMap<true>;
   readonly #jwtCutoffs: ExpiringMap<EpochMs>;
   readonly #providerLinks = new ProviderLinkIndex();
@@ -53,6 +55,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
     });
     this.#markers = new ExpiringMap(bucketMs);
     this.#counters = new ExpiringMap(bucketMs);
+    this.#totp = new MemoryTotpAttempts(bucketMs);
     this.#deniedJwts = new ExpiringMap(bucketMs);
     this.#jwtCutoffs = new ExpiringMap(bucketMs);
     this.#timer = setInterval(() => {
@@ -76,6 +79,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
     this.#sessions.sweep(now);
     this.#markers.sweep(now);
     this.#counters.sweep(now);
+    this.#totp.sweep(now);
     this.#deniedJwts.sweep(now);
     this.#jwtCutoffs.sweep(now);
   }
@@ -89,6 +93,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
     this.#order.clear();
     this.#markers.clear();
     this.#counters.clear();
+    this.#totp.clear();
     this.#deniedJwts.clear();
     this.#jwtCutoffs.clear();
     this.#providerLinks.clear();
@@ -150,24 +155,15 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
    * process, and one store call for `requireTotp` instead of the markers' several.
    */
   attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
-    return Promise.resolve(runTotpAttempt(this.#totpMaps, attempt));
+    return Promise.resolve(this.#totp.attempt(attempt, this.#recordStepUp));
   }
 
-  /** The counters and markers a TOTP attempt uses, expiring on the real clock like the `MarkerStore` methods'. */
-  readonly #totpMaps: TotpAttemptMaps = {
-    readNumber: (key) => this.#counters.get(key) ?? 0,
-    count: (key, ttlMs) => this.#count(key, ttlMs),
-    setNumber: (key, value, ttlMs) => {
-      this.#counters.set(key, value, Date.now() + ttlMs);
-    },
-    claim: (key, ttlMs) => this.#claim(key, ttlMs),
-    recordStepUp: (sessionId, userId, now, method) => {
-      // Only the attempt's user's own session: Redis finds the record under that user's key, so it is the same.
-      const session = this.#sessions.get(sessionId);
-      if (session === undefined || session.userId !== userId || !isSessionLive(session, now)) return false;
-      this.#stepUp(session, now, method);
-      return true;
-    },
+  /** A pass's step-up, only on the attempt's user's own session: Redis finds the record under that user's key. */
+  readonly #recordStepUp = (sessionId: string, userId: string, now: EpochMs, method: string): boolean => {
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined || session.userId !== userId || !isSessionLive(session, now)) return false;
+    this.#stepUp(session, now, method);
+    return true;
   };
 
   /** A session's fresh proof of the user: `authenticatedAt` moves forward to `at`, `method` to the end of `amr`. */
