@@ -354,7 +354,15 @@ function floorReading(rows: readonly HttpRow[], row: HttpRow, ceiling: HttpRow |
   const floorShare = floor === undefined ? undefined : ratio(floor.requestsPerSecond, ceiling?.requestsPerSecond);
   if (floor === undefined || floorShare === undefined) return "";
   const range = roundRange(floor, ceiling);
-  const reach = floorShare < goal ? "out of reach: the floor itself misses the goal" : `the library reaches ${pct(row.requestsPerSecond / floor.requestsPerSecond)} of the floor`;
+  const library = `the library reaches ${pct(row.requestsPerSecond / floor.requestsPerSecond)} of the floor`;
+  // Only a floor that misses the goal in every round shows it out of reach; one that misses it on average only
+  // is at the edge, where the machine's noise decides.
+  const reach =
+    (range?.[1] ?? floorShare) < goal
+      ? "out of reach: the floor itself misses the goal in every round"
+      : floorShare < goal
+        ? `at the edge: the floor itself misses the goal on average; ${library}`
+        : library;
   return `; the hand-written floor ${pct(floorShare)}${range === undefined ? "" : ` (${pct(range[0])}–${pct(range[1])})`}, ${reach}`;
 }
 
