@@ -296,6 +296,21 @@ describe("bench harness: the chart", () => {
     // Titles are escaped, never raw markup.
     expect(svg).toContain("SOAJS &#60;logout&#62;");
     expect(svg).not.toContain("<logout>");
+    expect(svg).not.toContain('class="floor"');
+  });
+
+  it("marks a memory bar's hand-written floor with a triangle at its share of the ceiling", () => {
+    const svg = renderChart(
+      results([
+        row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 10_000 }),
+        row({ id: "floor/endor-logout", group: "floor", store: "none", requestsPerSecond: 5_000 }),
+        row({ id: "endor-logout/memory", title: "Endor logout", group: "library", store: "memory", requestsPerSecond: 4_000 }),
+      ]),
+    );
+    const triangles = [...svg.matchAll(/<polygon points="([\d.]+),/g)];
+    expect(triangles).toHaveLength(1);
+    // Half way along the plot (330 px of labels, 440 px of plot for the scale 0..1).
+    expect(Number(triangles[0]?.[1])).toBeCloseTo(330 + 0.5 * 440, 0);
   });
 });
 

@@ -2,7 +2,8 @@
  * The benchmark's picture: `bench/results.svg`, written by `npm run bench` beside results.md. Two panels of
  * horizontal bars, one per library row: on the memory store its share of its ceiling (a bare Express route
  * answering the same bytes), on Redis its req/s against the peer doing the same work on the same Redis. Each
- * bar carries its goal as a tick and the min–max of its rounds as a whisker. Pure: no I/O.
+ * bar carries its goal as a tick and the min–max of its rounds as a whisker; a memory bar, its pipeline's
+ * hand-written floor as a triangle below it. Pure: no I/O.
  */
 import { ceilingFor, ceilingGoal, peerFor, ratio, roundRange, TARGETS, type BenchResults, type HttpRow } from "./report.js";
 
@@ -11,6 +12,8 @@ interface Bar {
   readonly value: number | undefined;
   readonly range: readonly [number, number] | undefined;
   readonly goal: number;
+  /** Where the pipeline's hand-written floor reached (memory panel): the most any implementation mounted so got. */
+  readonly floor?: number | undefined;
 }
 
 const WIDTH = 860;
@@ -28,11 +31,13 @@ function memoryBars(rows: readonly HttpRow[]): Bar[] {
     .filter((r) => r.group === "library" && r.store === "memory")
     .map((row) => {
       const ceiling = ceilingFor(rows, row);
+      const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
       return {
         label: row.title,
         value: row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined,
         range: row.valid ? roundRange(row, ceiling) : undefined,
         goal: ceilingGoal(row.pipelineId),
+        floor: floor === undefined ? undefined : ratio(floor.requestsPerSecond, ceiling?.requestsPerSecond),
       };
     });
 }
@@ -77,6 +82,10 @@ function panel(title: string, unit: string, bars: readonly Bar[], top: number, s
       out.push(`<text x="${(x(bar.value) + 6).toFixed(1)}" y="${y + BAR_HEIGHT - 5}" class="value">${bar.value.toFixed(2)}${unit}</text>`);
     }
     out.push(`<line x1="${x(bar.goal).toFixed(1)}" y1="${y - 2}" x2="${x(bar.goal).toFixed(1)}" y2="${y + BAR_HEIGHT + 2}" class="goal"/>`);
+    if (bar.floor !== undefined) {
+      const at = x(bar.floor).toFixed(1);
+      out.push(`<polygon points="${at},${y + BAR_HEIGHT + 3} ${(x(bar.floor) - 4).toFixed(1)},${y + BAR_HEIGHT + 8} ${(x(bar.floor) + 4).toFixed(1)},${y + BAR_HEIGHT + 8}" class="floor"/>`);
+    }
   });
   return { svg: out, height: 26 + plotHeight + 24 };
 }
@@ -100,11 +109,11 @@ export function renderChart(results: BenchResults): string {
     top += p.height + PANEL_GAP;
   }
   const footer = `${results.machine.cpuModel}, ${results.machine.cores} cores, Node ${results.machine.node}, load ${results.machine.loadAverage[0].toFixed(2)} at start; ${results.machine.date}`;
-  parts.push(`<text x="10" y="${top}" class="note">${escapeXml(footer)}. Tick: goal. Whisker: lowest and highest round.</text>`);
+  parts.push(`<text x="10" y="${top}" class="note">${escapeXml(footer)}. Tick: goal. Whisker: lowest and highest round. Triangle: the hand-written floor.</text>`);
   const height = top + 14;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
-    "<style>.title{font-weight:600;font-size:13px}.label{text-anchor:end}.axis{fill:#555;font-size:10px;text-anchor:middle}.note{fill:#555;font-size:10px}.value{fill:#222}.grid{stroke:#ddd}.pass{fill:#4c9a5a}.fail{fill:#c8553d}.whisker{stroke:#222;stroke-width:1.5}.goal{stroke:#111;stroke-width:2.5}</style>",
+    "<style>.title{font-weight:600;font-size:13px}.label{text-anchor:end}.axis{fill:#555;font-size:10px;text-anchor:middle}.note{fill:#555;font-size:10px}.value{fill:#222}.grid{stroke:#ddd}.pass{fill:#4c9a5a}.fail{fill:#c8553d}.whisker{stroke:#222;stroke-width:1.5}.goal{stroke:#111;stroke-width:2.5}.floor{fill:#2a5d9f}</style>",
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     ...parts,
     "</svg>",
