@@ -228,6 +228,19 @@ describe("bench harness: targets", () => {
     const library = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 6_000, p99Ms: 5 });
     const target = evaluateTargets(results([ceiling, peer, library])).find((t) => t.target.startsWith("endor-logout/redis") && t.target.includes("peer"));
     expect(target?.measured).toContain("the goal is 7,500 req/s, 94 % of the bare route's");
+    expect(target?.measured).not.toContain("floor");
+  });
+
+  it("calls a Redis goal above the route's in-process floor (its best round) out of reach", () => {
+    const ceiling = row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 8_000, roundRates: [8_000, 8_000] });
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 5_000, p99Ms: 5 });
+    const library = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 6_000, p99Ms: 5 });
+    const target = (floorRates: number[]) =>
+      evaluateTargets(results([ceiling, row({ id: "floor/endor-logout", group: "floor", store: "none", requestsPerSecond: floorRates[0] ?? 0, roundRates: floorRates }), peer, library])).find(
+        (t) => t.target.startsWith("endor-logout/redis") && t.target.includes("peer"),
+      )?.measured;
+    expect(target([6_800, 7_200])).toContain("94 % of the bare route's, above the 90 % the route's in-process floor reached in its best round: out of reach");
+    expect(target([7_000, 7_600])).toContain("94 % of the bare route's; the route's in-process floor reached 95 % in its best round");
   });
 
   it("checks the store's own time above a bare Map at 1 M / 10 k and heap per session, and says not run without a store section", () => {

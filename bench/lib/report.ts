@@ -342,7 +342,15 @@ function pct(value: number): string {
 function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: number): string {
   const ceiling = ceilingFor(rows, row);
   if (ceiling === undefined || !ceiling.valid || row.group !== "library" || TARGETS.vsPeerOf[row.pipelineId] !== undefined) return "";
-  return `; the goal is ${fmtRate(goalRate)} req/s, ${pct(goalRate / ceiling.requestsPerSecond)} of the bare route's`;
+  const share = goalRate / ceiling.requestsPerSecond;
+  const said = `; the goal is ${fmtRate(goalRate)} req/s, ${pct(share)} of the bare route's`;
+  // The in-process floor does the route's least work with no network at all: a Redis route cannot beat it.
+  const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+  if (floor === undefined) return said;
+  const best = roundRange(floor, ceiling)?.[1] ?? floor.requestsPerSecond / ceiling.requestsPerSecond;
+  return share > best
+    ? `${said}, above the ${pct(best)} the route's in-process floor reached in its best round: out of reach`
+    : `${said}; the route's in-process floor reached ${pct(best)} in its best round`;
 }
 
 /**
