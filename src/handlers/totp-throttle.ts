@@ -1,5 +1,6 @@
 import { LogoutError } from "../errors.js";
 import type { CheckedStore } from "../store/checked-store.js";
+import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS } from "../totp/throttle-clock.js";
 
 /** Default number of wrong codes per user within `failureWindowMs` that locks the user out. */
 export const DEFAULT_TOTP_MAX_FAILURES = 5;
@@ -12,9 +13,6 @@ export const DEFAULT_TOTP_FAILURE_WINDOW_MS = 5 * 60 * 1000;
  */
 export const DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY = 2;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** Counters outlive the last moment they are read by this much, so clock drift between instances never drops one early. */
-const SLACK_MS = 1_000;
 
 export interface TotpThrottleSettings {
   readonly maxFailures: number;
@@ -63,10 +61,10 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
   /** Counts an attempt of `userId` at `now`, or throws `throttled` (429 with `Retry-After`) and counts nothing. */
   async function begin(userId: string, now: number): Promise<CountedAttempt> {
     const window = Math.floor(now / windowMs);
-    const day = Math.floor(now / DAY_MS);
-    const dayEnd = (day + 1) * DAY_MS;
+    const day = Math.floor(now / TOTP_DAY_MS);
+    const dayEnd = (day + 1) * TOTP_DAY_MS;
     // A window's counters are read in that window and, as "previous", in the next one.
-    const counterTtl = (window + 2) * windowMs - now + SLACK_MS;
+    const counterTtl = (window + 2) * windowMs - now + TOTP_COUNTER_SLACK_MS;
     const key = {
       lock: totpKey("lock", userId),
       lockouts: totpKey("lockouts", userId, day),
@@ -100,7 +98,7 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
      */
     async function lockOut(): Promise<void> {
       if (!(await store.claim(key.lock, windowMs))) return;
-      await Promise.all([store.incrementCounter(key.lockouts, dayEnd - now + SLACK_MS), store.claim(key.punished, counterTtl)]);
+      await Promise.all([store.incrementCounter(key.lockouts, dayEnd - now + TOTP_COUNTER_SLACK_MS), store.claim(key.punished, counterTtl)]);
     }
 
     if (failures > maxFailures) {

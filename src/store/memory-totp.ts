@@ -1,9 +1,7 @@
+import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS } from "../totp/throttle-clock.js";
 import { DeadlineMap } from "./deadline-map.js";
 import type { TotpAttempt, TotpAttemptResult } from "./types.js";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** Counters outlive the last moment they are read by this much, as in the marker-based throttle. */
-const SLACK_MS = 1_000;
 
 /** One clock-aligned failure window of a user: its attempts, its passes, and whether it already locked out. */
 interface WindowCounts {
@@ -60,8 +58,8 @@ export class MemoryTotpAttempts {
     const { now, failureWindowMs: windowMs, maxFailures, maxLockoutsPerDay, periodMs, window: steps } = attempt;
     const state = this.#stateOf(attempt.userId);
     const win = Math.floor(now / windowMs);
-    const day = Math.floor(now / DAY_MS);
-    const dayEnd = (day + 1) * DAY_MS;
+    const day = Math.floor(now / TOTP_DAY_MS);
+    const dayEnd = (day + 1) * TOTP_DAY_MS;
 
     if (state.lockoutDay === day && state.lockouts >= maxLockoutsPerDay) return { outcome: "throttled", retryAfterMs: dayEnd - now };
     if (state.lockedUntil > now) return { outcome: "throttled", retryAfterMs: state.lockedUntil - now };
@@ -74,12 +72,12 @@ export class MemoryTotpAttempts {
 
     const lockOut = (): void => {
       state.lockedUntil = now + windowMs;
-      state.lockExpiresAt = Date.now() + windowMs + SLACK_MS;
+      state.lockExpiresAt = Date.now() + windowMs + TOTP_COUNTER_SLACK_MS;
       // The day's count starts with its first lock-out and lives until the day's end, as its counter key would.
       if (state.lockoutDay !== day) {
         state.lockoutDay = day;
         state.lockouts = 0;
-        state.lockoutsExpireAt = Date.now() + dayEnd - now + SLACK_MS;
+        state.lockoutsExpireAt = Date.now() + dayEnd - now + TOTP_COUNTER_SLACK_MS;
       }
       state.lockouts += 1;
       current.punished = true;
@@ -146,7 +144,7 @@ export class MemoryTotpAttempts {
 function windowOf(state: TotpUserState, win: number, windowMs: number, now: number): WindowCounts {
   let counts = state.windows.get(win);
   if (counts === undefined) {
-    counts = { attempts: 0, passes: 0, punished: false, expiresAt: Date.now() + (win + 2) * windowMs - now + SLACK_MS };
+    counts = { attempts: 0, passes: 0, punished: false, expiresAt: Date.now() + (win + 2) * windowMs - now + TOTP_COUNTER_SLACK_MS };
     state.windows.set(win, counts);
   }
   return counts;

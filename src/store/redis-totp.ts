@@ -1,4 +1,5 @@
 import { RECORD_AUTHENTICATION_LUA, script } from "./redis-scripts.js";
+import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS } from "../totp/throttle-clock.js";
 
 /**
  * A TOTP attempt in one script, so one round trip (`RedisSessionStore.attemptTotp`). The rules are those of the
@@ -34,8 +35,8 @@ local maxFailures = tonumber(ARGV[4])
 local maxLockouts = tonumber(ARGV[5])
 local periodMs = tonumber(ARGV[6])
 local steps = tonumber(ARGV[7])
-local DAY = 86400000
-local SLACK = 1000
+local DAY = ${String(TOTP_DAY_MS)}
+local SLACK = ${String(TOTP_COUNTER_SLACK_MS)}
 local win = math.floor(now / windowMs)
 local day = math.floor(now / DAY)
 local dayEnd = (day + 1) * DAY
