@@ -1,16 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExampleApp } from "../../examples/app/index.js";
 import { demoConfig } from "../../examples/app/demo.js";
 import { MemorySessionStore, type SessionWatcher } from "../../src/index.js";
+import { launchChromium, needChromium } from "../helpers/chromium.js";
 import { codeAt, wrongCode } from "../helpers/rocket-chat.js";
-import { hasExecutable, needService } from "../helpers/services.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = await needService(`Chromium at ${CHROMIUM}`, () => hasExecutable(CHROMIUM));
+const available = await needChromium();
 const SECRET = demoConfig().adminTotpSecret;
 /** `UPDATE_SCREENSHOTS=1` writes the README's picture of the admin page from this run. */
 const SCREENSHOT = fileURLToPath(new URL("../../docs/admin-page.png", import.meta.url));
@@ -31,10 +30,7 @@ describe.skipIf(!available)("the example app's admin page in a real browser (Chr
     const example = createExampleApp({ store, publicUrl: base });
     live = example.live;
     server.on("request", example.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

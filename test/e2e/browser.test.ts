@@ -1,13 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExampleApp } from "../../examples/app/index.js";
 import { KRATOS_SESSION_COOKIE, MemorySessionStore, type SessionWatcher } from "../../src/index.js";
-import { hasExecutable, needService } from "../helpers/services.js";
+import { launchChromium, needChromium } from "../helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = await needService(`Chromium at ${CHROMIUM}`, () => hasExecutable(CHROMIUM));
+const available = await needChromium();
 
 describe.skipIf(!available)("the example app in a real browser (Chromium)", () => {
   let browser: Browser;
@@ -25,10 +24,7 @@ describe.skipIf(!available)("the example app in a real browser (Chromium)", () =
     const example = createExampleApp({ store, publicUrl: base });
     live = example.live;
     server.on("request", example.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
