@@ -9,7 +9,6 @@ import {
   checkTolerance,
   decodeCompact,
   isClaimString,
-  isRecord,
   isTime,
   issuedAtMs,
   parseObject,
@@ -19,6 +18,7 @@ import {
 import { verifySignature } from "./signature.js";
 import { checkAlgorithm, familyOf, keyProblem, toKeyObject, type JwtAlgorithm, type JwtKeyMaterial, type JwtKeyRequest, type JwtKeyResolver, type KeyResult } from "./keys.js";
 import type { JwtRevocationPolicy } from "./revocation.js";
+import type { EpochMs } from "../../types.js";
 
 /** What verifies a token: algorithms, key, issuer, audience, clock tolerance and longest lifetime. */
 export interface JwtVerifierOptions {
@@ -152,16 +152,18 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
     if (key === undefined) return undefined;
     if (!verifySignature(alg as JwtAlgorithm, key, parts.signingInput, parts.signature)) return undefined;
     const payload = parseObject(parts.payload);
-    if (payload === undefined || !registeredClaimsHold(payload)) return undefined;
-    return checkClaims(payload);
+    // One reading of the clock for every time claim of the token.
+    const now = Date.now();
+    if (payload === undefined || !registeredClaimsHold(payload, now)) return undefined;
+    return checkClaims(payload, now);
   }
 
   /**
    * `exp`, `nbf`, `iss` and `aud` with the clock tolerance, as RFC 7519 §4.1 reads them: expired at `exp`, not
    * before `nbf`, an issuer among `issuer`, an audience shared with `audience`. Seconds, like the claims.
    */
-  function registeredClaimsHold(payload: Record<string, unknown>): boolean {
-    const now = Math.floor(Date.now() / 1000);
+  function registeredClaimsHold(payload: Record<string, unknown>, nowMs: EpochMs): boolean {
+    const now = Math.floor(nowMs / 1000);
     const { exp, nbf, iss, aud } = payload;
     if (exp !== undefined && (typeof exp !== "number" || now >= exp + tolerance)) return false;
     if (nbf !== undefined && (typeof nbf !== "number" || nbf > now + tolerance)) return false;
@@ -173,12 +175,10 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
     return true;
   }
 
-  function checkClaims(payload: unknown): JwtClaims | undefined {
-    if (!isRecord(payload)) return undefined;
+  function checkClaims(payload: Record<string, unknown>, now: EpochMs): JwtClaims | undefined {
     const { sub, jti, iat, exp, iss } = payload;
     if (!isClaimString(sub) || !isClaimString(jti) || !isTime(iat) || !isTime(exp)) return undefined;
     if (iss !== undefined && typeof iss !== "string") return undefined;
-    const now = Date.now();
     const iatMs = issuedAtMs(iat);
     // A token from the future would outlive every cut-off; one that lives longer than the cut-off is kept would
     // come back to life when the cut-off expires.
