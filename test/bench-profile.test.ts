@@ -67,5 +67,9 @@ describe("bench:profile attribution", () => {
     expect(result.perRequest["garbage collector"]).toBe(10);
     expect(result.total).toBe(70);
     expect(result.libraryFunctions).toEqual([{ name: "findSessionByTokenHash (src/store/memory.ts)", us: 40 }]);
+    expect(result.debugFrames).toEqual([]);
+    // Asked for one category, it lists the frames charged to it: the native binding under its own name.
+    const crypto20 = attribute([profile(frames, [2, 2, 2, 2, 4, 4, 5, 6, 6, 6], 100)], 10, "crypto (SHA-256, HMAC, random)");
+    expect(crypto20.debugFrames).toEqual([{ name: expect.stringContaining("oneShotDigest") as string, us: 20 }]);
   });
 });

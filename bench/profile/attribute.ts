@@ -99,10 +99,15 @@ export interface Attribution {
   readonly total: number;
   /** The library's own functions by self time, µs per request, most first. */
   readonly libraryFunctions: readonly { readonly name: string; readonly us: number }[];
+  /** The frames charged to `debugCategory`, by self time, µs per request, most first (empty without one). */
+  readonly debugFrames: readonly { readonly name: string; readonly us: number }[];
 }
 
-/** Attributes the samples of one or more profiles of the same server to categories, over `requests` answers. */
-export function attribute(profiles: readonly CpuProfileData[], requests: number): Attribution {
+/**
+ * Attributes the samples of one or more profiles of the same server to categories, over `requests` answers;
+ * with `debugCategory`, also lists the frames charged to that category.
+ */
+export function attribute(profiles: readonly CpuProfileData[], requests: number, debugCategory?: Category): Attribution {
   const perRequest = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   const library = new Map<string, number>();
   const debug = new Map<string, number>();
@@ -134,7 +139,7 @@ export function attribute(profiles: readonly CpuProfileData[], requests: number)
       const category = categorize(id);
       if (category === "idle") continue;
       perRequest[category] += us;
-      if (process.env.PROFILE_DEBUG === category) {
+      if (debugCategory === category) {
         const frame = byId.get(id)?.callFrame;
         if (frame !== undefined) debug.set(frameName(frame), (debug.get(frameName(frame)) ?? 0) + us);
       }
@@ -149,8 +154,8 @@ export function attribute(profiles: readonly CpuProfileData[], requests: number)
     }
   }
   for (const c of CATEGORIES) perRequest[c] /= requests;
-  if (debug.size > 0) for (const [name, t] of [...debug.entries()].sort((a, b) => b[1] - a[1]).slice(0, 400)) console.log(`    ${(t / requests).toFixed(2)} µs  ${name}`);
   const total = CATEGORIES.reduce((sum, c) => sum + perRequest[c], 0);
   const libraryFunctions = [...library.entries()].map(([name, us]) => ({ name, us: us / requests })).sort((a, b) => b.us - a.us);
-  return { perRequest, total, libraryFunctions };
+  const debugFrames = [...debug.entries()].map(([name, us]) => ({ name, us: us / requests })).sort((a, b) => b.us - a.us);
+  return { perRequest, total, libraryFunctions, debugFrames };
 }

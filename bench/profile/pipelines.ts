@@ -78,8 +78,16 @@ async function measurePhase(target: ProfiledServer): Promise<void> {
   target.busySeconds += result.durationSeconds;
 }
 
+/** `PROFILE_DEBUG`: the category whose frames each server's attribution lists. */
+const debugCategory = CATEGORIES.find((c) => c === process.env.PROFILE_DEBUG);
+
 function profiled(target: ProfiledServer): Profiled {
-  return { attribution: attribute(target.profiles, target.requests), requests: target.requests, requestsPerSecond: target.requests / target.busySeconds };
+  const attribution = attribute(target.profiles, target.requests, debugCategory);
+  if (debugCategory !== undefined) {
+    process.stdout.write(`  ${target.id}, frames charged to "${debugCategory}" (µs per request):\n`);
+    for (const frame of attribution.debugFrames.slice(0, 60)) process.stdout.write(`    ${frame.us.toFixed(2)}  ${frame.name}\n`);
+  }
+  return { attribution, requests: target.requests, requestsPerSecond: target.requests / target.busySeconds };
 }
 
 /**
