@@ -6,9 +6,10 @@
  * bench/profile.md (or `$BENCH_OUT/profile.md`).
  *
  * `PROFILE_ONLY=require-session,kratos-logout` for some pipelines; `PROFILE_SECONDS` measured seconds per
- * server (default 6, in 3 phases, each server's phases interleaved with the other's); `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>`
- * also prints the frames charged to one category, most first; `PROFILE_AGAINST=floor` compares each pipeline with
- * its hand-written floor instead of its ceiling.
+ * server (default 6) in `PROFILE_PHASES` phases (default 3), each server's phases interleaved with the other's;
+ * `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>` also prints the frames charged to
+ * one category, most first; `PROFILE_AGAINST=floor` compares each pipeline with its hand-written floor instead of
+ * its ceiling.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -34,7 +35,8 @@ const against = process.env.PROFILE_AGAINST === "floor" ? "floor" : "ceiling";
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
 const redisPrefix = `${BENCH_PREFIX_ROOT}${process.pid}-${Date.now()}:`;
-const PHASES = 3;
+// More, shorter phases interleave a drifting machine's minutes more finely.
+const PHASES = Number(process.env.PROFILE_PHASES ?? 3);
 const CONNECTIONS = 10;
 
 interface Profiled {
@@ -163,7 +165,7 @@ const out: string[] = [
   "",
   `Produced by \`npm run bench:profile\` on ${started.toISOString()}. ${machineInfo(started).cpuModel}, Node ${process.version}; store: ${store}. Method: docs/benchmarks.md, "Profiles".`,
   "",
-  "Each server runs in its own process under the same load as in `npm run bench` (10 connections), a pipeline and its ceiling side by side with their measured phases interleaved; a V8 CPU profile is taken of the measured phases only, and every sample is charged to where it was taken. Profiling itself slows the servers a little, so the req/s here are below the benchmark's; the split is what to read.",
+  `Each server runs in its own process under the same load as in \`npm run bench\` (10 connections), a pipeline and its ${against} side by side with their measured phases interleaved (${seconds} s each, in ${PHASES} phases); a V8 CPU profile is taken of the measured phases only, and every sample is charged to where it was taken. Profiling itself slows the servers a little, so the req/s here are below the benchmark's; the split is what to read.`,
   "",
 ];
 try {

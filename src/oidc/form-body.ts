@@ -1,4 +1,5 @@
 import type { Request } from "express";
+import { readBoundedText, type BodyRefusals } from "../bounded-body.js";
 import { InvalidLogoutTokenError, MAX_LOGOUT_TOKEN_LENGTH } from "./logout-token.js";
 
 /** The largest back-channel request body read, in bytes: a logout token with room to spare. */
@@ -6,38 +7,11 @@ const MAX_BODY_BYTES = MAX_LOGOUT_TOKEN_LENGTH + 1024;
 
 const bad = (description: string) => new InvalidLogoutTokenError("request", description);
 
-function readText(req: Request): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        cleanup();
-        req.resume();
-        reject(bad(`the request body is larger than ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks).toString("utf8"));
-    };
-    const onError = () => {
-      cleanup();
-      reject(bad("the request body could not be read"));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
-}
+/** A back-channel body refused while it was read, as an invalid logout request. */
+const FORM_BODY_REFUSALS: BodyRefusals = {
+  tooLarge: (limit) => bad(`the request body is larger than ${limit} bytes`),
+  unreadable: () => bad("the request body could not be read"),
+};
 
 /**
  * The `logout_token` of a back-channel logout request: a POST with an `application/x-www-form-urlencoded` body
@@ -56,7 +30,7 @@ export async function readLogoutToken(req: Request): Promise<string> {
     if (typeof value !== "string" || value === "") throw bad("the body has no logout_token");
     return value;
   }
-  const params = new URLSearchParams(await readText(req));
+  const params = new URLSearchParams(await readBoundedText(req, MAX_BODY_BYTES, FORM_BODY_REFUSALS));
   const tokens = params.getAll("logout_token");
   if (tokens.length > 1) throw bad("the body holds more than one logout_token");
   const [token = ""] = tokens;

@@ -1,6 +1,7 @@
 import type { Request } from "express";
 import { singleHeader } from "../../request-input.js";
 import { LogoutError } from "../../errors.js";
+import { readBoundedText, type BodyRefusals } from "../../bounded-body.js";
 
 /** The largest native-logout body read, in bytes. A session token is well under 100. */
 export const MAX_NATIVE_BODY_BYTES = 16 * 1024;
@@ -12,39 +13,11 @@ export function queryOf(req: Request): URLSearchParams {
   return new URLSearchParams(at === -1 ? "" : url.slice(at + 1));
 }
 
-/** Reads a small request body as text, refusing more than `limit` bytes. */
-function readBody(req: Request, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.resume();
-        reject(new LogoutError("bad-request", `the body is larger than ${limit} bytes`, { problem: "body-too-large", limit }));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks).toString("utf8"));
-    };
-    const onError = () => {
-      cleanup();
-      reject(new LogoutError("bad-request", "the body could not be read", { problem: "body-unreadable" }));
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
-}
+/** A native-logout body refused while it was read, in the shape's words. */
+const NATIVE_BODY_REFUSALS: BodyRefusals = {
+  tooLarge: (limit) => new LogoutError("bad-request", `the body is larger than ${limit} bytes`, { problem: "body-too-large", limit }),
+  unreadable: () => new LogoutError("bad-request", "the body could not be read", { problem: "body-unreadable" }),
+};
 
 /** The JSON body of a native logout, read here or taken from a body parser mounted before the handler. */
 export async function nativeBody(req: Request): Promise<unknown> {
@@ -64,7 +37,7 @@ export async function nativeBody(req: Request): Promise<unknown> {
     if (typeof parsed !== "string" && !Buffer.isBuffer(parsed)) return parsed;
     text = parsed.toString();
   } else {
-    text = await readBody(req, MAX_NATIVE_BODY_BYTES);
+    text = await readBoundedText(req, MAX_NATIVE_BODY_BYTES, NATIVE_BODY_REFUSALS);
   }
   try {
     return JSON.parse(text) as unknown;
