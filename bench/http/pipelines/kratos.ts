@@ -26,7 +26,9 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 
 /**
  * The least this logout does: the session cookie read, hashed and found, the logout token recomputed and
- * compared in constant time, the session ended in a Map, and the ceiling's 204 with its clearing cookie.
+ * compared in constant time, the session ended in a Map, and the ceiling's 204 with its clearing cookie. No
+ * record of the revoked token: the library keeps one so a repeated logout answers 204 again, which is more than
+ * the least work.
  */
 function kratosFloor({ answer }: FloorEnv): FloorRoute {
   const sessions = new FloorSessions();
