@@ -1,8 +1,8 @@
-import { MemorySessionStore, allStoreMethods, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
+import { MemorySessionStore, allStoreMethods, storeCapabilityMethods, type SessionRecord, type CompleteSessionStore } from "../../src/index.js";
 
-/** The CompleteSessionStore methods, as MemorySessionStore implements them. */
+/** The CompleteSessionStore methods, as MemorySessionStore implements them, its one-call endings and TOTP attempt included. */
 function storeMethodNames(): RecordedMethod[] {
-  return [...allStoreMethods, "attemptTotp" as const].filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
+  return [...allStoreMethods, ...storeCapabilityMethods["end-by-token"], "attemptTotp" as const].filter((name) => typeof Object.getOwnPropertyDescriptor(MemorySessionStore.prototype, name)?.value === "function");
 }
 
 /** The methods a RecordingStore records: every store method, and the memory store's one-call TOTP attempt. */
