@@ -12,7 +12,7 @@ describeSessionStoreConformance("MemorySessionStore", {
   closeStore: () => {
     for (const store of opened.splice(0)) store.close();
   },
-  capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "provider-links"],
+  capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "step-up", "session-limit", "provider-links"],
 });
 
 describe("MemorySessionStore memory", () => {

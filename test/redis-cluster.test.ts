@@ -48,7 +48,7 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
     },
   });
 
-  describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true, capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "provider-links"] });
+  describeSessionStoreConformance("RedisSessionStore (redis v5 cluster)", { createStore: open, sharedBackend: true, capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "step-up", "session-limit", "provider-links"] });
 
   it("keeps every key of a user in one slot, and each route in the slot of its own id", async () => {
     const store = open();

@@ -49,7 +49,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v5.sendCommand(args), prefix: v5Prefix, isReady: () => v5.isReady, subscriber });
       },
       sharedBackend: true,
-      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "provider-links"],
+      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "step-up", "session-limit", "provider-links"],
     });
   });
 
@@ -68,7 +68,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         return new RedisSessionStore({ sendCommand: (args) => v6.sendCommand(args), prefix: v6Prefix, isReady: () => v6.isReady, subscriber });
       },
       sharedBackend: true,
-      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "provider-links"],
+      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "step-up", "session-limit", "provider-links"],
     });
   });
 
@@ -89,7 +89,7 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
         });
       },
       sharedBackend: true,
-      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "provider-links"],
+      capabilities: ["touch", "end-by-token", "end-by-id", "totp-attempt", "markers", "jwt-revocation", "step-up", "session-limit", "provider-links"],
     });
   });
 

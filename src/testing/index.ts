@@ -79,7 +79,7 @@ export function describeSessionStoreConformance<S extends SessionStore>(name: st
     if (capabilities.includes("touch")) lifetimeTouchTests(full);
     if (capabilities.includes("end-by-token")) endByTokenStoreTests(full);
     if (capabilities.includes("end-by-id")) endByIdStoreTests(full);
-    if (capabilities.includes("totp-attempt")) totpAttemptStoreTests(full);
+    if (capabilities.includes("totp-attempt")) totpAttemptStoreTests(full, { stepUp: capabilities.includes("step-up") });
     if (capabilities.includes("step-up")) stepUpStoreTests(full);
     if (capabilities.includes("session-limit")) sessionLimitStoreTests(full);
     if (capabilities.includes("markers")) markerStoreTests(full);

@@ -22,8 +22,17 @@ const stepAt = (now: number) => Math.floor(now / PERIOD_MS);
  * `requireTotp` runs them through markers and counters, atomically. Every time is the caller's `now`. A pass's
  * `failures` is not looked at: `requireTotp` reads it only for a refusal.
  */
-export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestStore>): void {
+export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestStore>, options: { readonly stepUp: boolean }): void {
   const store = instance.store;
+  // The step-up cases need the session record's step-up (`"step-up"`): skipped, and said so, without it.
+  const itStepsUp = it.skipIf(!options.stepUp);
+
+  /** A session of `user`, live on the real clock (so these attempts run on the real clock too). */
+  async function liveSessionOf(user: string) {
+    const session = sampleSession(user);
+    await store().createSession(session);
+    return session;
+  }
 
   it("passes a matching step once; the same step again is a replay, and a failure", async () => {
     const user = newUser();
@@ -79,13 +88,10 @@ export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestSto
     expect(results.filter((r) => r.outcome === "replayed")).toHaveLength(5);
   });
 
-  it("records a pass's step-up on a live session of the user, and only on a pass", async () => {
-    if (typeof store().recordAuthentication !== "function") return;
-    // The session is live on the real clock, so the attempt's clock is the real one here.
+  itStepsUp("records a pass's step-up on a live session of the user, and only on a pass", async () => {
     const now = Date.now();
     const user = newUser();
-    const session = sampleSession(user);
-    await store().createSession(session);
+    const session = await liveSessionOf(user);
     const wrong = await store().attemptTotp(attempt(user, now, undefined, { stepUp: { sessionId: session.id, method: "totp" } }));
     expect(wrong).toEqual({ outcome: "wrong", failures: 1 });
     expect(await store().getSession(session.id)).toEqual(session);
@@ -94,24 +100,19 @@ export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestSto
     expect(await store().getSession(session.id)).toMatchObject({ authenticatedAt: now + 1, amr: ["totp"] });
   });
 
-  it("records no step-up on another user's session, and leaves it as it was", async () => {
-    if (typeof store().recordAuthentication !== "function") return;
+  itStepsUp("records no step-up on another user's session, and leaves it as it was", async () => {
     const now = Date.now();
     const [user, other] = [newUser(), newUser()];
-    const session = sampleSession(other);
-    await store().createSession(session);
+    const session = await liveSessionOf(other);
     const passed = await store().attemptTotp(attempt(user, now, stepAt(now), { stepUp: { sessionId: session.id, method: "totp" } }));
     expect(passed).toMatchObject({ outcome: "passed", steppedUp: false });
     expect(await store().getSession(session.id)).toEqual(session);
   });
 
-  it("spends a right code for a session that has ended without bringing it back", async () => {
-    if (typeof store().recordAuthentication !== "function") return;
-    // The session is live on the real clock, so the attempt's clock is the real one here.
+  itStepsUp("spends a right code for a session that has ended without bringing it back", async () => {
     const now = Date.now();
     const user = newUser();
-    const session = sampleSession(user);
-    await store().createSession(session);
+    const session = await liveSessionOf(user);
     await store().revokeSession(session.id);
     const passed = await store().attemptTotp(attempt(user, now, stepAt(now), { stepUp: { sessionId: session.id, method: "totp" } }));
     expect(passed).toMatchObject({ outcome: "passed", steppedUp: false });
