@@ -5,7 +5,7 @@
  * bar carries its goal as a tick and the min–max of its rounds as a whisker; a memory bar, its pipeline's
  * hand-written floor as a triangle below it. Pure: no I/O.
  */
-import { ceilingFor, ceilingGoal, peerFor, ratio, roundRange, TARGETS, type BenchResults, type HttpRow } from "./report.js";
+import { ceilingFor, ceilingGoal, floorFor, peerFor, ratio, roundRange, TARGETS, type BenchResults, type HttpRow } from "./report.js";
 
 interface Bar {
   readonly label: string;
@@ -31,7 +31,7 @@ function memoryBars(rows: readonly HttpRow[]): Bar[] {
     .filter((r) => r.group === "library" && r.store === "memory")
     .map((row) => {
       const ceiling = ceilingFor(rows, row);
-      const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+      const floor = floorFor(rows, row);
       return {
         label: row.title,
         value: row.valid ? ratio(row.requestsPerSecond, ceiling?.requestsPerSecond) : undefined,

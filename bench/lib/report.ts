@@ -302,6 +302,11 @@ export function ceilingFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | un
   return rows.find((r) => r.id === row.ceilingId && r.valid);
 }
 
+/** The valid run of the row's pipeline's hand-written floor, if there is one. */
+export function floorFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
+  return rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+}
+
 export interface RatioRow {
   readonly row: HttpRow;
   readonly vsCeiling: number | undefined;
@@ -345,7 +350,7 @@ function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: nu
   const share = goalRate / ceiling.requestsPerSecond;
   const said = `; the goal is ${fmtRate(goalRate)} req/s, ${pct(share)} of the bare route's`;
   // The in-process floor does the route's least work with no network at all: a Redis route cannot beat it.
-  const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+  const floor = floorFor(rows, row);
   if (floor === undefined) return said;
   const best = roundRange(floor, ceiling)?.[1] ?? floor.requestsPerSecond / ceiling.requestsPerSecond;
   return share > best
@@ -358,7 +363,7 @@ function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: nu
  * below the goal means no implementation mounted this way reaches it on this machine.
  */
 function floorReading(rows: readonly HttpRow[], row: HttpRow, ceiling: HttpRow | undefined, goal: number): string {
-  const floor = rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.valid);
+  const floor = floorFor(rows, row);
   const floorShare = floor === undefined ? undefined : ratio(floor.requestsPerSecond, ceiling?.requestsPerSecond);
   if (floor === undefined || floorShare === undefined) return "";
   const range = roundRange(floor, ceiling);

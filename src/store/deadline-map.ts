@@ -5,8 +5,9 @@
  *
  * The deadline is read from the value rather than kept beside it, so an entry costs the map entry and its place
  * in one bucket, nothing more: the memory store's sessions already hold when they end, and a wrapper object
- * with a copy of that time cost about 30 bytes a session. Values must be replaced, not changed in place, for a
- * new deadline to be filed (`set` again).
+ * with a copy of that time cost about 30 bytes a session. A value is filed under its deadline when it is `set`;
+ * one whose deadline moved in place keeps its old place until `set` again (a replaced value) or until the sweep
+ * reaches that place and files it anew. Reads check the deadline the value holds now either way.
  */
 export class DeadlineMap<V> {
   readonly #entries = new Map<string, V>();

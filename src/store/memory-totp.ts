@@ -56,7 +56,9 @@ export class MemoryTotpAttempts {
    */
   attempt(attempt: TotpAttempt, recordStepUp: RecordStepUp): TotpAttemptResult {
     const { now, failureWindowMs: windowMs, maxFailures, maxLockoutsPerDay, periodMs, window: steps } = attempt;
-    const state = this.#stateOf(attempt.userId);
+    // The real clock, read once: what every expiry is reckoned from, as a Redis TTL is.
+    const clock = Date.now();
+    const state = this.#stateOf(attempt.userId, clock);
     const win = Math.floor(now / windowMs);
     const day = Math.floor(now / TOTP_DAY_MS);
     const dayEnd = (day + 1) * TOTP_DAY_MS;
@@ -64,7 +66,7 @@ export class MemoryTotpAttempts {
     if (state.lockoutDay === day && state.lockouts >= maxLockoutsPerDay) return { outcome: "throttled", retryAfterMs: dayEnd - now };
     if (state.lockedUntil > now) return { outcome: "throttled", retryAfterMs: state.lockedUntil - now };
 
-    const current = windowOf(state, win, windowMs, now);
+    const current = windowOf(state, win, windowMs, now, clock);
     current.attempts += 1;
     const previous = state.windows.get(win - 1);
     const earlier = previous === undefined || previous.punished ? 0 : Math.max(0, previous.attempts - previous.passes);
@@ -72,12 +74,12 @@ export class MemoryTotpAttempts {
 
     const lockOut = (): void => {
       state.lockedUntil = now + windowMs;
-      state.lockExpiresAt = Date.now() + windowMs + TOTP_COUNTER_SLACK_MS;
+      state.lockExpiresAt = clock + windowMs + TOTP_COUNTER_SLACK_MS;
       // The day's count starts with its first lock-out and lives until the day's end, as its counter key would.
       if (state.lockoutDay !== day) {
         state.lockoutDay = day;
         state.lockouts = 0;
-        state.lockoutsExpireAt = Date.now() + dayEnd - now + TOTP_COUNTER_SLACK_MS;
+        state.lockoutsExpireAt = clock + dayEnd - now + TOTP_COUNTER_SLACK_MS;
       }
       state.lockouts += 1;
       current.punished = true;
@@ -87,8 +89,8 @@ export class MemoryTotpAttempts {
     if (failures > maxFailures) {
       lockOut();
       result = { outcome: "throttled", retryAfterMs: windowMs };
-    } else if (attempt.step !== undefined && spend(state, attempt.step, steps, periodMs, now)) {
-      for (const older of attempt.olderSteps) spend(state, older, steps, periodMs, now);
+    } else if (attempt.step !== undefined && spend(state, attempt.step, steps, periodMs, now, clock)) {
+      for (const older of attempt.olderSteps) spend(state, older, steps, periodMs, now, clock);
       current.passes += 1;
       const stepUp = attempt.stepUp;
       result = stepUp === undefined ? { outcome: "passed", failures } : { outcome: "passed", failures, steppedUp: recordStepUp(stepUp.sessionId, attempt.userId, now, stepUp.method) };
@@ -114,8 +116,7 @@ export class MemoryTotpAttempts {
   }
 
   /** The user's record with whatever has expired by the real clock dropped, or a fresh one. */
-  #stateOf(userId: string): TotpUserState {
-    const clock = Date.now();
+  #stateOf(userId: string, clock: number): TotpUserState {
     const state = this.#users.get(userId, clock);
     if (state === undefined) {
       return { lockedUntil: 0, lockExpiresAt: 0, lockoutDay: Number.NaN, lockouts: 0, lockoutsExpireAt: 0, windows: new Map(), steps: new Map(), expiresAt: 0 };
@@ -141,18 +142,18 @@ export class MemoryTotpAttempts {
 }
 
 /** The counts of window `win`, started (to be read through the next window, as its counter key lives) if new. */
-function windowOf(state: TotpUserState, win: number, windowMs: number, now: number): WindowCounts {
+function windowOf(state: TotpUserState, win: number, windowMs: number, now: number, clock: number): WindowCounts {
   let counts = state.windows.get(win);
   if (counts === undefined) {
-    counts = { attempts: 0, passes: 0, punished: false, expiresAt: Date.now() + (win + 2) * windowMs - now + TOTP_COUNTER_SLACK_MS };
+    counts = { attempts: 0, passes: 0, punished: false, expiresAt: clock + (win + 2) * windowMs - now + TOTP_COUNTER_SLACK_MS };
     state.windows.set(win, counts);
   }
   return counts;
 }
 
 /** Spends a step unless it is spent already; answers whether this call spent it. */
-function spend(state: TotpUserState, step: number, window: number, periodMs: number, now: number): boolean {
+function spend(state: TotpUserState, step: number, window: number, periodMs: number, now: number, clock: number): boolean {
   if (state.steps.has(step)) return false;
-  state.steps.set(step, Date.now() + Math.max(1, (step + window + 2) * periodMs - now));
+  state.steps.set(step, clock + Math.max(1, (step + window + 2) * periodMs - now));
   return true;
 }

@@ -24,7 +24,7 @@ export class FloorSessions {
   readonly #byTokenHash = new Map<string, FloorSession>();
   readonly #byId = new Map<string, FloorSession>();
 
-  /** Live and ended-but-unswept sessions alike: a logout floor's count of what it ended. */
+  /** Sessions held (expired ones included: nothing sweeps them); a logout floor's count of what it ended. */
   get size(): number {
     return this.#byId.size;
   }
