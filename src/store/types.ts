@@ -269,8 +269,9 @@ export type CompleteSessionStore = SessionStore &
  * What a store can do beyond the core: `"markers"` (`MarkerStore`), `"jwt-revocation"` (`JwtRevocationStore`),
  * `"touch"` (`SessionStore.touchSession`), `"end-by-token"` (`SessionStore.endSessionByTokenHash`, one call for
  * a logout; no factory requires it), `"end-by-id"` (`SessionStore.endSessionById`, one call for the read and the
- * ending of a session named by id; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"` (`SessionLimitStore`),
- * `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
+ * ending of a session named by id; no factory requires it), `"totp-attempt"` (`TotpAttemptStore.attemptTotp`, a
+ * TOTP attempt in one call; no factory requires it), `"step-up"` (`StepUpStore`), `"session-limit"`
+ * (`SessionLimitStore`), `"provider-links"` (`ProviderSessionLinks`). `"sessions"` is the core itself.
  */
 export type StoreCapability = "sessions" | "touch" | "end-by-token" | "end-by-id" | "totp-attempt" | "markers" | "jwt-revocation" | "step-up" | "session-limit" | "provider-links";
 
