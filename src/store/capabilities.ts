@@ -40,9 +40,9 @@ export const storeCapabilityMethods = {
 export const sessionStoreMethods = storeCapabilityMethods.sessions;
 
 /**
- * Every method of every capability `MemorySessionStore` and `RedisSessionStore` both implement (the optional
- * `endSessionByTokenHash` and `endUserSessionsByTokenHash`, round-trip savers, are Redis's alone; the optional
- * `endSessionById` both have).
+ * The methods of every capability `MemorySessionStore` and `RedisSessionStore` both implement, the optional
+ * `endSessionById` included. The optional `endSessionByTokenHash` and `endUserSessionsByTokenHash`, which both
+ * have too, are not listed: a store copied from this list ends a logout through a lookup and a revoke.
  */
 export const allStoreMethods = [
   ...storeCapabilityMethods.sessions,
