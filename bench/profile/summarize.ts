@@ -4,6 +4,7 @@
  * as a share of the samples. `npx tsx bench/profile/summarize.ts <file.cpuprofile> [top]`.
  */
 import { readFileSync } from "node:fs";
+import { sourceOf } from "./attribute.js";
 
 export interface ProfileNode {
   readonly id: number;
@@ -17,7 +18,8 @@ interface CpuProfile {
 
 /** A readable place for a frame: `name (path:line)` with the path shortened to the package or src/ file. */
 export function frameName(frame: ProfileNode["callFrame"]): string {
-  const url = frame.url.replace(/^file:\/\//, "");
+  // A frame of the built bundle is named by its source file (the bundle's `// src/...` markers).
+  const url = sourceOf(frame.url, frame.lineNumber);
   const project = url.includes("/dist/") ? url.lastIndexOf("/dist/") : url.lastIndexOf("/src/");
   const short = url.includes("/node_modules/") ? url.slice(url.lastIndexOf("/node_modules/") + 14) : project >= 0 ? url.slice(project + 1) : url;
   return `${frame.functionName || "(anonymous)"} (${short || "native"}:${frame.lineNumber + 1})`;
