@@ -161,6 +161,7 @@ export type {
   ResolvedPrincipal,
   RevokeUserSessionsOptions,
   EndSessionByIdOptions,
+  EndSessionByTokenOptions,
   EndUserSessionsByTokenOptions,
   EndedUserSessions,
   TotpAttempt,

@@ -14,6 +14,7 @@ export type {
   ProviderSessionLinks,
   RevokeUserSessionsOptions,
   EndSessionByIdOptions,
+  EndSessionByTokenOptions,
   EndUserSessionsByTokenOptions,
   EndedUserSessions,
   TotpAttempt,

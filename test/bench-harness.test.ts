@@ -214,12 +214,17 @@ describe("bench harness: targets", () => {
 
   it("holds a route of several store operations to one round trip each, and names them", () => {
     const kratos = row({ id: "kratos-logout/redis", group: "library", store: "redis", requestsPerSecond: 5_000, redisCommandsPerRequest: 2, pipelineId: "kratos-logout" });
-    const rocket = row({ id: "rocket-chat-logout/redis", group: "library", store: "redis", requestsPerSecond: 3_000, redisCommandsPerRequest: 4, pipelineId: "rocket-chat-logout" });
+    const rocket = row({ id: "rocket-chat-logout/redis", group: "library", store: "redis", requestsPerSecond: 3_000, redisCommandsPerRequest: 3, pipelineId: "rocket-chat-logout" });
+    const rocketTwice = row({ id: "rocket-chat-logout/redis", group: "library", store: "redis", requestsPerSecond: 3_000, redisCommandsPerRequest: 4, pipelineId: "rocket-chat-logout" });
     const targets = evaluateTargets(results([kratos, rocket]));
+    // Kratos' logout is one store operation (the logout token is checked before it): held to one.
     const kratosTarget = targets.find((t) => t.target === "kratos-logout/redis: Redis round trips per request");
-    expect(kratosTarget).toMatchObject({ status: "pass", measured: "2.00" });
-    expect(kratosTarget?.goal).toMatch(/^2, one per operation: the caller's session/);
-    expect(targets.find((t) => t.target === "rocket-chat-logout/redis: Redis round trips per request")).toMatchObject({ status: "fail", measured: "4.00" });
+    expect(kratosTarget).toMatchObject({ status: "fail", measured: "2.00", goal: "1" });
+    const rocketTarget = targets.find((t) => t.target === "rocket-chat-logout/redis: Redis round trips per request");
+    expect(rocketTarget).toMatchObject({ status: "pass", measured: "3.00" });
+    expect(rocketTarget?.goal).toMatch(/^3, one per operation: the caller's session/);
+    const over = evaluateTargets(results([rocketTwice])).find((t) => t.target === "rocket-chat-logout/redis: Redis round trips per request");
+    expect(over).toMatchObject({ status: "fail", measured: "4.00" });
   });
 
   it("reads a peer goal against the route's own ceiling", () => {

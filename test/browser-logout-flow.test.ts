@@ -98,7 +98,7 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
       const { app, flow } = setup();
       const { token, session } = await login(store, "alice");
       store.reset();
-      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id), return_to: value }).set("Cookie", cookieOf(token));
+      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session), return_to: value }).set("Cookie", cookieOf(token));
       expect(res.status).toBe(400);
       expect(res.headers.location).toBeUndefined();
       expect(res.headers["set-cookie"]).toBeUndefined();
@@ -137,7 +137,7 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
       store.reset();
       const created = await request(app).get("/self-service/logout/browser?return_to=/a&return_to=/a").set("Cookie", cookieOf(token));
       expect([created.status, created.text]).toEqual([400, returnToForbidden("/a")]);
-      const res = await request(app).get(`/self-service/logout?token=${flow.logoutToken(session.id)}&return_to=/a&return_to=https://evil.example/`).set("Cookie", cookieOf(token));
+      const res = await request(app).get(`/self-service/logout?token=${flow.logoutToken(session)}&return_to=/a&return_to=https://evil.example/`).set("Cookie", cookieOf(token));
       expect(res.status).toBe(400);
       expect(store.mutations).toEqual([]);
     });
@@ -155,7 +155,7 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
     it("uses returnTo.default when the logout URL has no return_to", async () => {
       const { app, flow } = setup({ returnTo: { allow: ["https://app.example.com/"], default: "https://app.example.com/bye" } });
       const { token, session } = await login(store, "alice");
-      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id), return_to: "" }).set("Cookie", cookieOf(token));
+      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session), return_to: "" }).set("Cookie", cookieOf(token));
       expect(res.headers.location).toBe("https://app.example.com/bye");
     });
   });
@@ -179,7 +179,8 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
       expect(attributes(setCookie)).toEqual(["Domain=example.com", "HttpOnly", "Path=/app", "SameSite=Strict", "Secure"]);
       const token = decodeURIComponent(setCookie.split(";")[0]?.split("=")[1] ?? "");
       const session = await store.findSessionByTokenHash(hashSecret(token));
-      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session?.id ?? "") }).set("Cookie", `__Secure-sid=${token}`);
+      if (session === undefined) throw new Error("the login's cookie names no session");
+      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", `__Secure-sid=${token}`);
       expect(res.status).toBe(303);
       const cleared = (res.headers["set-cookie"] as unknown as string[])[0] ?? "";
       expect(cleared.startsWith("__Secure-sid=;")).toBe(true);
@@ -190,7 +191,7 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
     it("is not Secure by default when the public URL is plain http", async () => {
       const { app, flow } = setup({ publicUrl: "http://127.0.0.1:3000" });
       const { token, session } = await login(store, "alice");
-      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id) }).set("Cookie", cookieOf(token));
+      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token));
       expect(res.headers["set-cookie"]).toEqual(["ory_kratos_session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"]);
     });
 
@@ -221,7 +222,7 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
         if (trustProxy !== undefined) a.set("trust proxy", trustProxy);
       });
       const { token, session } = await login(store, "alice");
-      let req = request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id) }).set("Cookie", cookieOf(token)).set("Accept", accept);
+      let req = request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token)).set("Accept", accept);
       if (forwardedProto !== undefined) req = req.set("X-Forwarded-Proto", forwardedProto);
       const res = await req;
       expect(res.status).toBeLessThan(400);
@@ -288,8 +289,8 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
       const before = setup({ secrets: [oldSecret] });
       const after = setup({ secrets: [SECRET, oldSecret] });
       const { token, session } = await login(store, "alice");
-      const oldToken = before.flow.logoutToken(session.id);
-      expect(after.flow.logoutToken(session.id)).not.toBe(oldToken);
+      const oldToken = before.flow.logoutToken(session);
+      expect(after.flow.logoutToken(session)).not.toBe(oldToken);
       const res = await request(after.app).get("/self-service/logout").query({ token: oldToken }).set("Cookie", cookieOf(token));
       expect(res.status).toBe(303);
     });
@@ -297,8 +298,8 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
     it("is refused once the old secret is retired", async () => {
       const { app, flow } = setup({ secrets: [SECRET] });
       const { token, session } = await login(store, "alice");
-      const stale = setup({ secrets: ["the-old-logout-secret-0123456789abcdef"] }).flow.logoutToken(session.id);
-      expect(stale).not.toBe(flow.logoutToken(session.id));
+      const stale = setup({ secrets: ["the-old-logout-secret-0123456789abcdef"] }).flow.logoutToken(session);
+      expect(stale).not.toBe(flow.logoutToken(session));
       store.reset();
       const res = await request(app).get("/self-service/logout").query({ token: stale }).set("Cookie", cookieOf(token));
       expect([res.status, res.text]).toEqual([403, TOKEN_MISMATCH]);
@@ -307,10 +308,58 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
 
     it("builds logout URLs for server-rendered pages, under the public URL's own path prefix", async () => {
       const { flow } = setup({ publicUrl: "https://example.com/auth/", logoutPath: "/logout" });
-      expect(flow.logoutUrl("s1")).toBe(`https://example.com/auth/logout?token=${flow.logoutToken("s1")}`);
-      expect(flow.logoutUrl("s1", "/home")).toBe(`https://example.com/auth/logout?return_to=%2Fhome&token=${flow.logoutToken("s1")}`);
-      expect(() => flow.logoutUrl("s1", "https://evil.example/")).toThrow(LogoutError);
+      const s1 = { id: "s1", tokenHash: hashSecret("token-of-s1") };
+      expect(flow.logoutUrl(s1)).toBe(`https://example.com/auth/logout?token=${flow.logoutToken(s1)}`);
+      expect(flow.logoutUrl(s1, "/home")).toBe(`https://example.com/auth/logout?return_to=%2Fhome&token=${flow.logoutToken(s1)}`);
+      expect(() => flow.logoutUrl(s1, "https://evil.example/")).toThrow(LogoutError);
       await Promise.resolve();
+    });
+
+    it("is bound to the session's token: a rotated token retires it, and a session without a token hash is bound to its id", () => {
+      const { flow } = setup();
+      const session = { id: "s1", tokenHash: hashSecret("token-of-s1") };
+      expect(flow.logoutToken({ ...session, tokenHash: hashSecret("rotated-token-of-s1") })).not.toBe(flow.logoutToken(session));
+      expect(flow.logoutToken({ ...session, id: "renamed" })).toBe(flow.logoutToken(session));
+      // A JWT's session has no token hash: two of them must never share a logout token.
+      expect(flow.logoutToken({ id: "jti-1", tokenHash: "" })).not.toBe(flow.logoutToken({ id: "jti-2", tokenHash: "" }));
+    });
+
+    it("is checked against the cookie before any store call: a logout is then one call, the ending with its revoked-token record", async () => {
+      const { app, flow } = setup();
+      const { token, session } = await login(store, "alice");
+      store.reset();
+      const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token));
+      expect(res.status).toBe(303);
+      expect(store.calls).toEqual(["endSessionByTokenHash"]);
+      expect(store.log[0]?.args).toEqual([session.tokenHash, { marker: { key: `logout:revoked:${session.tokenHash}`, ttlMs: 60_000 } }]);
+      expect(await store.getSession(session.id)).toBeUndefined();
+      expect(await store.isClaimed(`logout:revoked:${session.tokenHash}`)).toBe(true);
+    });
+
+    it("keeps the refusals in their order when the one call does not apply: no session (401), then a foreign token (403), then return_to (400)", async () => {
+      const { app, flow } = setup();
+      const alice = await login(store, "alice");
+      const bob = await login(store, "bob");
+      await store.revokeSession(bob.session.id);
+      store.reset();
+      // Bob's session has ended: his own logout token with a forbidden return_to is still "no session".
+      const ended = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(bob.session), return_to: "https://evil.example/" }).set("Cookie", cookieOf(bob.token));
+      expect(ended.status).toBe(401);
+      // Alice's cookie with a token that is not hers, and a forbidden return_to: the token is refused first.
+      const foreign = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(bob.session), return_to: "https://evil.example/" }).set("Cookie", cookieOf(alice.token));
+      expect([foreign.status, foreign.text]).toEqual([403, TOKEN_MISMATCH]);
+      const forbidden = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(alice.session), return_to: "https://evil.example/" }).set("Cookie", cookieOf(alice.token));
+      expect(forbidden.status).toBe(400);
+      expect(store.mutations).toEqual([]);
+      expect(await store.getSession(alice.session.id)).toEqual(alice.session);
+    });
+
+    it("refuses a session id where the session record belongs, saying what to pass", () => {
+      const { flow } = setup();
+      // A JavaScript caller, or one written for ids: the types do not hold it.
+      const id = "s1" as unknown as Parameters<typeof flow.logoutToken>[0];
+      expect(() => flow.logoutToken(id)).toThrow(/takes the session record \(`getAuthentication\(req\)\.session`\), not its id/);
+      expect(() => flow.logoutUrl(id)).toThrow(TypeError);
     });
   });
 
@@ -323,14 +372,14 @@ describe.each(expressVersions)("browserLogoutFlow on $name", ({ express }) => {
       const { app, flow } = setup({ events });
       const { token, session } = await login(store, "alice");
       await request(app).get("/self-service/logout").query({ token: "ory_lo_wrong" }).set("Cookie", cookieOf(token));
-      await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id) }).set("Cookie", cookieOf(token));
+      await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token));
       expect(seen).toEqual([
         { code: "logout-token-mismatch", status: 403, userId: "alice", method: "GET", path: "/self-service/logout", ip: expect.any(String) as string, at: expect.any(Number) as number },
         { sessionId: session.id, userId: "alice", by: "alice", target: "current", at: expect.any(Number) as number },
       ]);
       const text = JSON.stringify(seen);
       expect(text).not.toContain(token);
-      expect(text).not.toContain(flow.logoutToken(session.id));
+      expect(text).not.toContain(flow.logoutToken(session));
       expect(text).not.toContain(session.tokenHash);
     });
   });
@@ -354,7 +403,7 @@ describe.each(expressVersions)("browserLogoutFlow with a store that fails, on $n
     const other = await login(store, "alice");
     store.failing = true;
     const { app, flow } = kratosApp(express, store, { timeoutMs: 50, errorUrl: "/error" });
-    const token = flow.logoutToken(alice.session.id);
+    const token = flow.logoutToken(alice.session);
     return {
       alice,
       other,
@@ -397,13 +446,13 @@ describe.each(expressVersions)("browserLogoutFlow with a store that fails, on $n
   ] as const)("answers 503 and keeps the session and cookie when %s fails after the checks passed", async (_what, overrides) => {
     const { app, flow } = kratosApp(express, storeWith(overrides), {});
     const { token, session } = await login(base, "alice");
-    const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id) }).set("Cookie", cookieOf(token));
+    const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token));
     expect(res.status).toBe(503);
     expect(res.headers["set-cookie"]).toBeUndefined();
     expect(res.headers.location).toBeUndefined();
     expect(await base.getSession(session.id)).toEqual(session);
     // Once the store is back, the same logout URL works.
-    const again = await request(kratosApp(express, base, {}).app).get("/self-service/logout").query({ token: flow.logoutToken(session.id) }).set("Cookie", cookieOf(token));
+    const again = await request(kratosApp(express, base, {}).app).get("/self-service/logout").query({ token: flow.logoutToken(session) }).set("Cookie", cookieOf(token));
     expect(again.status).toBe(303);
   });
 });

@@ -51,7 +51,7 @@ describe.each(expressVersions)("Ory Kratos routes on $name", ({ express }) => {
       expect(keysOf(res.text)).toEqual(["logout_url", "logout_token"]);
       const body = res.body as { logout_url: string; logout_token: string };
       expect(body.logout_token).toMatch(/^ory_lo_[A-Za-z0-9_-]{43}$/);
-      expect(body.logout_token).toBe(flow.logoutToken(session.id));
+      expect(body.logout_token).toBe(flow.logoutToken(session));
       expect(body.logout_url).toBe(`https://auth.example.com/self-service/logout?token=${body.logout_token}`);
       expect(store.mutations).toEqual([]);
     });
@@ -112,9 +112,9 @@ describe.each(expressVersions)("Ory Kratos routes on $name", ({ express }) => {
       const [a, b, c] = [await aliceLogin(), await aliceLogin(), await aliceLogin()];
       const tokenOf = async (req: request.Test) => ((await req).body as { logout_token: string }).logout_token;
       const get = () => request(app).get("/self-service/logout/browser");
-      expect(await tokenOf(get().set("X-Session-Token", a.token).set("Cookie", cookieOf(b.token)).set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(a.session.id));
-      expect(await tokenOf(get().set("Cookie", cookieOf(b.token)).set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(b.session.id));
-      expect(await tokenOf(get().set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(c.session.id));
+      expect(await tokenOf(get().set("X-Session-Token", a.token).set("Cookie", cookieOf(b.token)).set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(a.session));
+      expect(await tokenOf(get().set("Cookie", cookieOf(b.token)).set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(b.session));
+      expect(await tokenOf(get().set("Authorization", `Bearer ${c.token}`))).toBe(flow.logoutToken(c.session));
     });
 
     it("echoes X-Request-ID as the herodot `request` field, between status and reason", async () => {

@@ -118,7 +118,7 @@ describe("rpInitiatedLogout behind browserLogoutFlow", () => {
   it("ends the session, then sends the browser to the provider, and the callback to the flow's return_to", async () => {
     const { app, store, flow } = mount();
     const { token, session } = await issueSession(store, { userId: "alice" });
-    const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session.id), return_to: "https://app.example.com/bye" }).set("Cookie", `ory_kratos_session=${token}`);
+    const res = await request(app).get("/self-service/logout").query({ token: flow.logoutToken(session), return_to: "https://app.example.com/bye" }).set("Cookie", `ory_kratos_session=${token}`);
     expect(res.status).toBe(303);
     expect(await store.getSession(session.id)).toBeUndefined();
     const location = new URL(res.headers.location as string);

@@ -194,7 +194,6 @@ export const TARGETS = {
    * a lookup, a logout of one session, an "all"/"others", a TOTP attempt): the sum, and what the operations are.
    */
   redisRoundTripsOf: {
-    "kratos-logout": { trips: 2, operations: "the caller's session by its cookie, then its logout with the revoked-token record (the logout token is checked against the session in between)" },
     "rocket-chat-logout": { trips: 3, operations: "the caller's session, the TOTP attempt with its step-up record, then the end of the other user's session" },
     "express-session-tracked-logout": { trips: 3, operations: "express-session's read, the tracked logout, and express-session's own destroy" },
   } as Readonly<Record<string, { readonly trips: number; readonly operations: string }>>,

@@ -220,6 +220,6 @@ export function mountPage(app: Express, ctx: ExampleContext, flow: BrowserLogout
     }
     const sessions = (await deadline(ctx, "listSessions", () => ctx.store.listSessions(user.id))).sort((a, b) => (b.lastSeenAt ?? b.createdAt) - (a.lastSeenAt ?? a.createdAt));
     const isAdmin = await deadline(ctx, "users.hasPermission", () => ctx.users.hasPermission(user, "view-device-management"));
-    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session.id), live, isAdmin));
+    res.send(sessionsPage(nonce, ctx, user, session, sessions, flow.logoutUrl(session), live, isAdmin));
   }
 }

@@ -3,7 +3,7 @@ import { malformedAnswer } from "../deadline.js";
 import { LogoutError } from "../errors.js";
 import { getAuthentication } from "../request-state.js";
 import { hashSecret } from "../secrets.js";
-import type { Authentication, LogoutTargetKind, PresentedCredential, ResolvedPrincipal, SessionRecord } from "../types.js";
+import type { Authentication, EndSessionByTokenOptions, LogoutTargetKind, PresentedCredential, ResolvedPrincipal, SessionRecord } from "../types.js";
 import type { Runtime } from "./options.js";
 
 /** One session to end, and who ends it. */
@@ -69,7 +69,7 @@ export async function endSessionNamedById(
  * anything ends) and no earlier middleware authenticated the caller. `undefined` otherwise: the caller is then
  * identified first and its sessions ended in a second call.
  */
-function plainSessionToken(req: Request, rt: Runtime): { tokenHash: string; credential: PresentedCredential } | undefined {
+export function plainSessionToken(req: Request, rt: Runtime): { tokenHash: string; credential: PresentedCredential } | undefined {
   if (getAuthentication(req) !== undefined) return undefined;
   for (const source of rt.credentials) {
     const credential = source.read(req);
@@ -89,10 +89,20 @@ export async function endOwnSessionByToken(req: Request, rt: Runtime): Promise<A
   if (!rt.calls.endsByTokenHash) return undefined;
   const caller = plainSessionToken(req, rt);
   if (caller === undefined) return undefined;
-  const session = await rt.calls.endSessionByTokenHash(caller.tokenHash);
+  const session = await endSessionOfToken(rt, caller.tokenHash);
   if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token");
-  rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: session.userId, target: "current", at: Date.now() });
   return { session, credential: caller.credential };
+}
+
+/**
+ * Ends the live session whose token hashes to `tokenHash` in one store call (only for a store with
+ * `endSessionByTokenHash`), with `marker` claimed alongside, and emits `session.ended` for it: its owner ended it.
+ * Answers the session as it was, or `undefined` when no live session has this token.
+ */
+export async function endSessionOfToken(rt: Runtime, tokenHash: string, marker?: EndSessionByTokenOptions["marker"]): Promise<SessionRecord | undefined> {
+  const session = await rt.calls.endSessionByTokenHash(tokenHash, marker === undefined ? {} : { marker });
+  if (session !== undefined) rt.events?.emit("session.ended", { sessionId: session.id, userId: session.userId, by: session.userId, target: "current", at: Date.now() });
+  return session;
 }
 
 /**

@@ -2,7 +2,7 @@ import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
 import { constantTimeEqual } from "../secrets.js";
 import { isSessionLive } from "../lifetime/deadlines.js";
 import { isAbsent, isCount, isSessionRecord } from "./answers.js";
-import type { EndedUserSessions, EndSessionByIdOptions, TotpAttempt, TotpAttemptResult, TotpAttemptStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
+import type { EndedUserSessions, EndSessionByIdOptions, EndSessionByTokenOptions, TotpAttempt, TotpAttemptResult, TotpAttemptStore, MarkerStore, RevokeUserSessionsOptions, SessionRecord, SessionStore, StepUpStore } from "./types.js";
 
 /**
  * The store as the handlers use it: every call under the deadline, every answer checked against the contract
@@ -60,9 +60,11 @@ export class CheckedStore {
    * store with `endSessionByTokenHash`. A record for another token hash is a broken store (a 503): the store
    * may have ended the wrong session, and nothing here may claim success for it.
    */
-  async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+  async endSessionByTokenHash(tokenHash: string, options: EndSessionByTokenOptions = {}): Promise<SessionRecord | undefined> {
     const store = this.store;
-    const answer: unknown = await this.run("endSessionByTokenHash", () => store.endSessionByTokenHash?.(tokenHash) ?? Promise.resolve(undefined));
+    // The options hold only the marker: without one the store is asked as `(tokenHash)`.
+    const call = options.marker === undefined ? () => store.endSessionByTokenHash?.(tokenHash) : () => store.endSessionByTokenHash?.(tokenHash, options);
+    const answer: unknown = await this.run("endSessionByTokenHash", () => call() ?? Promise.resolve(undefined));
     const session = this.#session("endSessionByTokenHash", answer);
     if (session === undefined) return undefined;
     if (!constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer("endSessionByTokenHash", this.guard);

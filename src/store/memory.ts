@@ -1,6 +1,6 @@
 import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
-import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndSessionByTokenOptions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
 import { ExpiringMap } from "./expiring-map.js";
 import { MemoryTotpAttempts } from "./memory-totp.js";
@@ -221,11 +221,16 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
    * Ends the live session whose token hashes to `tokenHash` and answers it as it was: a logout's lookup and
    * revoke in one call, as on Redis, with nothing between them.
    * @param tokenHash - the hash of the session's token (`hashSecret`)
+   * @param options - the marker to claim with the ending, living until the session would have expired
    * @returns the session as it was, or `undefined` when no live session has this token
    */
-  endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+  endSessionByTokenHash(tokenHash: string, options: EndSessionByTokenOptions = {}): Promise<SessionRecord | undefined> {
     const session = this.#sessionOfToken(tokenHash);
-    if (session !== undefined) this.#revoke(session.id);
+    if (session === undefined) return Promise.resolve(undefined);
+    const { marker } = options;
+    // One process, no await between the read, the marker and the revoke: nothing can interleave.
+    if (marker !== undefined) this.#claim(marker.key, Math.max(marker.ttlMs, session.expiresAt - Date.now()));
+    this.#revoke(session.id);
     return Promise.resolve(session);
   }
 

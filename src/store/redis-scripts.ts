@@ -250,17 +250,24 @@ return redis.call('HMGET', base .. 'session:' .. ARGV[2], ${fieldList})
  * Looks a session up by token hash and ends it, in one step: the logout of the caller's own session. Answers the
  * fields of the session that was live (nil when there was none, or when its record no longer carries that token
  * hash). Removes record, token index and user index entry together, as REVOKE_SESSION does, and announces it.
- * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now, ARGV[5] publish command.
+ * With ARGV[6], a live session's ending also claims that one-time marker (SET NX), for ARGV[7] ms or until the
+ * session would have expired, whichever is later.
+ * ARGV[2] token index key part, ARGV[3] token hash, ARGV[4] now, ARGV[5] publish command, ARGV[6] marker key, or
+ * "", ARGV[7] the marker's least ttl ms.
  */
 export const END_SESSION_BY_TOKEN = userSlotScript("endSessionByTokenHash", "false", `${ENDS_LUA}
 ${ANNOUNCE_END_LUA}
 ${TOKEN_SESSION_LUA}
 local f, member, tokenKey = tokenSession(base, ARGV[2], ARGV[3])
 if not f then return false end
+local now = tonumber(ARGV[4])
+local live = f[5] and ends(f[5], f[6], f[4], f[12]) > now
+-- The marker first: a key this script may not reach (another slot of a Cluster) fails it before anything is removed.
+if live and ARGV[6] ~= '' then redis.call('SET', ARGV[6], '1', 'NX', 'PX', math.max(tonumber(ARGV[7]), math.ceil(tonumber(f[5]) - now))) end
 redis.call('DEL', base .. 'session:' .. member)
 redis.call('DEL', tokenKey)
 redis.call('ZREM', base .. 'sessions', member)
-if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
+if not live then return false end
 announce(ARGV[5], base, f[1], f[2], ARGV[4])
 return f
 `);

@@ -1,6 +1,6 @@
 import { AUTHENTICATION_METHOD, isSessionLive, sessionEndsAt } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
-import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndUserSessionsByTokenOptions, EpochMs, TotpAttempt, TotpAttemptResult, TotpAttemptStore, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
+import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndSessionByTokenOptions, EndUserSessionsByTokenOptions, EpochMs, TotpAttempt, TotpAttemptResult, TotpAttemptStore, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord } from "./types.js";
 import { findProviderLinks, linkProviderSession, PROVIDER_LINK_SCRIPTS, type RedisLinkContext } from "./redis-provider-links.js";
 import {
   ALL_SCRIPTS,
@@ -306,12 +306,45 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
 
   /**
    * Ends the live session whose token hashes to `tokenHash` and answers it as it was, or `undefined` when there
-   * was none: the lookup and the revoke of a logout in one script, so one round trip on standalone Redis.
+   * was none: the lookup and the revoke of a logout in one script, so one round trip on standalone Redis, with
+   * `options.marker` claimed in the same script. On a Cluster the marker's key lives in a slot of its own: it is
+   * claimed first, by a command of its own, and its life extended to the session's end after the ending.
+   * @param tokenHash - the hash of the session's token (`hashSecret`)
+   * @param options - the marker to claim with the ending
+   * @returns the session as it was, or `undefined` when no live session has this token
    */
-  async endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const reply = await this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish]);
+  async endSessionByTokenHash(tokenHash: string, options: EndSessionByTokenOptions = {}): Promise<SessionRecord | undefined> {
+    const { marker } = options;
+    const markerKey = marker === undefined ? "" : `${this.#prefix}claim:${keyPart(marker.key)}`;
+    const markerTtl = marker === undefined ? 0 : wholeMs(marker.ttlMs, "ttlMs");
+    const args = (withMarker: boolean) => [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish, withMarker ? markerKey : "", String(markerTtl)];
+    const end = (withMarker: boolean) => this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), args(withMarker));
+    let reply: unknown;
+    let claimedApart = false;
+    if (marker === undefined) reply = await end(false);
+    else {
+      let done = false;
+      if (this.#routesInScripts) {
+        try {
+          reply = await end(true);
+          done = true;
+        } catch (error) {
+          // A Cluster refuses the marker's key before the script removed anything.
+          if (!isCrossSlot(error)) throw error;
+          this.#routesInScripts = false;
+        }
+      }
+      if (!done) {
+        claimedApart = true;
+        await this.#command(["SET", markerKey, "1", "NX", "PX", String(markerTtl)], markerKey);
+        reply = await end(false);
+      }
+    }
     const record = parseSession(reply, 0);
     if (record?.tokenHash !== tokenHash) return undefined;
+    // Claimed apart for the least ttl: it must last as long as the session would have.
+    const rest = Math.ceil(record.expiresAt - Date.now());
+    if (claimedApart && rest > markerTtl) await this.#command(["PEXPIRE", markerKey, String(rest)], markerKey);
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
     return record;
   }

@@ -91,8 +91,11 @@ export interface SessionStore {
    * Both built-in stores have it. With it the session ends before the caller's user is read for the answer, so a
    * user directory that fails then gets a 503 although the session has ended (a retry is answered as for an
    * ended token); without it the user is read between the lookup and the revoke, and such a failure ends nothing.
+   * With `options.marker`, also claims that one-time marker with the ending, in the same atomic step where the
+   * store can (the browser logout flow's record of the revoked token), living `ttlMs` or until the session would
+   * have expired, whichever is later.
    */
-  endSessionByTokenHash?(tokenHash: string): Promise<SessionRecord | undefined>;
+  endSessionByTokenHash?(tokenHash: string, options?: EndSessionByTokenOptions): Promise<SessionRecord | undefined>;
   /**
    * Optional, with `endSessionByTokenHash`. Ends every live session of the user whose live session the token
    * hashes to, that session too unless `keepCaller`, and answers that session (as it was before the call) with
@@ -125,6 +128,23 @@ export interface EndSessionByIdOptions {
     /** The marker's key, as `claim` takes it. */
     readonly key: string;
     /** How long it lives, in ms. */
+    readonly ttlMs: number;
+  };
+}
+
+/** Options of `SessionStore.endSessionByTokenHash`. */
+export interface EndSessionByTokenOptions {
+  /**
+   * A one-time marker to claim when the session ends (`MarkerStore.claim`), passed only to a store with the
+   * markers capability. It lives `ttlMs`, or until the session would have expired (`expiresAt`) when that is
+   * later: the caller does not know the session before the call. Claimed whenever the session ends; a store
+   * that cannot claim it in the same atomic step claims it first, so it may then exist although nothing ended
+   * (never the reverse).
+   */
+  readonly marker?: {
+    /** The marker's key, as `claim` takes it. */
+    readonly key: string;
+    /** The least it lives, in ms. */
     readonly ttlMs: number;
   };
 }

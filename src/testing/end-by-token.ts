@@ -1,9 +1,9 @@
 import { expect, it } from "vitest";
-import type { EndedUserSessions, EndUserSessionsByTokenOptions, SessionRecord, SessionStore } from "../types.js";
+import type { EndedUserSessions, EndSessionByTokenOptions, EndUserSessionsByTokenOptions, MarkerStore, SessionRecord, SessionStore } from "../types.js";
 import { newUser, sampleSession, type StoreInstance } from "./instance.js";
 
-type EndByTokenStore = SessionStore & {
-  endSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined>;
+type EndByTokenStore = SessionStore & Partial<Pick<MarkerStore, "claim" | "isClaimed">> & {
+  endSessionByTokenHash(tokenHash: string, options?: EndSessionByTokenOptions): Promise<SessionRecord | undefined>;
   endUserSessionsByTokenHash(tokenHash: string, options?: EndUserSessionsByTokenOptions): Promise<EndedUserSessions | undefined>;
 };
 
@@ -43,6 +43,39 @@ export function endByTokenStoreTests(instance: StoreInstance<EndByTokenStore>): 
     const answers = await Promise.all(Array.from({ length: 8 }, () => store().endSessionByTokenHash(session.tokenHash)));
     // A store may answer null for "none", as SQL drivers do.
     expect(answers.filter((a) => (a as SessionRecord | null | undefined) != null)).toEqual([session]);
+  });
+
+  it("claims the marker it is given with the ending, for as long as the session would have lived, once (with markers)", async (context) => {
+    const s = store();
+    if (typeof s.claim !== "function" || typeof s.isClaimed !== "function") {
+      context.skip();
+      return;
+    }
+    const session = { ...sampleSession(user()), expiresAt: Date.now() + 60_000 };
+    await s.createSession(session);
+    // The least life is far shorter than the session's: the marker must outlive it, up to the session's end.
+    const marker = { key: `conformance:revoked:${session.tokenHash}`, ttlMs: 1 };
+    expect(await s.isClaimed(marker.key)).toBe(false);
+    expect(await s.endSessionByTokenHash(session.tokenHash, { marker })).toEqual(session);
+    expect(await s.findSessionByTokenHash(session.tokenHash)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await s.isClaimed(marker.key)).toBe(true);
+    // It is a one-time marker like any `claim`: nobody else wins it afterwards.
+    expect(await s.claim(marker.key, 60_000)).toBe(false);
+  });
+
+  it("ends nothing with a marker when no live session has the token (with markers)", async (context) => {
+    const s = store();
+    if (typeof s.claim !== "function" || typeof s.isClaimed !== "function") {
+      context.skip();
+      return;
+    }
+    const u = user();
+    const session = sampleSession(u);
+    await s.createSession(session);
+    const unknown = sampleSession(u).tokenHash;
+    expect(await s.endSessionByTokenHash(unknown, { marker: { key: `conformance:revoked:${unknown}`, ttlMs: 60_000 } }) ?? undefined).toBeUndefined();
+    expect(await s.listSessions(u)).toEqual([session]);
   });
 
   it("ends every session of the token's user, the token's own too, and answers it with the count; other users keep theirs", async () => {

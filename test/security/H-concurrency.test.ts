@@ -217,7 +217,7 @@ describe.each(expressVersions)("H84: next() is called exactly once, or never, on
     const store = new MemorySessionStore();
     const { token, session } = await issueSession(store, { userId: "alice" });
     const flow = browserLogoutFlow({ store, publicUrl: "https://auth.example.com", secrets: ["s".repeat(32)] });
-    for (const [query, status] of [["token=wrong", 403], [`token=${flow.logoutToken(session.id)}`, 303], [`token=${flow.logoutToken(session.id)}`, 401]] as const) {
+    for (const [query, status] of [["token=wrong", 403], [`token=${flow.logoutToken(session)}`, 303], [`token=${flow.logoutToken(session)}`, 401]] as const) {
       const { res, calls, hostErrors } = await run([flow.logout], (agent) => agent.get(`/x?${query}`).set("X-Session-Token", token));
       expect(res.status).toBe(status);
       expect(calls).toEqual([]);

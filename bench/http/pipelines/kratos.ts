@@ -84,6 +84,6 @@ export const kratosLogoutPipeline: Pipeline = {
     const flow = flows.get(store);
     if (flow === undefined) throw new Error("the Kratos pipeline's handlers were not built");
     const sessions = await openSessions(store, n);
-    return { rows: sessions.map((s) => [s.token, flow.logoutToken(s.session.id)]), cycle: false };
+    return { rows: sessions.map((s) => [s.token, flow.logoutToken(s.session)]), cycle: false };
   },
 };

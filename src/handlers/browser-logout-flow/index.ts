@@ -7,19 +7,31 @@ import { kratosShape } from "../../shapes/kratos.js";
 import { hasStoreCapability } from "../../store/capabilities.js";
 import type { Authentication, EndedOutcome, EpochMs, SessionRecord, UserRecord } from "../../types.js";
 import { createLogoutHandler } from "../create-logout-handler.js";
-import { endSession } from "../end-session.js";
+import { endSession, endSessionOfToken, plainSessionToken } from "../end-session.js";
 import { listSessions } from "../list-sessions.js";
 import { resolveRuntime, shapeMethod, withCredentials, type Runtime } from "../options.js";
 import { authenticate, rememberAuthentication, renderEnded, sendReply, settle } from "../runtime/index.js";
-import { logoutTokens } from "./logout-token.js";
+import { logoutTokens, type LogoutTokenSubject } from "./logout-token.js";
 import { nativeBody, queryOf } from "./native-body.js";
 import { BROWSER_LOGOUT_FLOW_OPTIONS, FACTORY, fail, resolveFlowSettings, type BrowserLogoutFlow, type BrowserLogoutFlowOptions } from "./options.js";
 import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
 
 export type { BrowserLogoutFlow, BrowserLogoutFlowOptions, ReturnToOptions, SessionCookieOptions } from "./options.js";
 
-/** How long a "revoked" marker outlives nothing: at least a minute, at most the session's remaining life. */
+/** How long a "revoked" marker outlives nothing: at least a minute, and as long as the session would have lived. */
 const MIN_REVOKED_MARKER_MS = 60_000;
+
+/**
+ * The session record `logoutToken` and `logoutUrl` were given. A string is an id, which the token is no longer
+ * bound to: refused with what to pass instead, never a token that no logout would accept.
+ */
+function subjectOf(method: string, session: unknown): LogoutTokenSubject {
+  const record = session as Partial<LogoutTokenSubject> | null;
+  if (typeof record !== "object" || record === null || typeof record.id !== "string" || typeof record.tokenHash !== "string") {
+    throw new TypeError(`browserLogoutFlow \`${method}\` takes the session record (\`getAuthentication(req).session\`), not its id: the logout token is bound to the session's token hash.`);
+  }
+  return { id: record.id, tokenHash: record.tokenHash };
+}
 
 /**
  * The browser logout flow (Ory Kratos' by default): the app asks `create` for a logout URL that carries a
@@ -137,8 +149,48 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     res.setHeader("Referrer-Policy", "no-referrer");
     const caller = await flowCaller(req);
     const returnTo = returnToOf(queryOf(req));
-    const token = tokens.issue(caller.session.id);
+    const token = tokens.issue(caller.session);
     sendReply(res, renderLogoutUrl({ caller, logoutUrl: buildLogoutUrl(token, returnTo), logoutToken: token }, req));
+  }
+
+  /**
+   * The browser logout in one store call: the logout token is checked against the cookie's own token hash, then
+   * the session found and ended with its revoked-token record together (`endSessionByTokenHash`). Answers
+   * `undefined` when that path does not apply (no such store call, a credential that must be identified first)
+   * or when the request will be refused: `logoutAfterLookup` then refuses it with the checks in their order
+   * (no live session before a token that does not match, before a `return_to` that is not allowed).
+   */
+  async function logoutInOneCall(req: Request, token: string, params: URLSearchParams): Promise<{ caller: Authentication; redirectTo: string | undefined } | undefined> {
+    if (!rt.calls.endsByTokenHash) return undefined;
+    const plain = plainSessionToken(req, rt);
+    if (plain === undefined || !tokens.matchesTokenHash(token, plain.tokenHash)) return undefined;
+    let redirectTo: string | undefined;
+    try {
+      redirectTo = returnToOf(params) ?? defaultReturn;
+    } catch (error) {
+      if (isLogoutError(error)) return undefined;
+      throw error;
+    }
+    const session = await endSessionOfToken(rt, plain.tokenHash, remembersRevoked ? { key: revokedKey(plain.tokenHash), ttlMs: MIN_REVOKED_MARKER_MS } : undefined);
+    // No live session (or lost a race with another logout of it): Kratos' `session_inactive`, as on the other path.
+    if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token", { kind: errorKinds.logoutFlow });
+    const caller: Authentication = { session, credential: plain.credential };
+    rememberAuthentication(req, caller);
+    return { caller, redirectTo };
+  }
+
+  /** The browser logout of a caller identified first (a JWT, an earlier middleware's caller, or a refusal). */
+  async function logoutAfterLookup(req: Request, token: string, presented: readonly string[], params: URLSearchParams): Promise<{ caller: Authentication; redirectTo: string | undefined }> {
+    const caller = await flowCaller(req);
+    const { session, principal } = caller;
+    if (presented.length !== 1 || !tokens.matches(token, session)) {
+      throw new LogoutError("logout-token-mismatch", "the logout token does not belong to this session");
+    }
+    const redirectTo = returnToOf(params) ?? defaultReturn;
+    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, marker: revokedMarker(session) });
+    // Lost a race with another logout of the same session: it was not this request that ended it.
+    if (!live) throw new LogoutError("unauthenticated", "the session had already ended", { kind: errorKinds.logoutFlow });
+    return { caller, redirectTo };
   }
 
   async function runLogout(req: Request, res: Response): Promise<void> {
@@ -147,15 +199,8 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     const presented = params.getAll("token");
     const [token = ""] = presented;
     if (token === "") throw new LogoutError("logout-token-missing", "no logout token in the query");
-    const caller = await flowCaller(req);
-    const { session, principal } = caller;
-    if (presented.length !== 1 || !tokens.matches(token, session.id)) {
-      throw new LogoutError("logout-token-mismatch", "the logout token does not belong to this session");
-    }
-    const redirectTo = returnToOf(params) ?? defaultReturn;
-    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, marker: revokedMarker(session) });
-    // Lost a race with another logout of the same session: it was not this request that ended it.
-    if (!live) throw new LogoutError("unauthenticated", "the session had already ended", { kind: errorKinds.logoutFlow });
+    const { caller, redirectTo } = (presented.length === 1 ? await logoutInOneCall(req, token, params) : undefined) ?? (await logoutAfterLookup(req, token, presented, params));
+    const { session } = caller;
     clearSessionCookie(res);
     if (clearSiteData !== undefined && req.secure) res.setHeader("Clear-Site-Data", clearSiteData);
     sendReply(res, renderEnded(shape, ended("current", caller, session.id, 1, redirectTo), req));
@@ -173,14 +218,23 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     const invalid = () => new LogoutError("session-token-invalid", "unknown or malformed session token");
     if (token === "" || token.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) throw invalid();
     const tokenHash = hashSecret(token);
-    const session = await rt.calls.findSessionByTokenHash(tokenHash);
+    // One store call where the store can: the lookup, the revoke and the revoked-token record together.
+    const session = rt.calls.endsByTokenHash
+      ? await endSessionOfToken(rt, tokenHash, remembersRevoked ? { key: revokedKey(tokenHash), ttlMs: MIN_REVOKED_MARKER_MS } : undefined)
+      : await endAfterLookup(tokenHash);
     if (session !== undefined) {
-      await endSession(rt, { session, by: session.userId, target: "current", marker: revokedMarker(session) });
       sendReply(res, renderEnded(shape, ended("current", undefined, session.id, 1), req));
       return;
     }
     if (!remembersRevoked || !(await rt.calls.isClaimed(revokedKey(tokenHash)))) throw invalid();
     sendReply(res, renderEnded(shape, ended("current", undefined, undefined, 0), req));
+  }
+
+  /** A native logout's lookup, then its revoke with the revoked-token record: a store without the one call. */
+  async function endAfterLookup(tokenHash: string): Promise<SessionRecord | undefined> {
+    const session = await rt.calls.findSessionByTokenHash(tokenHash);
+    if (session !== undefined) await endSession(rt, { session, by: session.userId, target: "current", marker: revokedMarker(session) });
+    return session;
   }
 
   async function runEndSession(req: Request, res: Response): Promise<void> {
@@ -218,9 +272,9 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     credentials: rt.credentials,
     setSessionCookie,
     clearSessionCookie,
-    logoutToken: (sessionId) => tokens.issue(sessionId),
-    logoutUrl(sessionId: string, returnTo?: string): string {
-      return buildLogoutUrl(tokens.issue(sessionId), returnTo === undefined || returnTo === "" ? undefined : allowedReturnTo(returnTo));
+    logoutToken: (session) => tokens.issue(subjectOf("logoutToken", session)),
+    logoutUrl(session, returnTo?: string): string {
+      return buildLogoutUrl(tokens.issue(subjectOf("logoutUrl", session)), returnTo === undefined || returnTo === "" ? undefined : allowedReturnTo(returnTo));
     },
   };
 }

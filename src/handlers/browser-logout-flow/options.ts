@@ -1,7 +1,7 @@
 import type { CookieOptions, RequestHandler, Response } from "express";
 import { cookieNameOption, optionNames, SetupError } from "../../options/index.js";
 import { checkReturnTo, compileReturnToPolicy, type ReturnToPolicy } from "../../return-to.js";
-import type { CredentialSource, EpochMs, UserRecord } from "../../types.js";
+import type { CredentialSource, EpochMs, SessionRecord, UserRecord } from "../../types.js";
 import { commonOptionNames, type CommonOptions } from "../options.js";
 
 /** Where the session cookie lives. The same attributes set it at login and clear it at logout. */
@@ -118,10 +118,17 @@ export interface BrowserLogoutFlow {
   setSessionCookie(res: Response, token: string, expiresAt?: EpochMs): void;
   /** Expires the session cookie (name, path, domain, SameSite and Secure as it was set). */
   clearSessionCookie(res: Response): void;
-  /** The logout token of a session. */
-  logoutToken(sessionId: string): string;
-  /** The logout URL of a session, for server-rendered pages. Throws a `return-to-forbidden` LogoutError. */
-  logoutUrl(sessionId: string, returnTo?: string): string;
+  /**
+   * The logout token of a session: the record itself (`getAuthentication(req).session`), since the token is
+   * bound to the session's token hash, so that logout checks it against the request's cookie before any store
+   * call and ends the session in one.
+   */
+  logoutToken(session: Pick<SessionRecord, "id" | "tokenHash">): string;
+  /**
+   * The logout URL of a session (its record, as `logoutToken` takes it), for server-rendered pages. Throws a
+   * `return-to-forbidden` LogoutError.
+   */
+  logoutUrl(session: Pick<SessionRecord, "id" | "tokenHash">, returnTo?: string): string;
 }
 
 export const FACTORY = "browserLogoutFlow";
