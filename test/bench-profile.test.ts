@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { attribute, categoryOf, sourceOf, type CpuProfileData } from "../bench/profile/attribute.js";
+import { PARTS, partOf, split } from "../bench/profile/parts.js";
 
 // The profile attribution's pure parts: nothing here profiles or starts a server.
 
@@ -71,5 +72,41 @@ describe("bench:profile attribution", () => {
     // Asked for one category, it lists the frames charged to it: the native binding under its own name.
     const crypto20 = attribute([profile(frames, [2, 2, 2, 2, 4, 4, 5, 6, 6, 6], 100)], 10, "crypto (SHA-256, HMAC, random)");
     expect(crypto20.debugFrames).toEqual([{ name: expect.stringContaining("oneShotDigest") as string, us: 20 }]);
+  });
+});
+
+describe("bench:overhead's in-process parts", () => {
+  it("names what the code does, for the floor's bench code and the library's src alike", () => {
+    const route = "the route's own work: handlers, shapes, guards, request state";
+    expect(partOf(`file://${project}src/handlers/require-session.ts`, "run", 0)).toBe(route);
+    expect(partOf(`file://${project}bench/http/pipelines/endor.ts`, "endorFloorLogout", 0)).toBe(route);
+    expect(partOf(`file://${project}src/store/memory-user-index.ts`, "remove", 0)).toBe("store: records and indexes");
+    expect(partOf(`file://${project}bench/http/floor/sessions.ts`, "endById", 0)).toBe("store: records and indexes");
+    expect(partOf(`file://${project}src/totp/verify.ts`, "hotp", 0)).toBe("credentials, TOTP and secrets");
+    expect(partOf(`file://${project}src/secrets.ts`, "hashSecret", 0)).toBe("credentials, TOTP and secrets");
+    expect(partOf(`file://${project}bench/http/directory.ts`, "findUser", 0)).toBe("the host's directory");
+    // The fake response's JSON serialization stands for Express's res.json: the answer is the route's work.
+    expect(partOf(`file://${project}bench/profile/overhead.ts`, "json", 0)).toBe(route);
+    expect(partOf(`file://${project}bench/profile/overhead.ts`, "run", 0)).toBe("the harness");
+    expect(partOf(`file://${project}node_modules/@scure/base/index.js`, "decode", 0)).toBe("otplib (secret decoding)");
+    expect(partOf("node:internal/crypto/hash", "digest", 0)).toBe("crypto (SHA-256, HMAC)");
+    expect(partOf("node:internal/process/task_queues", "runMicrotasks", 0)).toBe("promises, events, buffers (Node)");
+    expect(partOf("", "(garbage collector)", 0)).toBe("garbage collector");
+    expect(partOf("", "writev", 0)).toBeUndefined();
+  });
+
+  it("adds up µs per request by part and the store's time by file, a native binding charged to its caller", () => {
+    const frames = [
+      { url: `file://${project}src/store/deadline-map.ts`, name: "get" }, // id 2
+      { url: "", name: "MapGet", parent: 2 }, // id 3: no script, charged to the store
+      { url: `file://${project}src/handlers/require-session.ts`, name: "run" }, // id 4
+      { url: "", name: "(idle)" }, // id 5: not counted
+    ];
+    const { parts, storeFiles } = split([profile(frames, [2, 3, 3, 4, 5], 10)], 5);
+    expect(parts["store: records and indexes"]).toBeCloseTo(6);
+    expect(parts["the route's own work: handlers, shapes, guards, request state"]).toBeCloseTo(2);
+    expect(Object.values(parts).reduce((a, b) => a + b, 0)).toBeCloseTo(8);
+    expect([...storeFiles.entries()]).toEqual([["src/store/deadline-map.ts", expect.closeTo(6, 5) as number]]);
+    expect(PARTS).toContain("garbage collector");
   });
 });

@@ -1,20 +1,20 @@
 /**
  * The library's own CPU time per request, without HTTP: each pipeline's handlers, its hand-written floor and
- * its ceiling's handler are called directly with a minimal request and response, many times, in interleaved
- * rounds, and the CPU time per call of each is printed. CPU time, not wall time: on a machine busy with other
- * work, another process's time does not count against any of them, so this is the reading that holds when the
- * HTTP rows of `npm run bench` are noisy.
+ * its ceiling's handler are called directly with a minimal request and response (which serializes a JSON body
+ * as Express does), many times, in interleaved rounds, and the CPU time per call of each is measured. CPU time,
+ * not wall time: another process's time does not count against any of them, so this is the reading that holds
+ * when the HTTP rows of `npm run bench` are noisy. Then each contender's rounds are profiled (V8's sampler, apart
+ * from the timed rounds, which it would slow) and the library's time above the floor is split by where it goes.
  *
- * `npx tsx bench/profile/overhead.ts` (ONLY=<pipeline id> for one; N=<requests>, default 20 000).
- * OVERHEAD_PROFILE=<dir> writes a V8 CPU profile of the library's measured rounds alone (not the setup, not the
- * floor or the ceiling), one file per pipeline, for `npx tsx bench/profile/summarize.ts <file>`.
- * A bare Express route on this machine costs ~150–200 µs of server CPU per request, so an overhead of x µs
- * reads as a share of the ceiling of about 175 / (175 + x).
+ * `npm run bench:overhead` writes `bench/overhead.md` (BENCH_OUT=<dir> elsewhere); ONLY=<pipeline id> for one;
+ * N=<requests>, default 20 000. OVERHEAD_PROFILE=<dir> also keeps the library's profiles, one file per round,
+ * for `npx tsx bench/profile/summarize.ts <file>`.
  */
 import { EventEmitter } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { MemorySessionStore } from "#bench/library";
 import { BenchDirectory } from "../http/directory.js";
@@ -22,6 +22,8 @@ import { pipelines } from "../http/registry.js";
 import { BENCH_USERS, benchUserId } from "../http/sessions.js";
 import type { Feed, Pipeline } from "../http/types.js";
 import { fill } from "../lib/load.js";
+import type { CpuProfileData } from "./attribute.js";
+import { PARTS, split, type Part } from "./parts.js";
 
 class FakeResponse extends EventEmitter {
   statusCode = 200;
@@ -36,9 +38,19 @@ class FakeResponse extends EventEmitter {
   cookie() { return this; }
   clearCookie() { return this; }
   redirect() { this.end(); }
-  json() { this.end(); return this; }
-  send() { this.end(); return this; }
-  end() { this.headersSent = true; this.emit("finish"); return this; }
+  // What Express does with a body before the socket: the ceiling and the floor pay it as the library does.
+  json(body: unknown) { return this.send(JSON.stringify(body)); }
+  send(body?: unknown) {
+    if (typeof body === "string") this.setHeader("content-length", Buffer.byteLength(body));
+    return this.end();
+  }
+  end(body?: unknown) {
+    if (typeof body === "string") this.bytes += Buffer.byteLength(body);
+    this.headersSent = true;
+    this.emit("finish");
+    return this;
+  }
+  bytes = 0;
 }
 
 function run(handlers: readonly RequestHandler[], req: Request, res: FakeResponse): Promise<void> {
@@ -86,18 +98,20 @@ interface Contender {
   readonly handlers: readonly RequestHandler[];
   readonly requests: Request[];
   cpu: number;
+  readonly profiles: CpuProfileData[];
 }
 
 async function contender(name: string, pipeline: Pipeline, handlers: readonly RequestHandler[], feed: Feed): Promise<Contender> {
   const requests: Request[] = [];
-  for (let k = 0; k < N + N / 4; k++) requests.push(requestOf(pipeline, feed, k));
+  // Warm-up, timed rounds, profiled rounds.
+  for (let k = 0; k < N / 4 + 2 * N; k++) requests.push(requestOf(pipeline, feed, k));
   // Warm up, and check every answer is the pipeline's success: a refusal would be cheaper and prove nothing.
   for (let k = 0; k < N / 4; k++) {
     const res = new FakeResponse();
     await run(handlers, requests[k]!, res);
     if (res.statusCode !== pipeline.success.status) throw new Error(`${pipeline.id} ${name}: answered ${res.statusCode}, expected ${pipeline.success.status}`);
   }
-  return { name, handlers, requests, cpu: 0 };
+  return { name, handlers, requests, cpu: 0, profiles: [] };
 }
 
 async function measure(c: Contender, from: number, to: number): Promise<void> {
@@ -107,17 +121,35 @@ async function measure(c: Contender, from: number, to: number): Promise<void> {
   c.cpu += used.user + used.system;
 }
 
-const N = Number(process.env.N ?? 20_000);
-const ROUNDS = 4;
-const profileDir = process.env.OVERHEAD_PROFILE;
-const inspector = profileDir === undefined ? undefined : new Session();
-if (inspector !== undefined && profileDir !== undefined) {
-  await mkdir(profileDir, { recursive: true });
-  inspector.connect();
-  await inspector.post("Profiler.enable");
-  await inspector.post("Profiler.setSamplingInterval", { interval: 50 });
+/** The same requests again, under V8's sampler: where the time goes, not how much (the timed rounds say that). */
+async function profiled(c: Contender, from: number, to: number): Promise<void> {
+  await inspector.post("Profiler.start");
+  for (let k = from; k < to; k++) await run(c.handlers, c.requests[k]!, new FakeResponse());
+  const { profile } = await inspector.post("Profiler.stop");
+  c.profiles.push(profile as unknown as CpuProfileData);
 }
 
+const N = Number(process.env.N ?? 20_000);
+const ROUNDS = 4;
+const keepDir = process.env.OVERHEAD_PROFILE;
+const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
+const inspector = new Session();
+inspector.connect();
+await inspector.post("Profiler.enable");
+await inspector.post("Profiler.setSamplingInterval", { interval: 50 });
+if (keepDir !== undefined) await mkdir(keepDir, { recursive: true });
+
+interface Measured {
+  readonly pipeline: Pipeline;
+  readonly perRequest: Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
+  readonly split: Readonly<Record<"floor" | "library", Readonly<Record<Part, number>> | undefined>>;
+  /** The library's store time by source file, µs per request. */
+  readonly storeFiles: readonly { readonly file: string; readonly us: number }[];
+}
+
+const measured: Measured[] = [];
+const skipped: string[] = [];
+const cell = (v: number | undefined, width: number) => (v === undefined ? "" : v.toFixed(2)).padStart(width);
 console.log(`CPU µs per request, ${N} requests each in ${ROUNDS} interleaved rounds; no HTTP, memory store`);
 console.log(`${"pipeline".padEnd(22)} ${"ceiling".padStart(8)} ${"floor".padStart(8)} ${"library".padStart(8)} ${"− ceiling".padStart(10)} ${"− floor".padStart(8)}`);
 for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined || p.id === process.env.ONLY)) {
@@ -129,35 +161,84 @@ for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined ||
     handlers = await pipeline.handlers(env);
   } catch (error) {
     // express-session's pipelines need their own Redis client and an HTTP server: not measurable here.
-    console.log(`${pipeline.id.padEnd(22)} skipped: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    skipped.push(`${pipeline.id}: ${reason}`);
+    console.log(`${pipeline.id.padEnd(22)} skipped: ${reason}`);
     continue;
   }
-  const library = await contender("library", pipeline, handlers, await pipeline.feed(env, N * 2));
+  // Twice the requests: the first half timed, the second profiled (a logout's fresh sessions are used once).
+  const library = await contender("library", pipeline, handlers, await pipeline.feed(env, N * 3));
   const ceilingHandler: RequestHandler = pipeline.ceilingHandler ?? ((_req, res) => { res.status(pipeline.success.status).json(pipeline.success.body); });
-  const ceiling = await contender("ceiling", pipeline, [ceilingHandler], await pipeline.feed(env, N * 2));
+  const ceiling = await contender("ceiling", pipeline, [ceilingHandler], await pipeline.feed(env, N * 3));
   const contenders = [library, ceiling];
+  let floor: Contender | undefined;
   if (pipeline.floor !== undefined) {
     const answer = (res: Response, body: unknown = pipeline.success.body) => { res.status(pipeline.success.status).json(body); };
     const route = pipeline.floor.start({ users: directory(), answer });
-    contenders.push(await contender("floor", pipeline, route.handlers, await route.feed(N * 2)));
+    floor = await contender("floor", pipeline, route.handlers, await route.feed(N * 3));
+    contenders.push(floor);
   }
-  const profiled = inspector === undefined ? undefined : inspector;
+  // Rounds alternate the contenders, so drift falls on all of them alike.
   for (let round = 0; round < ROUNDS; round++) {
     const from = N / 4 + (round * N) / ROUNDS;
-    const to = from + N / ROUNDS;
-    // Rounds alternate the contenders, so drift falls on all of them alike.
-    for (const c of contenders) {
-      if (profiled !== undefined && c === library) await profiled.post("Profiler.start");
-      await measure(c, from, to);
-      if (profiled !== undefined && c === library) {
-        const { profile } = await profiled.post("Profiler.stop");
-        await writeFile(join(profileDir ?? ".", `${pipeline.id}.${String(round)}.cpuprofile`), JSON.stringify(profile));
-      }
-    }
+    for (const c of contenders) await measure(c, from, from + N / ROUNDS);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = N / 4 + N + (round * N) / ROUNDS;
+    for (const c of [library, ...(floor === undefined ? [] : [floor])]) await profiled(c, from, from + N / ROUNDS);
+  }
+  if (keepDir !== undefined) {
+    for (const [i, profile] of library.profiles.entries()) await writeFile(join(keepDir, `${pipeline.id}.${String(i)}.cpuprofile`), JSON.stringify(profile));
   }
   const per = (c: Contender | undefined) => (c === undefined ? undefined : c.cpu / N);
-  const floor = per(contenders.find((c) => c.name === "floor"));
-  const cell = (v: number | undefined, width: number) => (v === undefined ? "" : v.toFixed(2)).padStart(width);
-  console.log(`${pipeline.id.padEnd(22)} ${cell(per(ceiling), 8)} ${cell(floor, 8)} ${cell(per(library), 8)} ${cell(per(library)! - per(ceiling)!, 10)} ${cell(floor === undefined ? undefined : per(library)! - floor, 8)}`);
+  const libraryPart = split(library.profiles, N);
+  const result: Measured = {
+    pipeline,
+    perRequest: { ceiling: per(ceiling), floor: per(floor), library: per(library) },
+    split: { library: libraryPart.parts, floor: floor === undefined ? undefined : split(floor.profiles, N).parts },
+    storeFiles: [...libraryPart.storeFiles.entries()].map(([file, us]) => ({ file, us })).sort((a, b) => b.us - a.us),
+  };
+  measured.push(result);
+  const { ceiling: c, floor: f, library: l } = result.perRequest;
+  console.log(`${pipeline.id.padEnd(22)} ${cell(c, 8)} ${cell(f, 8)} ${cell(l, 8)} ${cell(l! - c!, 10)} ${cell(f === undefined ? undefined : l! - f, 8)}`);
 }
-inspector?.disconnect();
+inspector.disconnect();
+
+
+function report(): string {
+  const lines = [
+    "# The library's own cost per request, without HTTP",
+    "",
+    `Produced by \`npm run bench:overhead\` on ${new Date().toISOString()}. ${N} requests per contender in ${ROUNDS} interleaved rounds, memory store. Method: [docs/benchmarks.md](../docs/benchmarks.md), "The library's own cost".`,
+    "",
+    "Each pipeline's handlers, its hand-written floor and its ceiling's handler are called directly, with the request already parsed and a response that serializes the JSON body as Express does: no socket, no HTTP parser, no Express router. The figures are CPU time per request (so another process on the machine does not count), and hold where the HTTP rows of `npm run bench` swing with the machine's load.",
+    "",
+    "| pipeline | ceiling µs | floor µs | library µs | library above the floor |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const m of measured) {
+    const { ceiling, floor, library } = m.perRequest;
+    lines.push(`| ${m.pipeline.title} | ${ceiling?.toFixed(2) ?? ""} | ${floor?.toFixed(2) ?? ""} | ${library?.toFixed(2) ?? ""} | ${floor === undefined || library === undefined ? "" : `+${(library - floor).toFixed(2)}`} |`);
+  }
+  for (const reason of skipped) lines.push("", `Not measured here: ${reason}.`);
+  lines.push("", "## Where the library's time above the floor goes", "", "Profiled rounds of the same requests, apart from the timed ones (the sampler slows what it watches: read the split, not the sum). The floor does only what no implementation can skip, in two plain Maps (its \"store\" is bench/http/floor/sessions.ts); the library's store keeps more, each a guarantee the floor does not give: a user's sessions for \"all\"/\"others\", expiry buckets so nothing is ever scanned, creation order for the administrator's listing, the TOTP throttle and the step-up record. \"The route's own work\" is the rest of the route: the floor's one function against the library's handlers, shapes, deadline guards and request state.", "");
+  for (const m of measured) {
+    const { library, floor } = m.split;
+    if (library === undefined || floor === undefined) continue;
+    lines.push(`### ${m.pipeline.title}`, "", "| where | floor µs | library µs | added |", "| --- | ---: | ---: | ---: |");
+    for (const part of PARTS) {
+      const a = floor[part];
+      const b = library[part];
+      if (a < 0.005 && b < 0.005) continue;
+      lines.push(`| ${part} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${b - a >= 0 ? "+" : ""}${(b - a).toFixed(2)} |`);
+    }
+    if (m.storeFiles.length > 0) lines.push("", `The library's store time by file (µs per request): ${m.storeFiles.slice(0, 6).map((f) => `\`${f.file}\` ${f.us.toFixed(2)}`).join(", ")}.`);
+    lines.push("");
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
+if (process.env.ONLY === undefined) {
+  await writeFile(join(outDir, "overhead.md"), report());
+  console.log(`written: ${join(outDir, "overhead.md")}`);
+}
