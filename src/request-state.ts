@@ -82,9 +82,12 @@ interface PermissionGrant {
   readonly permissions: readonly string[];
 }
 
-/** Records that `requirePermission` granted `permissions` to `userId` on this request. */
+/**
+ * Records that `requirePermission` granted `permissions` (its own list, frozen once at setup) to `userId` on this
+ * request. The grant lives in the map, out of the host's reach: nothing to copy or freeze per request.
+ */
 export function rememberPermissionGranted(req: Request, userId: string, permissions: readonly string[]): void {
-  stateOf(req).grant = Object.freeze({ userId, permissions: Object.freeze([...permissions]) });
+  stateOf(req).grant = { userId, permissions };
 }
 
 /** Whether a `requirePermission` granted a permission to `userId` on this request. */

@@ -73,7 +73,8 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
   const whoseSessions = resolveWhoseSessions(options.whoseSessions, ownSessionsOnly, typeof target === "function");
 
   async function run(req: Request, res: Response): Promise<void> {
-    await precheck(req, rt);
+    const shapeGate = precheck(req, rt);
+    if (shapeGate !== undefined) await shapeGate;
     let caller;
     let endedInOneCall: EndedOutcome | undefined;
     try {

@@ -43,13 +43,15 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
   if (typeof raw === "object" && raw !== null && "headers" in raw) {
     throw new SetupError("factory-not-called", `${factory} is a factory: mount \`${factory}("permission", { ... })\`, not \`${factory}\` itself (it was called with a request).`);
   }
-  const permissions: readonly string[] = typeof permission === "string" ? [permission] : permission;
-  if (!Array.isArray(permissions) || permissions.length === 0 || !permissions.every((p) => typeof p === "string" && p !== "")) {
+  const named: readonly string[] = typeof permission === "string" ? [permission] : permission;
+  if (!Array.isArray(named) || named.length === 0 || !named.every((p) => typeof p === "string" && p !== "")) {
     throw new SetupError(
       "option-required",
       `${factory} needs a permission name or a non-empty array of them as its first argument, such as \`${factory}("logout-device-management", { ... })\`.`,
     );
   }
+  // A copy, frozen once: the host may change its own array later; every request's grant shares this one.
+  const permissions: readonly string[] = Object.freeze([...named]);
   const rt = resolveRuntime(factory, options, problemShape, REQUIRE_PERMISSION_OPTIONS);
   const users = rt.users;
   if (users === undefined || typeof users.hasPermission !== "function") {
@@ -70,7 +72,8 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
   }
 
   async function run(req: Request, next: NextFunction): Promise<void> {
-    await precheck(req, rt);
+    const shapeGate = precheck(req, rt);
+    if (shapeGate !== undefined) await shapeGate;
     const auth = await authenticate(req, rt);
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");

@@ -21,7 +21,8 @@ export function whoAmI<U extends UserRecord = UserRecord>(options: Readonly<Comm
   const render = shapeMethod("whoAmI", rt.shape, "whoAmI", "who-am-I answer");
 
   async function run(req: Request, res: Response): Promise<void> {
-    await precheck(req, rt);
+    const shapeGate = precheck(req, rt);
+    if (shapeGate !== undefined) await shapeGate;
     let auth = await authenticate(req, rt);
     // A who-am-I poll is a use of the session: with an idle timeout it keeps the session alive (written at most
     // once a minute, DEFAULT_TOUCH_EVERY_MS).

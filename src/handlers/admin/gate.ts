@@ -115,7 +115,8 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
   const hasPermission = users.hasPermission.bind(users);
   return {
     async pass(req, res, validate, isSelf) {
-      await precheck(req, rt);
+      const shapeGate = precheck(req, rt);
+      if (shapeGate !== undefined) await shapeGate;
       const auth = await authenticate(req, rt);
       const user = auth.user ?? (await loadUser(rt, auth.session.userId));
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");

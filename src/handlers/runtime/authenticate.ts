@@ -80,10 +80,17 @@ export async function loadUser(rt: Runtime, userId: string): Promise<UserRecord 
   return typeof user === "object" && user !== null ? (user as UserRecord) : undefined;
 }
 
-/** The shape's own gate before authentication (SOAJS's tenant key), under the store deadline. */
-export async function precheck(req: Request, rt: Runtime): Promise<void> {
+/**
+ * The shape's own gate before authentication (SOAJS's tenant key), under the store deadline; `undefined` for a
+ * shape without one, so a route of such a shape awaits nothing for it (`await` of any value costs a turn).
+ */
+export function precheck(req: Request, rt: Runtime): Promise<void> | undefined {
   const gate = rt.shape.precheck;
-  if (gate === undefined) return;
+  if (gate === undefined) return undefined;
+  return gatePassed(req, rt, gate);
+}
+
+async function gatePassed(req: Request, rt: Runtime, gate: NonNullable<Runtime["shape"]["precheck"]>): Promise<void> {
   const refusal = await rt.calls.run(`${rt.shape.name} precheck`, () => gate(req, rt.users));
   if (refusal !== undefined) throw refusal;
 }
