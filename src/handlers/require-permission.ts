@@ -51,7 +51,7 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
     );
   }
   // A copy, frozen once: the host may change its own array later; every request's grant shares this one.
-  const permissions: readonly string[] = Object.freeze([...named]);
+  const permissions: readonly string[] = Object.freeze(Array.from<string>(named));
   const rt = resolveRuntime(factory, options, problemShape, REQUIRE_PERMISSION_OPTIONS);
   const users = rt.users;
   if (users === undefined || typeof users.hasPermission !== "function") {
