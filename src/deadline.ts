@@ -139,6 +139,21 @@ export function guarded<T>(operation: string, call: () => T | PromiseLike<T>, op
 }
 
 /**
+ * A store call answered from this process's memory within the same turn (`isInProcess`): no deadline could fire
+ * before its answer, so none is armed, and nothing is allocated for one. A throw or a rejection still fails
+ * closed, as under `guarded`.
+ */
+export function answeredInProcess<T>(operation: string, call: () => T | PromiseLike<T>, options: GuardOptions): Promise<T> {
+  let answer: Promise<T>;
+  try {
+    answer = Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(storeFailure(operation, options, error));
+  }
+  return answer.then(undefined, (error: unknown) => Promise.reject(storeFailure(operation, options, error)));
+}
+
+/**
  * A store (or host) call that answered a value of the wrong type: a broken backend. It fails closed like any
  * store error (a 503, and a `store.error` event so an operator hears of it), never as a pass.
  */

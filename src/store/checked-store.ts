@@ -1,4 +1,5 @@
-import { guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
+import { answeredInProcess, guarded, malformedAnswer, type GuardOptions } from "../deadline.js";
+import { isInProcess } from "./in-process.js";
 import { constantTimeEqual } from "../secrets.js";
 import { isSessionLive } from "../lifetime/deadlines.js";
 import { isAbsent, isCount, isSessionRecord } from "./answers.js";
@@ -23,9 +24,19 @@ export class CheckedStore {
     return guarded(operation, call, this.guard);
   }
 
+  /**
+   * Calls the store's method `operation` through `call`: under the deadline, unless the method is one that answers
+   * in-process (the memory store's own), which no deadline could outrun. Looked up on every call, so a method
+   * replaced since setup (a wrapper, a spy) is guarded again at once.
+   */
+  #ask<T>(operation: string, call: () => T | PromiseLike<T>): Promise<T> {
+    const method: unknown = (this.store as unknown as Record<string, unknown>)[operation];
+    return isInProcess(method) ? answeredInProcess(operation, call, this.guard) : guarded(operation, call, this.guard);
+  }
+
   /** The live session with this id, or `undefined`. A record for another id or past its idle or absolute end is not it. */
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const answer: unknown = await this.run("getSession", () => this.store.getSession(id));
+    const answer: unknown = await this.#ask("getSession", () => this.store.getSession(id));
     const session = this.#session("getSession", answer);
     return session !== undefined && session.id === id && isSessionLive(session) ? session : undefined;
   }
@@ -36,7 +47,7 @@ export class CheckedStore {
    * expired one (idle or absolute) is refused whatever the store says.
    */
   async findSessionByTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const answer: unknown = await this.run("findSessionByTokenHash", () => this.store.findSessionByTokenHash(tokenHash));
+    const answer: unknown = await this.#ask("findSessionByTokenHash", () => this.store.findSessionByTokenHash(tokenHash));
     const session = this.#session("findSessionByTokenHash", answer);
     if (session === undefined || !constantTimeEqual(session.tokenHash, tokenHash) || !isSessionLive(session)) return undefined;
     return session;
@@ -44,7 +55,7 @@ export class CheckedStore {
 
   /** The user's live sessions. Not an array, or an entry that is not a record: a broken store. */
   async listSessions(userId: string): Promise<SessionRecord[]> {
-    const answer: unknown = await this.run("listSessions", () => this.store.listSessions(userId));
+    const answer: unknown = await this.#ask("listSessions", () => this.store.listSessions(userId));
     if (!Array.isArray(answer) || !answer.every(isSessionRecord)) throw malformedAnswer("listSessions", this.guard);
     const now = Date.now();
     return (answer).filter((s) => s.userId === userId && isSessionLive(s, now));
@@ -64,7 +75,7 @@ export class CheckedStore {
     const store = this.store;
     // The options hold only the marker: without one the store is asked as `(tokenHash)`.
     const call = options.marker === undefined ? () => store.endSessionByTokenHash?.(tokenHash) : () => store.endSessionByTokenHash?.(tokenHash, options);
-    const answer: unknown = await this.run("endSessionByTokenHash", () => call() ?? Promise.resolve(undefined));
+    const answer: unknown = await this.#ask("endSessionByTokenHash", () => call() ?? Promise.resolve(undefined));
     const session = this.#session("endSessionByTokenHash", answer);
     if (session === undefined) return undefined;
     if (!constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer("endSessionByTokenHash", this.guard);
@@ -87,7 +98,7 @@ export class CheckedStore {
   async endUserSessionsByTokenHash(tokenHash: string, keepCaller: boolean): Promise<EndedUserSessions | undefined> {
     const store = this.store;
     const operation = "endUserSessionsByTokenHash";
-    const answer: unknown = await this.run(operation, () => store.endUserSessionsByTokenHash?.(tokenHash, { keepCaller }) ?? Promise.resolve(undefined));
+    const answer: unknown = await this.#ask(operation, () => store.endUserSessionsByTokenHash?.(tokenHash, { keepCaller }) ?? Promise.resolve(undefined));
     if (isAbsent(answer)) return undefined;
     if (typeof answer !== "object") throw malformedAnswer(operation, this.guard);
     const { session, ended } = answer as Record<string, unknown>;
@@ -107,7 +118,7 @@ export class CheckedStore {
    */
   async endSessionById(id: string, options: EndSessionByIdOptions): Promise<SessionRecord | undefined> {
     const store = this.store;
-    const answer: unknown = await this.run("endSessionById", () => store.endSessionById?.(id, options) ?? Promise.resolve(undefined));
+    const answer: unknown = await this.#ask("endSessionById", () => store.endSessionById?.(id, options) ?? Promise.resolve(undefined));
     const session = this.#session("endSessionById", answer);
     if (session === undefined) return undefined;
     if (session.id !== id || (options.userId !== undefined && session.userId !== options.userId)) throw malformedAnswer("endSessionById", this.guard);
@@ -127,7 +138,7 @@ export class CheckedStore {
    */
   async attemptTotp(attempt: TotpAttempt): Promise<TotpAttemptResult> {
     const store = this.store as Partial<TotpAttemptStore>;
-    const answer: unknown = await this.run("attemptTotp", () => store.attemptTotp?.(attempt) ?? Promise.reject(new Error("attemptTotp is missing")));
+    const answer: unknown = await this.#ask("attemptTotp", () => store.attemptTotp?.(attempt) ?? Promise.reject(new Error("attemptTotp is missing")));
     if (typeof answer === "object" && answer !== null) {
       const { outcome, retryAfterMs, failures, steppedUp } = answer as Record<string, unknown>;
       if (outcome === "throttled" && isCount(retryAfterMs)) return { outcome, retryAfterMs };
@@ -152,7 +163,7 @@ export class CheckedStore {
   async touchSession(id: string, at: number): Promise<void> {
     const store = this.store;
     if (store.touchSession === undefined) return;
-    await this.run("touchSession", () => store.touchSession?.(id, at) ?? Promise.resolve());
+    await this.#ask("touchSession", () => store.touchSession?.(id, at) ?? Promise.resolve());
   }
 
   /** Records a step-up on a live session (`StepUpStore`); answers whether it was live. Reached only with the capability. */
@@ -185,13 +196,13 @@ export class CheckedStore {
   }
 
   async #boolean(operation: string, call: () => Promise<unknown>): Promise<boolean> {
-    const answer = await this.run(operation, call);
+    const answer = await this.#ask(operation, call);
     if (typeof answer !== "boolean") throw malformedAnswer(operation, this.guard);
     return answer;
   }
 
   async #count(operation: string, call: () => Promise<unknown>): Promise<number> {
-    const answer = await this.run(operation, call);
+    const answer = await this.#ask(operation, call);
     if (!isCount(answer)) throw malformedAnswer(operation, this.guard);
     return answer;
   }

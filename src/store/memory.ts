@@ -8,6 +8,7 @@ import { UserSessionIndex } from "./memory-user-index.js";
 import { ProviderLinkIndex } from "./memory-provider-links.js";
 import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsPageRequest, type SessionDirectory } from "./session-directory.js";
 import { SessionOrder } from "./session-order.js";
+import { answersInProcess } from "./in-process.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
 
 /** Options of `new MemorySessionStore(options)`. */
@@ -413,3 +414,7 @@ function jwtKey(userId: string, jti: string): string {
   // JSON keeps the pair unambiguous whatever characters either part holds.
   return JSON.stringify([userId, jti]);
 }
+
+// Every method above answers from memory before it returns (its promise is already settled): the checked store
+// arms no deadline for them, unless an instance's method has been replaced.
+answersInProcess(MemorySessionStore.prototype);
