@@ -11,7 +11,7 @@
  * one category, most first; `PROFILE_AGAINST=floor` compares each pipeline with its hand-written floor instead of
  * its ceiling.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -157,7 +157,14 @@ function section(title: string, goal: number | undefined, ceiling: Profiled, row
   return lines;
 }
 
+// express-session's pipelines are served by express-session's own client beside the run's Redis: `npm run bench` only.
 const wanted = pipelines.filter((p) => (only.length === 0 || only.includes(p.id)) && !p.id.startsWith("express-session") && (against === "ceiling" || p.floor !== undefined));
+if (wanted.length === 0) {
+  const profilable = pipelines.filter((p) => !p.id.startsWith("express-session") && (against === "ceiling" || p.floor !== undefined)).map((p) => p.id);
+  process.stderr.write(`PROFILE_ONLY=${only.join(",")} names no pipeline this can profile; pick from: ${profilable.join(", ")}\n`);
+  process.exit(2);
+}
+await mkdir(outDir, { recursive: true });
 const dir = await mkdtemp(join(tmpdir(), "express-logout-profile-"));
 const started = new Date();
 const out: string[] = [
