@@ -41,12 +41,17 @@ describe("the memory store's own methods, called without a deadline", () => {
     slow.close();
   });
 
-  it("arm no timer, and answer as under the deadline", async () => {
+  /** A memory store holding one session, and its checked store under a fake clock. */
+  async function checkedOnFakeClock(id: string): Promise<{ store: MemorySessionStore; s: SessionRecord; calls: CheckedStore }> {
     const store = new MemorySessionStore();
-    const s = session("s1");
+    const s = session(id);
     await store.createSession(s);
     vi.useFakeTimers();
-    const calls = new CheckedStore(store, freshGuard());
+    return { store, s, calls: new CheckedStore(store, freshGuard()) };
+  }
+
+  it("arm no timer, and answer as under the deadline", async () => {
+    const { store, s, calls } = await checkedOnFakeClock("s1");
     const before = vi.getTimerCount();
     expect(await calls.findSessionByTokenHash(s.tokenHash)).toEqual(s);
     expect(await calls.getSession(s.id)).toEqual(s);
@@ -58,11 +63,7 @@ describe("the memory store's own methods, called without a deadline", () => {
   });
 
   it("are guarded again the moment one is replaced: a hang is a 503 at the deadline, and nothing ends", async () => {
-    const store = new MemorySessionStore();
-    const s = session("s2");
-    await store.createSession(s);
-    vi.useFakeTimers();
-    const calls = new CheckedStore(store, freshGuard());
+    const { store, s, calls } = await checkedOnFakeClock("s2");
     const hang = vi.spyOn(store, "endSessionById").mockReturnValue(new Promise(() => undefined));
     const ending = calls.endSessionById(s.id, {});
     const outcome = ending.then(

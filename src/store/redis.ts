@@ -315,36 +315,17 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    */
   async endSessionByTokenHash(tokenHash: string, options: EndSessionByTokenOptions = {}): Promise<SessionRecord | undefined> {
     const { marker } = options;
-    const markerKey = marker === undefined ? "" : `${this.#prefix}claim:${keyPart(marker.key)}`;
+    const markerKey = marker === undefined ? undefined : `${this.#prefix}claim:${keyPart(marker.key)}`;
     const markerTtl = marker === undefined ? 0 : wholeMs(marker.ttlMs, "ttlMs");
-    const args = (withMarker: boolean) => [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish, withMarker ? markerKey : "", String(markerTtl)];
-    const end = (withMarker: boolean) => this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), args(withMarker));
-    let reply: unknown;
-    let claimedApart = false;
-    if (marker === undefined) reply = await end(false);
-    else {
-      let done = false;
-      if (this.#routesInScripts) {
-        try {
-          reply = await end(true);
-          done = true;
-        } catch (error) {
-          // A Cluster refuses the marker's key before the script removed anything.
-          if (!isCrossSlot(error)) throw error;
-          this.#routesInScripts = false;
-        }
-      }
-      if (!done) {
-        claimedApart = true;
-        await this.#command(["SET", markerKey, "1", "NX", "PX", String(markerTtl)], markerKey);
-        reply = await end(false);
-      }
-    }
+    const args = (withMarker: boolean) => [keyPart(tokenHash), tokenHash, String(Date.now()), this.#publish, withMarker ? (markerKey ?? "") : "", String(markerTtl)];
+    const { reply, claimedApart } = await this.#endingWithMarker(markerKey, markerTtl, (withMarker) =>
+      this.#inUserSlot(END_SESSION_BY_TOKEN, `t${tokenHash}`, this.#tokenRouteKey(tokenHash), args(withMarker)),
+    );
     const record = parseSession(reply, 0);
     if (record?.tokenHash !== tokenHash) return undefined;
     // Claimed apart for the least ttl: it must last as long as the session would have.
     const rest = Math.ceil(record.expiresAt - Date.now());
-    if (claimedApart && rest > markerTtl) await this.#command(["PEXPIRE", markerKey, String(rest)], markerKey);
+    if (claimedApart && markerKey !== undefined && rest > markerTtl) await this.#command(["PEXPIRE", markerKey, String(rest)], markerKey);
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
     return record;
   }
@@ -377,33 +358,41 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
    */
   async endSessionById(id: string, options: EndSessionByIdOptions = {}): Promise<SessionRecord | undefined> {
     const { userId, marker } = options;
-    const markerKey = marker === undefined ? "" : `${this.#prefix}claim:${keyPart(marker.key)}`;
-    const markerTtl = marker === undefined ? "" : String(wholeMs(marker.ttlMs, "ttlMs"));
-    const args = (withMarker: boolean) => [keyPart(id), id, String(Date.now()), this.#publish, userId === undefined ? "" : `=${userId}`, withMarker ? markerKey : "", markerTtl];
+    const markerKey = marker === undefined ? undefined : `${this.#prefix}claim:${keyPart(marker.key)}`;
+    const markerTtl = marker === undefined ? 0 : wholeMs(marker.ttlMs, "ttlMs");
+    const args = (withMarker: boolean) => [keyPart(id), id, String(Date.now()), this.#publish, userId === undefined ? "" : `=${userId}`, withMarker ? (markerKey ?? "") : "", marker === undefined ? "" : String(markerTtl)];
     // Knowing the user, the script goes straight to the user's slot: no route to read, on a Cluster either.
-    const inSlot = (withMarker: boolean) => userId === undefined
-      ? this.#inUserSlot(END_SESSION_BY_ID, `s${id}`, this.#sessionRouteKey(id), args(withMarker))
-      : this.#eval(END_SESSION_BY_ID.direct, [this.#indexKey(userId)], [this.#userBase(userId), ...args(withMarker)]);
-    let reply: unknown;
-    let done = false;
-    if (this.#routesInScripts) {
-      try {
-        reply = await inSlot(true);
-        done = true;
-      } catch (error) {
-        // A Cluster refuses the marker's (or the route's user's) key before the script removed anything.
-        if (!isCrossSlot(error)) throw error;
-        this.#routesInScripts = false;
-      }
-    }
-    if (!done) {
-      if (marker !== undefined) await this.#command(["SET", markerKey, "1", "NX", "PX", markerTtl], markerKey);
-      reply = await inSlot(false);
-    }
+    const { reply } = await this.#endingWithMarker(markerKey, markerTtl, (withMarker) =>
+      userId === undefined
+        ? this.#inUserSlot(END_SESSION_BY_ID, `s${id}`, this.#sessionRouteKey(id), args(withMarker))
+        : this.#eval(END_SESSION_BY_ID.direct, [this.#indexKey(userId)], [this.#userBase(userId), ...args(withMarker)]),
+    );
     const record = parseSession(reply, 0);
     if (record?.id !== id || (userId !== undefined && record.userId !== userId)) return undefined;
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [id]);
     return record;
+  }
+
+  /**
+   * Runs an ending script with its one-time marker claimed inside it where Redis lets a script reach the marker's
+   * key (standalone); else (a Cluster, where the marker lives in a slot of its own) claims the marker first, by a
+   * `SET NX` of its own, and runs the script without it. Either way no session ends without its marker. A store
+   * left at `cluster: false` that meets the Cluster's refusal switches for good: the marker is the script's first
+   * write, so the refused script changed nothing. Answers the script's reply and whether the marker was claimed
+   * apart (for its least ttl).
+   */
+  async #endingWithMarker(markerKey: string | undefined, markerTtl: number, ending: (withMarker: boolean) => Promise<unknown>): Promise<{ reply: unknown; claimedApart: boolean }> {
+    if (markerKey === undefined) return { reply: await ending(false), claimedApart: false };
+    if (this.#routesInScripts) {
+      try {
+        return { reply: await ending(true), claimedApart: false };
+      } catch (error) {
+        if (!isCrossSlot(error)) throw error;
+        this.#routesInScripts = false;
+      }
+    }
+    await this.#command(["SET", markerKey, "1", "NX", "PX", String(markerTtl)], markerKey);
+    return { reply: await ending(false), claimedApart: true };
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
