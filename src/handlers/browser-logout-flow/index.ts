@@ -38,10 +38,13 @@ function subjectOf(method: string, session: unknown): LogoutTokenSubject {
  * token bound to the caller's session; the browser follows it to `logout`, which ends that session, clears
  * the cookie and sends the browser to an allowed `return_to`. Also native logout and session management.
  *
- * The logout token is the shape's prefix + HMAC-SHA256(secret, "logout:" + session id): 256 bits, stateless (no
- * store write to issue one), compared in constant time, and useless once its session has ended. Checks on
- * logout, in order: a token (400), a live session (401), the token matches it (403), `return_to` is allowed
- * (400; validated before anything is revoked, unlike Kratos), then the session ends.
+ * The logout token is the shape's prefix + HMAC-SHA256(secret, "logout:token:" + the session's token hash) (a
+ * session without one, a JWT's, is bound to its id): 256 bits, stateless (no store write to issue one), compared
+ * in constant time, and useless once its session has ended or its token was rotated. Checks on logout, in order:
+ * a token (400), a live session (401), the token matches it (403), `return_to` is allowed (400; validated before
+ * anything is revoked, unlike Kratos), then the session ends. Bound to the token hash, a matching token is
+ * checked against the cookie before any store call, and the logout is then one store call where the store can
+ * (`endSessionByTokenHash`); every refusal takes the lookup path, which keeps that order.
  *
  * Needs only the core of the store. With the markers capability (`MarkerStore`, as the built-in stores have),
  * native logout also remembers revoked tokens and answers 204 again for them, as Kratos does; without it, a
