@@ -89,9 +89,10 @@ export function totpAttemptStoreTests(instance: StoreInstance<TotpAttemptTestSto
   });
 
   itStepsUp("records a pass's step-up on a live session of the user, and only on a pass", async () => {
-    const now = Date.now();
     const user = newUser();
     const session = await liveSessionOf(user);
+    // Read after the session is made: a step-up at or before its creation changes no authenticatedAt.
+    const now = Math.max(Date.now(), session.createdAt);
     const wrong = await store().attemptTotp(attempt(user, now, undefined, { stepUp: { sessionId: session.id, method: "totp" } }));
     expect(wrong).toEqual({ outcome: "wrong", failures: 1 });
     expect(await store().getSession(session.id)).toEqual(session);
