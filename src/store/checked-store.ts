@@ -74,8 +74,10 @@ export class CheckedStore {
   async endSessionByTokenHash(tokenHash: string, options: EndSessionByTokenOptions = {}): Promise<SessionRecord | undefined> {
     const store = this.store;
     // The options hold only the marker: without one the store is asked as `(tokenHash)`.
-    const call = options.marker === undefined ? () => store.endSessionByTokenHash?.(tokenHash) : () => store.endSessionByTokenHash?.(tokenHash, options);
-    const answer: unknown = await this.#ask("endSessionByTokenHash", () => call() ?? Promise.resolve(undefined));
+    const answer: unknown = await this.#ask(
+      "endSessionByTokenHash",
+      () => (options.marker === undefined ? store.endSessionByTokenHash?.(tokenHash) : store.endSessionByTokenHash?.(tokenHash, options)) ?? Promise.resolve(undefined),
+    );
     const session = this.#session("endSessionByTokenHash", answer);
     if (session === undefined) return undefined;
     if (!constantTimeEqual(session.tokenHash, tokenHash)) throw malformedAnswer("endSessionByTokenHash", this.guard);

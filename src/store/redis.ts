@@ -360,7 +360,7 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     const { userId, marker } = options;
     const markerKey = marker === undefined ? undefined : `${this.#prefix}claim:${keyPart(marker.key)}`;
     const markerTtl = marker === undefined ? 0 : wholeMs(marker.ttlMs, "ttlMs");
-    const args = (withMarker: boolean) => [keyPart(id), id, String(Date.now()), this.#publish, userId === undefined ? "" : `=${userId}`, withMarker ? (markerKey ?? "") : "", marker === undefined ? "" : String(markerTtl)];
+    const args = (withMarker: boolean) => [keyPart(id), id, String(Date.now()), this.#publish, userId === undefined ? "" : `=${userId}`, withMarker ? (markerKey ?? "") : "", String(markerTtl)];
     // Knowing the user, the script goes straight to the user's slot: no route to read, on a Cluster either.
     const { reply } = await this.#endingWithMarker(markerKey, markerTtl, (withMarker) =>
       userId === undefined

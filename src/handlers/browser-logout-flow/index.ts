@@ -128,12 +128,14 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
   /**
    * The marker that remembers a session token was revoked, so native logout answers 204 again for it (as Kratos
    * does, which keeps revoked rows); `undefined` without the markers capability. It lives as long as the session
-   * would have, at least a minute. `endSession` claims it with the revoke, in the same store call where the store
-   * can (`endSessionById`), else just before it: never a revoked session that native logout calls unknown.
+   * would have, at least a minute: given the session's `expiresAt` when it is known, else the least life, which
+   * the one-call ending (`endSessionByTokenHash`) extends to the session's end itself. It is claimed with the
+   * revoke, in the same store call where the store can, else just before it: never a revoked session that native
+   * logout calls unknown.
    */
-  function revokedMarker(session: SessionRecord): { key: string; ttlMs: number } | undefined {
+  function revokedMarker(tokenHash: string, expiresAt?: EpochMs): { key: string; ttlMs: number } | undefined {
     if (!remembersRevoked) return undefined;
-    return { key: revokedKey(session.tokenHash), ttlMs: Math.max(MIN_REVOKED_MARKER_MS, session.expiresAt - Date.now()) };
+    return { key: revokedKey(tokenHash), ttlMs: Math.max(MIN_REVOKED_MARKER_MS, (expiresAt ?? 0) - Date.now()) };
   }
 
   function ended(target: EndedOutcome["target"], caller: Authentication | undefined, sessionId: string | undefined, count: number, redirectTo?: string): EndedOutcome {
@@ -174,7 +176,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
       if (isLogoutError(error)) return undefined;
       throw error;
     }
-    const session = await endSessionOfToken(rt, plain.tokenHash, remembersRevoked ? { key: revokedKey(plain.tokenHash), ttlMs: MIN_REVOKED_MARKER_MS } : undefined);
+    const session = await endSessionOfToken(rt, plain.tokenHash, revokedMarker(plain.tokenHash));
     // No live session (or lost a race with another logout of it): Kratos' `session_inactive`, as on the other path.
     if (session === undefined) throw new LogoutError("unauthenticated", "no active session for this token", { kind: errorKinds.logoutFlow });
     const caller: Authentication = { session, credential: plain.credential };
@@ -190,7 +192,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
       throw new LogoutError("logout-token-mismatch", "the logout token does not belong to this session");
     }
     const redirectTo = returnToOf(params) ?? defaultReturn;
-    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, marker: revokedMarker(session) });
+    const live = await endSession(rt, { session, by: session.userId, target: "current", principal, marker: revokedMarker(session.tokenHash, session.expiresAt) });
     // Lost a race with another logout of the same session: it was not this request that ended it.
     if (!live) throw new LogoutError("unauthenticated", "the session had already ended", { kind: errorKinds.logoutFlow });
     return { caller, redirectTo };
@@ -223,7 +225,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     const tokenHash = hashSecret(token);
     // One store call where the store can: the lookup, the revoke and the revoked-token record together.
     const session = rt.calls.endsByTokenHash
-      ? await endSessionOfToken(rt, tokenHash, remembersRevoked ? { key: revokedKey(tokenHash), ttlMs: MIN_REVOKED_MARKER_MS } : undefined)
+      ? await endSessionOfToken(rt, tokenHash, revokedMarker(tokenHash))
       : await endAfterLookup(tokenHash);
     if (session !== undefined) {
       sendReply(res, renderEnded(shape, ended("current", undefined, session.id, 1), req));
@@ -236,7 +238,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
   /** A native logout's lookup, then its revoke with the revoked-token record: a store without the one call. */
   async function endAfterLookup(tokenHash: string): Promise<SessionRecord | undefined> {
     const session = await rt.calls.findSessionByTokenHash(tokenHash);
-    if (session !== undefined) await endSession(rt, { session, by: session.userId, target: "current", marker: revokedMarker(session) });
+    if (session !== undefined) await endSession(rt, { session, by: session.userId, target: "current", marker: revokedMarker(session.tokenHash, session.expiresAt) });
     return session;
   }
 
@@ -251,7 +253,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
     // Another user's, unknown or already ended: a silent success that changes nothing, as Kratos answers.
     let count = 0;
     if (victim !== undefined && victim.userId === caller.session.userId) {
-      const live = await endSession(rt, { session: victim, by: caller.session.userId, target: "session", marker: revokedMarker(victim) });
+      const live = await endSession(rt, { session: victim, by: caller.session.userId, target: "session", marker: revokedMarker(victim.tokenHash, victim.expiresAt) });
       count = live ? 1 : 0;
     }
     sendReply(res, renderEnded(shape, ended("session", caller, id, count), req));
