@@ -44,13 +44,11 @@ class FakeResponse extends EventEmitter {
     if (typeof body === "string") this.setHeader("content-length", Buffer.byteLength(body));
     return this.end();
   }
-  end(body?: unknown) {
-    if (typeof body === "string") this.bytes += Buffer.byteLength(body);
+  end() {
     this.headersSent = true;
     this.emit("finish");
     return this;
   }
-  bytes = 0;
 }
 
 function run(handlers: readonly RequestHandler[], req: Request, res: FakeResponse): Promise<void> {
@@ -103,8 +101,7 @@ interface Contender {
 
 async function contender(name: string, pipeline: Pipeline, handlers: readonly RequestHandler[], feed: Feed): Promise<Contender> {
   const requests: Request[] = [];
-  // Warm-up, timed rounds, profiled rounds.
-  for (let k = 0; k < N / 4 + 2 * N; k++) requests.push(requestOf(pipeline, feed, k));
+  for (let k = 0; k < REQUESTS; k++) requests.push(requestOf(pipeline, feed, k));
   // Warm up, and check every answer is the pipeline's success: a refusal would be cheaper and prove nothing.
   for (let k = 0; k < N / 4; k++) {
     const res = new FakeResponse();
@@ -131,6 +128,8 @@ async function profiled(c: Contender, from: number, to: number): Promise<void> {
 
 const N = Number(process.env.N ?? 20_000);
 const ROUNDS = 4;
+/** Each contender's requests: a quarter of N to warm up, N timed, N profiled (a logout's fresh sessions are used once). */
+const REQUESTS = N / 4 + 2 * N;
 const keepDir = process.env.OVERHEAD_PROFILE;
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
 const inspector = new Session();
@@ -166,16 +165,17 @@ for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined ||
     console.log(`${pipeline.id.padEnd(22)} skipped: ${reason}`);
     continue;
   }
-  // Twice the requests: the first half timed, the second profiled (a logout's fresh sessions are used once).
-  const library = await contender("library", pipeline, handlers, await pipeline.feed(env, N * 3));
-  const ceilingHandler: RequestHandler = pipeline.ceilingHandler ?? ((_req, res) => { res.status(pipeline.success.status).json(pipeline.success.body); });
-  const ceiling = await contender("ceiling", pipeline, [ceilingHandler], await pipeline.feed(env, N * 3));
+  const feed = await pipeline.feed(env, REQUESTS);
+  const library = await contender("library", pipeline, handlers, feed);
+  // The ceiling's answer, which the floor gives too. The ceiling reads none of the request's values: it is sent
+  // the library's requests, and opens no sessions of its own in the library's store.
+  const answer = (res: Response, body: unknown = pipeline.success.body) => { res.status(pipeline.success.status).json(body); };
+  const ceiling = await contender("ceiling", pipeline, [pipeline.ceilingHandler ?? ((_req, res) => { answer(res); })], feed);
   const contenders = [library, ceiling];
   let floor: Contender | undefined;
   if (pipeline.floor !== undefined) {
-    const answer = (res: Response, body: unknown = pipeline.success.body) => { res.status(pipeline.success.status).json(body); };
     const route = pipeline.floor.start({ users: directory(), answer });
-    floor = await contender("floor", pipeline, route.handlers, await route.feed(N * 3));
+    floor = await contender("floor", pipeline, route.handlers, await route.feed(REQUESTS));
     contenders.push(floor);
   }
   // Rounds alternate the contenders, so drift falls on all of them alike.
