@@ -108,9 +108,23 @@ function storeFailure(operation: string, options: GuardOptions, error: unknown):
 /**
  * Runs one store call or host callback under a deadline. A throw, a rejection or a timeout becomes a
  * `store-unavailable` LogoutError (a 503 in every shape): the library fails closed, never open. A call that
- * answers after its deadline is ignored, its late rejection included (never unhandled).
+ * answers after its deadline is ignored, its late rejection included (never unhandled). A call that answers with
+ * a value rather than a promise (a host's permission check over the user it was given, a directory in memory)
+ * has answered before any timer could run: no deadline is armed for it.
  */
 export function guarded<T>(operation: string, call: () => T | PromiseLike<T>, options: GuardOptions): Promise<T> {
+  let answer: T | PromiseLike<T>;
+  let then: unknown;
+  try {
+    answer = call();
+    // A `then` getter that throws is the call failing.
+    then = typeof answer === "object" || typeof answer === "function" ? (answer as { then?: unknown } | null)?.then : undefined;
+  } catch (error) {
+    // A callback that throws instead of rejecting is a failure all the same, never a synchronous throw.
+    return Promise.reject(storeFailure(operation, options, error));
+  }
+  if (typeof then !== "function") return Promise.resolve(answer as T);
+  const pendingAnswer = answer as PromiseLike<T>;
   const watchdog = watchdogFor(options);
   return new Promise<T>((resolve, reject) => {
     const pending = watchdog.watch(() => {
@@ -118,16 +132,8 @@ export function guarded<T>(operation: string, call: () => T | PromiseLike<T>, op
       options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
       reject(failure);
     });
-    let answer: Promise<T>;
-    try {
-      // A callback that throws instead of rejecting is a failure all the same, never a synchronous throw.
-      answer = Promise.resolve(call());
-    } catch (error) {
-      watchdog.settle(pending);
-      reject(storeFailure(operation, options, error));
-      return;
-    }
-    answer.then(
+    // Adopted as a promise would adopt it: a thenable that throws, or answers twice, settles once and fails closed.
+    Promise.resolve(pendingAnswer).then(
       (value) => {
         if (watchdog.settle(pending)) resolve(value);
       },

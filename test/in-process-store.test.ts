@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { answeredInProcess } from "../src/deadline.js";
+import { answeredInProcess, guarded } from "../src/deadline.js";
 import { LogoutEvents, MemorySessionStore, hashSecret, isLogoutError, type SessionRecord } from "../src/index.js";
 import { CheckedStore } from "../src/store/checked-store.js";
 import { isInProcess } from "../src/store/in-process.js";
@@ -91,5 +91,40 @@ describe("answeredInProcess", () => {
       expect(isLogoutError(error) && error.code).toBe("store-unavailable");
     }
     expect(seen).toEqual(["claim", "claim"]);
+  });
+});
+
+describe("guarded, for a call that answers with a value", () => {
+  it("arms no timer and answers it; a throw, a throwing `then` or a rejection still fails closed with its event", async () => {
+    const events = new LogoutEvents();
+    const seen: string[] = [];
+    events.on("store.error", (e) => seen.push(e.operation));
+    const options = { ...freshGuard(), events };
+    vi.useFakeTimers();
+    const before = vi.getTimerCount();
+    expect(await guarded("users.hasPermission", () => true, options)).toBe(true);
+    expect(await guarded("users.findUser", () => undefined, options)).toBeUndefined();
+    expect(vi.getTimerCount()).toBe(before);
+    const brokenThenable = {
+      get then(): unknown {
+        throw new Error("a broken thenable");
+      },
+    };
+    for (const call of [() => { throw new Error("a bug"); }, () => brokenThenable, () => Promise.reject(new Error("refused"))]) {
+      const error: unknown = await guarded("users.findUser", call, options).then(() => undefined, (e: unknown) => e);
+      expect(isLogoutError(error) && error.code).toBe("store-unavailable");
+    }
+    expect(seen).toEqual(["users.findUser", "users.findUser", "users.findUser"]);
+  });
+
+  it("still races a promise against the deadline: a hang is a 503 at the deadline", async () => {
+    vi.useFakeTimers();
+    const options = freshGuard();
+    const outcome = guarded("users.findUser", () => new Promise(() => undefined), options).then(
+      () => "answered",
+      (error: unknown) => (isLogoutError(error) ? error.code : "other"),
+    );
+    await vi.advanceTimersByTimeAsync(guard.timeoutMs + 1);
+    expect(await outcome).toBe("store-unavailable");
   });
 });

@@ -9,13 +9,15 @@
  * server (default 6) in `PROFILE_PHASES` phases (default 3), each server's phases interleaved with the other's;
  * `PROFILE_STORE=redis` for the Redis rows instead; `PROFILE_DEBUG=<category>` also prints the frames charged to
  * one category, most first; `PROFILE_AGAINST=floor` compares each pipeline with its hand-written floor instead of
- * its ceiling.
+ * its ceiling; `PROFILE_AGAINST=peer` compares each pipeline on Redis with the express-session + connect-redis peer
+ * doing the same kind of work (the only way to profile the express-session pipelines, which run on Redis only).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pipelines } from "../http/registry.js";
+import { peers, pipelines } from "../http/registry.js";
+import type { Pipeline } from "../http/types.js";
 import { BENCH_PREFIX_ROOT, connectRedis, deletePrefix } from "../http/redis.js";
 import { runLoad } from "../lib/load.js";
 import { machineInfo } from "../lib/machine.js";
@@ -28,10 +30,10 @@ const UNSKIPPABLE: readonly Category[] = ["crypto (SHA-256, HMAC, random)", "lib
 
 const only = (process.env.PROFILE_ONLY ?? "").split(",").filter(Boolean);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
-const store = process.env.PROFILE_STORE ?? "memory";
 // `floor`: each pipeline against its hand-written floor (`Pipeline.floor`) instead of its bare route, which shows
-// what the library does beyond the work no implementation can skip.
-const against = process.env.PROFILE_AGAINST === "floor" ? "floor" : "ceiling";
+// what the library does beyond the work no implementation can skip. `peer`: against what a user would pick instead.
+const against = process.env.PROFILE_AGAINST === "floor" || process.env.PROFILE_AGAINST === "peer" ? process.env.PROFILE_AGAINST : "ceiling";
+const store = process.env.PROFILE_STORE ?? (against === "peer" ? "redis" : "memory");
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
 const redisPrefix = `${BENCH_PREFIX_ROOT}${process.pid}-${Date.now()}:`;
@@ -157,11 +159,24 @@ function section(title: string, goal: number | undefined, ceiling: Profiled, row
   return lines;
 }
 
-// express-session's pipelines are served by express-session's own client beside the run's Redis: `npm run bench` only.
-const wanted = pipelines.filter((p) => (only.length === 0 || only.includes(p.id)) && !p.id.startsWith("express-session") && (against === "ceiling" || p.floor !== undefined));
+/** The scenario a pipeline is profiled against: its bare route, its floor, or the peer doing its kind of work on Redis. */
+function againstIdOf(pipeline: Pipeline): string | undefined {
+  if (against === "floor") return pipeline.floor === undefined ? undefined : `floor/${pipeline.id}`;
+  if (against === "peer") {
+    const peer = store === "redis" ? peers.find((p) => p.kind === pipeline.kind) : undefined;
+    return peer === undefined ? undefined : `peer/${peer.id}`;
+  }
+  // A pipeline measured against another's bare route (express-session's) is profiled against that one.
+  return `ceiling/${pipeline.ceilingOf ?? pipeline.id}`;
+}
+
+function profilable(pipeline: Pipeline): boolean {
+  return (pipeline.stores === undefined || pipeline.stores.includes(store)) && againstIdOf(pipeline) !== undefined;
+}
+
+const wanted = pipelines.filter((p) => (only.length === 0 || only.includes(p.id)) && profilable(p));
 if (wanted.length === 0) {
-  const profilable = pipelines.filter((p) => !p.id.startsWith("express-session") && (against === "ceiling" || p.floor !== undefined)).map((p) => p.id);
-  process.stderr.write(`PROFILE_ONLY=${only.join(",")} names no pipeline this can profile; pick from: ${profilable.join(", ")}\n`);
+  process.stderr.write(`PROFILE_ONLY=${only.join(",")} names no pipeline this can profile against the ${against} on the ${store} store; pick from: ${pipelines.filter(profilable).map((p) => p.id).join(", ")}\n`);
   process.exit(2);
 }
 await mkdir(outDir, { recursive: true });
@@ -178,7 +193,7 @@ const out: string[] = [
 try {
   for (const pipeline of wanted) {
     process.stdout.write(`${pipeline.id}: ${against} and ${store}, phases interleaved\n`);
-    const { ceiling, row } = await profilePair(`${against}/${pipeline.id}`, `${pipeline.id}/${store}`, dir);
+    const { ceiling, row } = await profilePair(againstIdOf(pipeline) ?? "", `${pipeline.id}/${store}`, dir);
     const goal = store === "memory" && against === "ceiling" ? ceilingGoal(pipeline.id) : undefined;
     out.push(...section(pipeline.title, goal, ceiling, row));
     process.stdout.write(`  adds ${us(row.attribution.total - ceiling.attribution.total)} µs per request (${us(ceiling.attribution.total)} → ${us(row.attribution.total)})\n`);

@@ -35,8 +35,11 @@ export function withoutTracking(data: SessionData): SessionData {
  * the tracking field when the session has a record.
  */
 export function withTracking(data: SessionData, recordId: string | undefined): SessionData {
-  const { [TRACKING_FIELD]: _tracking, ...rest } = data;
-  return recordId === undefined ? rest : { ...rest, [TRACKING_FIELD]: { sessionId: recordId } satisfies TrackingMark };
+  // One copy: this runs on every request's touch, and a rest pattern then a spread copied the session twice.
+  const copy: SessionData = { ...data };
+  if (recordId !== undefined) copy[TRACKING_FIELD] = { sessionId: recordId } satisfies TrackingMark;
+  else if (Object.hasOwn(copy, TRACKING_FIELD)) Reflect.deleteProperty(copy, TRACKING_FIELD);
+  return copy;
 }
 
 /**

@@ -59,7 +59,8 @@ export class SessionTracker {
     const userId = this.userIdOf(data);
     if (record !== undefined && (trackedAs === undefined || trackedAs === record.id)) {
       if (userId === record.userId) {
-        await this.#seenIfDue(record);
+        const seen = this.#seenIfDue(record);
+        if (seen !== undefined) await seen;
         return this.#handOver(sid, data, record);
       }
       await this.#records.end(record, undefined);
@@ -133,8 +134,7 @@ export class SessionTracker {
   /** An unmodified request's "still in use": resets the app's idle timer. Never recreates a destroyed session. */
   async touch(sid: string, session: object): Promise<void> {
     const state = trackedStateOf(session);
-    const data = withoutTracking({ ...(session as SessionData) });
-    await this.#inner.touch(sid, withTracking(data, state?.sid === sid ? state.record?.id : undefined));
+    await this.#inner.touch(sid, withTracking(session as SessionData, state?.sid === sid ? state.record?.id : undefined));
   }
 
   /**
@@ -198,9 +198,10 @@ export class SessionTracker {
     await this.#inner.destroy(sid);
   }
 
-  async #seenIfDue(record: SessionRecord): Promise<void> {
+  /** The write of "last seen" when one is due, else `undefined`: most reads have none to wait for. */
+  #seenIfDue(record: SessionRecord): Promise<void> | undefined {
     const now = Date.now();
-    if (now - (record.lastSeenAt ?? record.createdAt) >= this.#settings.touchEveryMs) await this.#records.seen(record, now);
+    return now - (record.lastSeenAt ?? record.createdAt) >= this.#settings.touchEveryMs ? this.#records.seen(record, now) : undefined;
   }
 
   #handOver(sid: string, data: SessionData, record: SessionRecord | undefined): SessionData {
