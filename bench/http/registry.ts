@@ -169,7 +169,7 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
       const users = new BenchDirectory();
       for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
       const closers: (() => Promise<void>)[] = [];
-      const env = { store: opened.store, users, ctx, onClose: (close: () => Promise<void>) => { closers.push(close); } };
+      const env = { store: opened.store, users, ctx, onClose: (close: () => Promise<void>) => { closers.push(close); }, ...(opened.redisClient === undefined ? {} : { redisClient: opened.redisClient }) };
       const app = benchApp();
       mount(app, pipeline, await pipeline.handlers(env));
       return {

@@ -1,6 +1,7 @@
 import type { Express, RequestHandler, Response } from "express";
 import type { CompleteSessionStore } from "#bench/library";
 import type { BenchDirectory } from "./directory.js";
+import type { BenchRedisClient } from "./redis.js";
 
 /**
  * One request as the load generator sends it. Any string may hold `{{0}}`, `{{1}}`, ...: each request fills
@@ -33,6 +34,8 @@ export interface OpenedStore {
   readonly liveSessions?: () => Promise<number>;
   /** Redis commands sent so far (each one round trip), for stores that talk to Redis. */
   readonly commandsSent?: () => number;
+  /** The store's own Redis client, for a pipeline whose other Redis user shares it as an app would (connect-redis). */
+  readonly redisClient?: BenchRedisClient;
   readonly close: () => Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export interface PipelineEnv {
   readonly ctx?: ServerContext;
   /** Runs `close` when the scenario stops (a pipeline's own client). */
   readonly onClose?: (close: () => Promise<void>) => void;
+  /** The store's Redis client, on the Redis store (`OpenedStore.redisClient`). */
+  readonly redisClient?: BenchRedisClient;
 }
 
 /**

@@ -4,7 +4,6 @@ import type { RequestHandler } from "express";
 import session, { type Store } from "express-session";
 import { createLogoutHandler, expressSession, shapes, trackSessions } from "#bench/library";
 import { COOKIE, SECRET, TTL_SECONDS, signedCookie } from "../peers/express-session-common.js";
-import { connectRedis } from "../redis.js";
 import { benchUserId } from "../sessions.js";
 import type { Pipeline, PipelineEnv } from "../types.js";
 import { endorLogoutPipeline } from "./endor.js";
@@ -13,7 +12,8 @@ import { listThings, requireSessionPipeline } from "./require-session.js";
 /*
  * express-session + connect-redis 9, as the peers run it, with its store wrapped by `trackSessions` (records
  * in the library's store of the run): the same routes, options and answers as the peer rows, so "× peer" is
- * what tracking costs. Only on stores beside Redis: connect-redis needs the run's Redis either way.
+ * what tracking costs. On the Redis store only, and on its client, as docs/express-session.md sets it up: one
+ * client for connect-redis and RedisSessionStore, so a request's session read and record read leave in one write.
  */
 
 /** Sessions the guard's requests go round, as many as the peer's read row uses. */
@@ -26,13 +26,8 @@ interface Tracked {
 
 /** connect-redis under the run's prefix, wrapped by trackSessions, and express-session with the peer's options. */
 async function trackedSessions(env: PipelineEnv, name: string): Promise<Tracked> {
-  const { ctx, onClose } = env;
-  if (ctx === undefined || onClose === undefined) throw new Error(`${name}: runs only as an HTTP scenario, beside the run's Redis`);
-  const client = await connectRedis(ctx.redisUrl);
-  onClose(() => {
-    client.destroy();
-    return Promise.resolve();
-  });
+  const { ctx, redisClient: client } = env;
+  if (ctx === undefined || client === undefined) throw new Error(`${name}: runs only as an HTTP scenario, on the Redis store`);
   const store = trackSessions(new RedisStore({ client, prefix: `${ctx.redisPrefix}${name}:sess:`, ttl: TTL_SECONDS }), { store: env.store });
   const middleware = session({ store, secret: SECRET, name: COOKIE, resave: false, saveUninitialized: false, rolling: false, cookie: { maxAge: TTL_SECONDS * 1000 } });
   return { store, middleware };

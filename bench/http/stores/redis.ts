@@ -23,6 +23,7 @@ export const redisStore: StoreEntry = {
     return {
       store,
       commandsSent: () => sent,
+      redisClient: client,
       close: async () => {
         await deletePrefix(client, prefix);
         client.destroy();
