@@ -3,11 +3,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fill } from "../bench/lib/load.js";
 import { findScenario, pipelines } from "../bench/http/registry.js";
 import type { RunningApp } from "../bench/http/types.js";
+import { needService, portOpen } from "./helpers/services.js";
 
 // Each pipeline's hand-written floor is the lower bound the library is read against: it must do the route's real
 // work (refuse a wrong credential, end the session it was given), never answer a fixed success.
 
 const withFloor = pipelines.filter((p) => p.floor !== undefined);
+const redis = await needService("Redis on 127.0.0.1:6379", () => portOpen(6379));
 const running: RunningApp[] = [];
 afterAll(async () => {
   await Promise.all(running.map((r) => r.close()));
@@ -48,5 +50,19 @@ describe("bench floors", () => {
     } else {
       expect((await send(app, good)).status).toBe(pipeline.success.status);
     }
+  });
+
+  // The floor with one Redis round trip is the least a Redis implementation of the route can cost: the same route,
+  // and exactly one command per request, refusals included.
+  it.skipIf(!redis).each(withFloor.map((p) => [p.id, p] as const))("%s on Redis: the floor's answers after exactly one Redis command per request", async (_id, pipeline) => {
+    const app = await findScenario(`floor/${pipeline.id}/redis`).start({ redisPrefix: `express-logout-test:bench-floor:${process.pid}:`, redisUrl: "redis://127.0.0.1:6379" });
+    running.push(app);
+    const { rows } = await app.feed(1);
+    const [good] = rows;
+    if (good === undefined) throw new Error("the floor fed no row");
+    const sentBefore = app.commandsSent?.() ?? Number.NaN;
+    expect((await send(app, [`${good[0] ?? ""}x`, ...good.slice(1)])).status).toBe(401);
+    expect((await send(app, good)).status).toBe(pipeline.success.status);
+    expect((app.commandsSent?.() ?? Number.NaN) - sentBefore).toBe(2);
   });
 });

@@ -248,6 +248,21 @@ describe("bench harness: targets", () => {
     expect(target([7_000, 7_600])).toContain("94 % of the bare route's; the route's in-process floor reached 95 % in its best round");
   });
 
+  it("reads a Redis goal against the floor with one round trip, out of reach only when it misses the goal in every round", () => {
+    const ceiling = row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 8_000, roundRates: [8_000, 8_000] });
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 5_000, p99Ms: 5, roundRates: [5_000, 5_000] });
+    const library = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 6_000, p99Ms: 5 });
+    const inProcess = row({ id: "floor/endor-logout", group: "floor", store: "none", requestsPerSecond: 7_900, roundRates: [7_900, 7_900] });
+    const target = (floorRates: number[]) =>
+      evaluateTargets(
+        results([ceiling, inProcess, row({ id: "floor/endor-logout/redis", group: "floor", store: "redis", requestsPerSecond: (floorRates[0]! + floorRates[1]!) / 2, roundRates: floorRates }), peer, library]),
+      ).find((t) => t.target.startsWith("endor-logout/redis") && t.target.includes("peer"))?.measured;
+    expect(target([6_800, 7_200])).toContain("the hand-written floor with one Redis round trip reached 1.40× the peer (best round 1.44×): out of reach on this machine");
+    const reachable = target([7_000, 7_600]);
+    expect(reachable).toContain("reached 1.46× the peer (best round 1.52×)");
+    expect(reachable).not.toContain("out of reach");
+  });
+
   it("checks the store's own time above a bare Map at 1 M / 10 k and heap per session, and says not run without a store section", () => {
     const targets = evaluateTargets(results([]));
     // (1250 - 300) / (1000 - 200) = 1.19

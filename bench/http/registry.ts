@@ -8,6 +8,7 @@ import { soajsLogoutPipeline } from "./pipelines/soajs.js";
 import { BENCH_USERS, benchUserId } from "./sessions.js";
 import { memoryStore } from "./stores/memory.js";
 import { redisStore } from "./stores/redis.js";
+import { connectRedis, deletePrefix } from "./redis.js";
 import { jwtGuardPipeline } from "./pipelines/jwt.js";
 import { kratosLogoutPipeline } from "./pipelines/kratos.js";
 import { rocketChatLogoutPipeline } from "./pipelines/rocket-chat.js";
@@ -109,6 +110,20 @@ function answerLikeCeiling(replayed: readonly ReplayedHeader[], status: number, 
   };
 }
 
+/** The floor's route, built in the server process: its handlers, its feed and its count of sessions left. */
+async function floorRoute(pipeline: Pipeline, floor: PipelineFloor, ctx: ServerContext): Promise<Omit<RunningApp, "app" | "template" | "success" | "close"> & { handlers: RequestHandler[] }> {
+  const users = new BenchDirectory();
+  for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
+  const answer = answerLikeCeiling(await pipelineHeaders(pipeline, ctx), pipeline.success.status, pipeline.success.body);
+  const route = floor.start({ users, answer });
+  const liveSessions = route.liveSessions?.bind(route);
+  return {
+    handlers: route.handlers,
+    feed: (n) => Promise.resolve(route.feed(n)),
+    ...(liveSessions === undefined ? {} : { liveSessions: () => Promise.resolve(liveSessions()) }),
+  };
+}
+
 /**
  * The pipeline's hand-written floor (`Pipeline.floor`) at the same path, answering as the ceiling does, measured
  * in the ceiling's interleaved rounds like the library's rows.
@@ -125,19 +140,57 @@ function floorScenario(pipeline: Pipeline, floor: PipelineFloor): Scenario {
     pipelineId: pipeline.id,
     async start(ctx) {
       const app = benchApp();
-      const users = new BenchDirectory();
-      for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
-      const answer = answerLikeCeiling(await pipelineHeaders(pipeline, ctx), pipeline.success.status, pipeline.success.body);
-      const route = floor.start({ users, answer });
-      mount(app, pipeline, route.handlers);
-      const liveSessions = route.liveSessions?.bind(route);
+      const { handlers, ...route } = await floorRoute(pipeline, floor, ctx);
+      mount(app, pipeline, handlers);
+      return { ...route, app, template: pipeline.template, success: pipeline.success, close: () => Promise.resolve() };
+    },
+  };
+}
+
+/**
+ * The floor with one Redis round trip: the hand-written floor's handlers after one Redis command (a `GET` of a
+ * key set at start) on the official client, as the library's Redis rows use it. No Redis implementation of the
+ * route can do less: it does the route's own work and asks Redis at least once. Compared with the peer, it says
+ * what one round trip can reach on this machine, whatever the library does.
+ */
+function redisFloorScenario(pipeline: Pipeline, floor: PipelineFloor): Scenario {
+  return {
+    id: `floor/${pipeline.id}/redis`,
+    title: `floor with one Redis round trip: by hand, no library (${floor.does}), after one Redis GET`,
+    group: "floor",
+    kind: pipeline.kind,
+    store: "redis",
+    needsRedis: true,
+    ceilingId: `ceiling/${pipeline.ceilingOf ?? pipeline.id}`,
+    pipelineId: pipeline.id,
+    async start(ctx) {
+      const client = await connectRedis(ctx.redisUrl);
+      const key = `${ctx.redisPrefix}floor:${pipeline.id}:round-trip`;
+      await client.set(key, "1");
+      let sent = 0;
+      const oneRoundTrip: RequestHandler = function oneRedisRoundTrip(_req, res, next) {
+        sent += 1;
+        client.sendCommand(["GET", key]).then(
+          (reply) => {
+            if (String(reply) === "1") next();
+            else res.status(500).end();
+          },
+          () => res.status(503).end(),
+        );
+      };
+      const app = benchApp();
+      const { handlers, ...route } = await floorRoute(pipeline, floor, ctx);
+      mount(app, pipeline, [oneRoundTrip, ...handlers]);
       return {
+        ...route,
         app,
         template: pipeline.template,
         success: pipeline.success,
-        feed: (n) => Promise.resolve(route.feed(n)),
-        ...(liveSessions === undefined ? {} : { liveSessions: () => Promise.resolve(liveSessions()) }),
-        close: () => Promise.resolve(),
+        commandsSent: () => sent,
+        close: async () => {
+          await deletePrefix(client, key);
+          client.destroy();
+        },
       };
     },
   };
@@ -208,6 +261,8 @@ export function scenarios(): Scenario[] {
   for (const pipeline of pipelines) {
     if (pipeline.ceilingOf === undefined) all.push(ceilingScenario(pipeline));
     if (pipeline.floor !== undefined) all.push(floorScenario(pipeline, pipeline.floor));
+    // Beside a Redis row compared with the peer: what one round trip costs the least implementation.
+    if (pipeline.floor !== undefined && (pipeline.stores?.includes("redis") ?? true)) all.push(redisFloorScenario(pipeline, pipeline.floor));
     for (const storeEntry of stores) if (pipeline.stores?.includes(storeEntry.id) ?? true) all.push(libraryScenario(pipeline, storeEntry));
   }
   for (const peer of peers) all.push(peerScenario(peer));
