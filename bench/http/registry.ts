@@ -172,7 +172,7 @@ function redisFloorScenario(pipeline: Pipeline, floor: PipelineFloor): Scenario 
         sent += 1;
         client.sendCommand(["GET", key]).then(
           (reply) => {
-            if (String(reply) === "1") next();
+            if ((reply as unknown) === "1") next();
             else res.status(500).end();
           },
           () => res.status(503).end(),

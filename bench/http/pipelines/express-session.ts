@@ -25,7 +25,7 @@ interface Tracked {
 }
 
 /** connect-redis under the run's prefix, wrapped by trackSessions, and express-session with the peer's options. */
-async function trackedSessions(env: PipelineEnv, name: string): Promise<Tracked> {
+function trackedSessions(env: PipelineEnv, name: string): Tracked {
   const { ctx, redisClient: client } = env;
   if (ctx === undefined || client === undefined) throw new Error(`${name}: runs only as an HTTP scenario, on the Redis store`);
   const store = trackSessions(new RedisStore({ client, prefix: `${ctx.redisPrefix}${name}:sess:`, ttl: TTL_SECONDS }), { store: env.store });
@@ -58,10 +58,10 @@ async function openTrackedSessions(store: Store, n: number): Promise<string[][]>
 
 const built = new WeakMap<PipelineEnv, Tracked>();
 
-async function trackedFor(env: PipelineEnv, name: string): Promise<Tracked> {
+function trackedFor(env: PipelineEnv, name: string): Tracked {
   const existing = built.get(env);
   if (existing !== undefined) return existing;
-  const tracked = await trackedSessions(env, name);
+  const tracked = trackedSessions(env, name);
   built.set(env, tracked);
   return tracked;
 }
@@ -78,8 +78,8 @@ export const trackedSessionReadPipeline: Pipeline = {
   stores: ["redis"],
   ceilingOf: requireSessionPipeline.id,
   ceilingHandler: listThings,
-  async handlers(env) {
-    const { middleware } = await trackedFor(env, "tracked-read");
+  handlers(env) {
+    const { middleware } = trackedFor(env, "tracked-read");
     const hostGuard: RequestHandler = function hostGuard(req, res, next) {
       if ((req.session as unknown as { userId?: string }).userId === undefined) {
         res.status(401).json({ error: "unauthenticated" });
@@ -90,7 +90,7 @@ export const trackedSessionReadPipeline: Pipeline = {
     return [middleware, hostGuard, listThings];
   },
   async feed(env) {
-    const { store } = await trackedFor(env, "tracked-read");
+    const { store } = trackedFor(env, "tracked-read");
     return { rows: await openTrackedSessions(store, LIVE_SESSIONS), cycle: true };
   },
 };
@@ -106,12 +106,12 @@ export const trackedSessionLogoutPipeline: Pipeline = {
   success: endorLogoutPipeline.success,
   stores: ["redis"],
   ceilingOf: endorLogoutPipeline.id,
-  async handlers(env) {
-    const { middleware } = await trackedFor(env, "tracked-logout");
+  handlers(env) {
+    const { middleware } = trackedFor(env, "tracked-logout");
     return [middleware, createLogoutHandler({ store: env.store, users: env.users, shape: shapes.endor, credentials: [expressSession()] })];
   },
   async feed(env, n) {
-    const { store } = await trackedFor(env, "tracked-logout");
+    const { store } = trackedFor(env, "tracked-logout");
     return { rows: await openTrackedSessions(store, n), cycle: false };
   },
 };
