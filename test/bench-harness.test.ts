@@ -248,18 +248,19 @@ describe("bench harness: targets", () => {
     expect(target([7_000, 7_600])).toContain("94 % of the bare route's; the route's in-process floor reached 95 % in its best round");
   });
 
-  it("reads a Redis goal against the floor with one round trip, out of reach only when it misses the goal in every round", () => {
+  it("reads a Redis goal against the floor with one round trip when there is one, out of reach only when it misses the goal in every round", () => {
     const ceiling = row({ id: "ceiling/endor-logout", group: "ceiling", store: "none", requestsPerSecond: 8_000, roundRates: [8_000, 8_000] });
-    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 5_000, p99Ms: 5, roundRates: [5_000, 5_000] });
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 5_000, p99Ms: 5 });
     const library = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 6_000, p99Ms: 5 });
     const inProcess = row({ id: "floor/endor-logout", group: "floor", store: "none", requestsPerSecond: 7_900, roundRates: [7_900, 7_900] });
     const target = (floorRates: number[]) =>
       evaluateTargets(
         results([ceiling, inProcess, row({ id: "floor/endor-logout/redis", group: "floor", store: "redis", requestsPerSecond: (floorRates[0]! + floorRates[1]!) / 2, roundRates: floorRates }), peer, library]),
       ).find((t) => t.target.startsWith("endor-logout/redis") && t.target.includes("peer"))?.measured;
-    expect(target([6_800, 7_200])).toContain("the hand-written floor with one Redis round trip reached 1.40× the peer (best round 1.44×): out of reach on this machine");
+    // The goal is 7,500 req/s, 94 % of the bare route's; the in-process floor (99 %) is not what a Redis route is read against.
+    expect(target([6_800, 7_200])).toContain("94 % of the bare route's, above the 90 % the hand-written floor with one Redis round trip reached in its best round: out of reach on this machine");
     const reachable = target([7_000, 7_600]);
-    expect(reachable).toContain("reached 1.46× the peer (best round 1.52×)");
+    expect(reachable).toContain("94 % of the bare route's; the hand-written floor with one Redis round trip reached 95 % in its best round");
     expect(reachable).not.toContain("out of reach");
   });
 

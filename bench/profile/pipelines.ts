@@ -3,7 +3,7 @@
  * the memory store and its ceiling run in their own server process, as in `npm run bench`, with a V8 CPU
  * profile taken of the measured phases only; each profile is attributed per answered request (attribute.ts)
  * and the difference with the ceiling is the library's cost, split by where it lands. Writes
- * bench/profile.md (or `$BENCH_OUT/profile.md`).
+ * bench/profile.md (or `$BENCH_OUT/profile.md`; against the floor or the peer, profile-floor.md or profile-peer.md).
  *
  * `PROFILE_ONLY=require-session,kratos-logout` for some pipelines; `PROFILE_SECONDS` measured seconds per
  * server (default 6) in `PROFILE_PHASES` phases (default 3), each server's phases interleaved with the other's;
@@ -207,5 +207,6 @@ try {
     client.destroy();
   }
 }
-await writeFile(join(outDir, "profile.md"), `${out.join("\n").trimEnd()}\n`);
+// Against the ceiling: bench/profile.md; against the floor or the peer, a file of its own beside it.
+await writeFile(join(outDir, against === "ceiling" ? "profile.md" : `profile-${against}.md`), `${out.join("\n").trimEnd()}\n`);
 process.stdout.write(`\n${out.join("\n")}\n`);
