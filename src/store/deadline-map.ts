@@ -51,6 +51,21 @@ export class DeadlineMap<V> {
     this.#file(key, bucket);
   }
 
+  /**
+   * Stores `value` only when no live entry holds `key` (an expired one is replaced), in one lookup: a claim of a
+   * one-time marker. Answers whether it stored it.
+   */
+  setIfAbsent(key: string, value: V, now = Date.now()): boolean {
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) {
+      if (this.#deadlineOf(previous) > now) return false;
+      this.#expire(key, previous);
+    }
+    this.#entries.set(key, value);
+    this.#file(key, this.#bucketOf(this.#deadlineOf(value)));
+    return true;
+  }
+
   delete(key: string): V | undefined {
     const value = this.#entries.get(key);
     if (value === undefined) return undefined;

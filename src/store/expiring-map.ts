@@ -39,6 +39,11 @@ export class ExpiringMap<V> {
     this.#entries.set(key, { value, expiresAt });
   }
 
+  /** Sets a live entry only when there is none (see `DeadlineMap.setIfAbsent`); answers whether it did. */
+  setIfAbsent(key: string, value: V, expiresAt: number, now = Date.now()): boolean {
+    return this.#entries.setIfAbsent(key, { value, expiresAt }, now);
+  }
+
   /** Replaces the value of a live entry, keeping its deadline. */
   update(key: string, value: V): void {
     const entry = this.#entries.get(key);

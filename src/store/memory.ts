@@ -292,9 +292,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   /** Sets a marker unless one is set; synchronous, for the calls that must not interleave with another. */
   #claim(key: string, ttlMs: number): boolean {
     const now = Date.now();
-    if (this.#markers.get(key, now) !== undefined) return false;
-    this.#markers.set(key, true, now + ttlMs);
-    return true;
+    return this.#markers.setIfAbsent(key, true, now + ttlMs, now);
   }
 
   isClaimed(key: string): Promise<boolean> {
