@@ -128,7 +128,11 @@ function section(title: string, goal: number | undefined, ceiling: Profiled, row
   const lines = [
     `### ${title}`,
     "",
-    `${Math.round(row.requestsPerSecond)} vs ${Math.round(ceiling.requestsPerSecond)} req/s while profiled; CPU per answered request ${us(r.total)} µs vs the ${against}'s ${us(c.total)} µs: the library adds ${us(added)} µs, a share of the ${against} of ${((100 * c.total) / r.total).toFixed(0)} %${goal === undefined ? "" : ` (goal ${(100 * goal).toFixed(0)} %, which allows ${us(c.total / goal - c.total)} µs)`}.`,
+    `${Math.round(row.requestsPerSecond)} vs ${Math.round(ceiling.requestsPerSecond)} req/s while profiled; CPU per answered request ${us(r.total)} µs vs the ${against}'s ${us(c.total)} µs: ${
+      against === "peer"
+        ? `${us(Math.abs(added))} µs ${added >= 0 ? "more" : "less"} than the peer, ${((100 * r.total) / c.total).toFixed(0)} % of its CPU per request`
+        : `the library adds ${us(added)} µs, a share of the ${against} of ${((100 * c.total) / r.total).toFixed(0)} %`
+    }${goal === undefined ? "" : ` (goal ${(100 * goal).toFixed(0)} %, which allows ${us(c.total / goal - c.total)} µs)`}.`,
     "",
     `| where the time goes | ${against} µs/request | pipeline µs/request | added |`,
     "| --- | ---: | ---: | ---: |",
@@ -139,7 +143,7 @@ function section(title: string, goal: number | undefined, ceiling: Profiled, row
     if (a < 0.05 && b < 0.05) continue;
     lines.push(`| ${category} | ${us(a)} | ${us(b)} | ${b - a >= 0 ? "+" : ""}${us(b - a)} |`);
   }
-  lines.push(`| all | ${us(c.total)} | ${us(r.total)} | +${us(added)} |`, "");
+  lines.push(`| all | ${us(c.total)} | ${us(r.total)} | ${added >= 0 ? "+" : ""}${us(added)} |`, "");
   // What no implementation of the route can skip: hashing and HMAC of its secrets, the store's own work, and on
   // Redis the client's. If that alone costs more than the goal allows, the goal is out of reach on this machine.
   const unskippable = UNSKIPPABLE.reduce((sum, category) => sum + r.perRequest[category] - c.perRequest[category], 0);
@@ -196,7 +200,7 @@ try {
     const { ceiling, row } = await profilePair(againstIdOf(pipeline) ?? "", `${pipeline.id}/${store}`, dir);
     const goal = store === "memory" && against === "ceiling" ? ceilingGoal(pipeline.id) : undefined;
     out.push(...section(pipeline.title, goal, ceiling, row));
-    process.stdout.write(`  adds ${us(row.attribution.total - ceiling.attribution.total)} µs per request (${us(ceiling.attribution.total)} → ${us(row.attribution.total)})\n`);
+    process.stdout.write(`  ${us(ceiling.attribution.total)} → ${us(row.attribution.total)} µs per request\n`);
   }
 } finally {
   if (process.env.PROFILE_KEEP === undefined) await rm(dir, { recursive: true, force: true });
