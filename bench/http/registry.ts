@@ -221,8 +221,7 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
       const opened = await storeEntry.open(ctx);
       const users = new BenchDirectory();
       for (let i = 0; i < BENCH_USERS; i++) users.add(benchUserId(i));
-      const closers: (() => Promise<void>)[] = [];
-      const env = { store: opened.store, users, ctx, onClose: (close: () => Promise<void>) => { closers.push(close); }, ...(opened.redisClient === undefined ? {} : { redisClient: opened.redisClient }) };
+      const env = { store: opened.store, users, ctx, ...(opened.redisClient === undefined ? {} : { redisClient: opened.redisClient }) };
       const app = benchApp();
       mount(app, pipeline, await pipeline.handlers(env));
       return {
@@ -232,10 +231,7 @@ function libraryScenario(pipeline: Pipeline, storeEntry: StoreEntry): Scenario {
         feed: (n) => pipeline.feed(env, n),
         ...(opened.liveSessions === undefined ? {} : { liveSessions: opened.liveSessions }),
         ...(opened.commandsSent === undefined ? {} : { commandsSent: opened.commandsSent }),
-        close: async () => {
-          for (const close of closers) await close();
-          await opened.close();
-        },
+        close: () => opened.close(),
       };
     },
   };

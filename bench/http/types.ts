@@ -62,10 +62,8 @@ export interface StoreEntry {
 export interface PipelineEnv {
   readonly store: CompleteSessionStore;
   readonly users: BenchDirectory;
-  /** The run's Redis and key prefix, for a pipeline with a Redis client of its own (express-session's store). */
+  /** The run's Redis and key prefix, for a pipeline that keeps keys of its own there (express-session's store). */
   readonly ctx?: ServerContext;
-  /** Runs `close` when the scenario stops (a pipeline's own client). */
-  readonly onClose?: (close: () => Promise<void>) => void;
   /** The store's Redis client, on the Redis store (`OpenedStore.redisClient`). */
   readonly redisClient?: BenchRedisClient;
 }
