@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { answeredInProcess, guarded } from "../src/deadline.js";
+import { answeredInProcess, guarded, type GuardOptions } from "../src/deadline.js";
 import { LogoutEvents, MemorySessionStore, hashSecret, isLogoutError, type SessionRecord } from "../src/index.js";
 import { CheckedStore } from "../src/store/checked-store.js";
 import { isInProcess } from "../src/store/in-process.js";
@@ -10,6 +10,14 @@ import { isInProcess } from "../src/store/in-process.js";
 const guard = { timeoutMs: 50, retryAfterSeconds: 5, events: undefined };
 // Each test its own guard options, so its own watchdog: a timer armed under one test's fake clock is never another's.
 const freshGuard = () => ({ ...guard });
+
+/** Fresh guard options with events, and the operations their `store.error` events named. */
+function watchedGuard(): { options: GuardOptions; seen: string[] } {
+  const events = new LogoutEvents();
+  const seen: string[] = [];
+  events.on("store.error", (e) => seen.push(e.operation));
+  return { options: { ...freshGuard(), events }, seen };
+}
 
 function session(id: string): SessionRecord {
   const now = Date.now();
@@ -80,10 +88,7 @@ describe("the memory store's own methods, called without a deadline", () => {
 
 describe("answeredInProcess", () => {
   it("answers the value, and fails closed with a store-unavailable error and its event for a throw or a rejection", async () => {
-    const events = new LogoutEvents();
-    const seen: string[] = [];
-    events.on("store.error", (e) => seen.push(e.operation));
-    const options = { ...freshGuard(), events };
+    const { options, seen } = watchedGuard();
     expect(await answeredInProcess("getSession", () => Promise.resolve(7), options)).toBe(7);
     expect(await answeredInProcess("getSession", () => 8, options)).toBe(8);
     for (const call of [() => { throw new Error("a bug"); }, () => Promise.reject(new Error("refused"))]) {
@@ -96,10 +101,7 @@ describe("answeredInProcess", () => {
 
 describe("guarded, for a call that answers with a value", () => {
   it("arms no timer and answers it; a throw, a throwing `then` or a rejection still fails closed with its event", async () => {
-    const events = new LogoutEvents();
-    const seen: string[] = [];
-    events.on("store.error", (e) => seen.push(e.operation));
-    const options = { ...freshGuard(), events };
+    const { options, seen } = watchedGuard();
     vi.useFakeTimers();
     const before = vi.getTimerCount();
     expect(await guarded("users.hasPermission", () => true, options)).toBe(true);

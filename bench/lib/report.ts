@@ -301,15 +301,12 @@ export function ceilingFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | un
   return rows.find((r) => r.id === row.ceilingId && r.valid);
 }
 
-/** The valid run of the row's pipeline's hand-written floor, if there is one: in-process, or with one round trip for a Redis row. */
-export function floorFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
-  const store = row.store === "redis" ? "redis" : "none";
+/**
+ * The valid run of the row's pipeline's hand-written floor, if there is one: with one round trip for a Redis row,
+ * in-process (`"none"`, no network at all) otherwise or when asked.
+ */
+export function floorFor(rows: readonly HttpRow[], row: HttpRow, store: "redis" | "none" = row.store === "redis" ? "redis" : "none"): HttpRow | undefined {
   return rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.store === store && r.valid);
-}
-
-/** The valid run of the row's pipeline's in-process floor (no network at all), if there is one. */
-function inProcessFloorFor(rows: readonly HttpRow[], row: HttpRow): HttpRow | undefined {
-  return rows.find((r) => r.group === "floor" && r.pipelineId === row.pipelineId && r.store === "none" && r.valid);
 }
 
 export interface RatioRow {
@@ -356,7 +353,7 @@ function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: nu
   const said = `; the goal is ${fmtRate(goalRate)} req/s, ${pct(share)} of the bare route's`;
   // Read against the route's own floor, in its own interleaved rounds: with one Redis round trip where there is
   // one (the least any Redis implementation of the route can do), else in-process (no network at all).
-  const floor = floorFor(rows, row) ?? inProcessFloorFor(rows, row);
+  const floor = floorFor(rows, row) ?? floorFor(rows, row, "none");
   if (floor === undefined) return said;
   const which = floor.store === "redis" ? "the hand-written floor with one Redis round trip" : "the route's in-process floor";
   const best = roundRange(floor, ceiling)?.[1] ?? floor.requestsPerSecond / ceiling.requestsPerSecond;
