@@ -204,7 +204,9 @@ describe.skipIf(!redis)("RedisSessionStore on one Redis server", () => {
     });
 
     it.each([
+      ["with nothing to escape (the scripts' fast path)", "alice-01"],
       ["with key separators", "a:b{c}%d"],
+      ["that is only a percent sign", "%"],
       ["empty", ""],
       ["outside the BMP", "user-\u{1F600}-\u{10FFFF}"],
       ["non-ASCII in the BMP", "jörg-日本"],

@@ -72,10 +72,14 @@ export function script(name: string, source: string): RedisScript {
  * Lua for the store's `keyPart`: escapes `%`, `{`, `}` and `:` as `%xx`, and a character outside the BMP (four
  * UTF-8 bytes here, a surrogate pair in JavaScript) as its two `%uxxxx` halves, so a key built in a script is
  * byte for byte the key the store builds in JavaScript. The empty string is `%`.
+ *
+ * A part with nothing to escape (most user ids) is returned after one scan: the two substitutions would each
+ * build a closure and a new string for nothing, about 1.5 µs of Redis time on every routed lookup and logout.
  */
 const KEY_PART_LUA = `
 local function keypart(s)
   if s == '' then return '%' end
+  if not string.find(s, '[%%{}:\\240-\\244]') then return s end
   s = string.gsub(s, '[%%{}:]', function(c) return string.format('%%%02x', string.byte(c)) end)
   return (string.gsub(s, '[\\240-\\244][\\128-\\191][\\128-\\191][\\128-\\191]', function(c)
     local b1, b2, b3, b4 = string.byte(c, 1, 4)

@@ -100,6 +100,32 @@ export function describeRevocationFeedConformance(ctx: FeedConformanceContext): 
     }
   });
 
+  it("revocation feed: carries ids that JSON must escape (quotes, backslashes, control characters, non-ASCII) exactly as they are", async ({ skip }) => {
+    const store = feedOf(skip);
+    const u = `feed-"user"\\${"\t"}\u0001é😀-${randomUUID()}`;
+    const plain = ctx.sample(u);
+    const escaped = ctx.sample(u, { id: `s-"quoted"\\${"\n"}ü-${randomUUID()}` });
+    await store.createSession(plain);
+    await store.createSession(escaped);
+    const log = new NoticeLog();
+    const unsubscribe = await store.subscribeSessionEnds(u, log.listener);
+    try {
+      const before = Date.now();
+      expect(await store.revokeSession(escaped.id)).toBe(true);
+      expect(await store.revokeSession(plain.id)).toBe(true);
+      await log.waitFor(escaped.id);
+      await log.waitFor(plain.id);
+      expect(log.ids()).toEqual([escaped.id, plain.id].sort());
+      for (const notice of log.notices) {
+        expect(notice.userId).toBe(u);
+        expect(notice.at).toBeGreaterThanOrEqual(before);
+        expect(notice.at).toBeLessThanOrEqual(Date.now());
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it("revocation feed: announces each session revokeUserSessions ends (all, all but one, an API key's) and none it keeps", async ({ skip }) => {
     const store = feedOf(skip);
     const u = user();
