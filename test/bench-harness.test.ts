@@ -264,6 +264,18 @@ describe("bench harness: targets", () => {
     expect(reachable).not.toContain("out of reach");
   });
 
+  it("names the floor on Redis of a route of several operations by its round trips, one per operation", () => {
+    const rc = { pipelineId: "rocket-chat-logout", ceilingId: "ceiling/rocket-chat-logout" };
+    const ceiling = row({ ...rc, id: "ceiling/rocket-chat-logout", group: "ceiling", store: "none", requestsPerSecond: 8_000, roundRates: [8_000, 8_000] });
+    const peer = row({ id: "peer/express-session", group: "peer", store: "redis", requestsPerSecond: 4_000, p99Ms: 5 });
+    const library = row({ ...rc, id: "rocket-chat-logout/redis", group: "library", store: "redis", requestsPerSecond: 3_000, p99Ms: 5, roundRates: [3_000, 3_000] });
+    const floor = row({ ...rc, id: "floor/rocket-chat-logout/redis", group: "floor", store: "redis", requestsPerSecond: 5_000, roundRates: [4_800, 5_200] });
+    const target = evaluateTargets(results([ceiling, floor, peer, library])).find((t) => t.target.startsWith("rocket-chat-logout/redis") && t.target.includes("peer"));
+    // The goal, 1.5 × 4,000 = 6,000 req/s, is 75 % of the bare route's; the floor's best round reached 65 %.
+    expect(target?.measured).toContain("75 % of the bare route's, above the 65 % the hand-written floor with 3 Redis round trips, one per operation reached in its best round: out of reach");
+    expect(target?.status).toBe("fail");
+  });
+
   it("checks the store's own time above a bare Map at 1 M / 10 k and heap per session, and says not run without a store section", () => {
     const targets = evaluateTargets(results([]));
     // (1250 - 300) / (1000 - 200) = 1.19

@@ -12,7 +12,7 @@ interface Bar {
   readonly value: number | undefined;
   readonly range: readonly [number, number] | undefined;
   readonly goal: number;
-  /** Where the pipeline's hand-written floor reached (on Redis, with one round trip): the most any implementation mounted so got. */
+  /** Where the pipeline's hand-written floor reached (on Redis, with the round trips the target allows): the most any implementation mounted so got. */
   readonly floor?: number | undefined;
 }
 
@@ -47,7 +47,7 @@ function peerBars(rows: readonly HttpRow[]): Bar[] {
     .filter((r) => r.group === "library" && r.store !== "memory" && r.store !== "none")
     .map((row) => {
       const peer = peerFor(rows, row);
-      // On Redis, the floor with one round trip: the least any Redis implementation of the route can cost.
+      // On Redis, the floor with the round trips the target allows: the least a Redis implementation of the route may cost.
       const floor = floorFor(rows, row);
       return {
         label: `${row.title} (${row.store})`,
