@@ -268,8 +268,7 @@ local now = tonumber(ARGV[4])
 local live = f[5] and ends(f[5], f[6], f[4], f[12]) > now
 -- The marker first: a key this script may not reach (another slot of a Cluster) fails it before anything is removed.
 if live and ARGV[6] ~= '' then redis.call('SET', ARGV[6], '1', 'NX', 'PX', math.max(tonumber(ARGV[7]), math.ceil(tonumber(f[5]) - now))) end
-redis.call('DEL', base .. 'session:' .. member)
-redis.call('DEL', tokenKey)
+redis.call('DEL', base .. 'session:' .. member, tokenKey)
 redis.call('ZREM', base .. 'sessions', member)
 if not live then return false end
 announce(ARGV[5], base, f[1], f[2], ARGV[4])
@@ -462,8 +461,7 @@ local keep = ARGV[6] == '1'
 local n, removed = endUserSessions(base, base .. 'sessions', ARGV[4], keep and caller or nil, nil, ARGV[5])
 if not keep and redis.call('EXISTS', rec) == 1 then
   -- A live session missing from its user's index still ends with the rest.
-  redis.call('DEL', rec)
-  redis.call('DEL', tokenKey)
+  redis.call('DEL', rec, tokenKey)
   n = n + 1
   announce(ARGV[5], base, f[1], f[2], ARGV[4])
   removed[#removed + 1] = f[1]
