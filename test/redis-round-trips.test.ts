@@ -25,6 +25,7 @@ function app(store: RedisSessionStore): Express {
   a.post("/logout", createLogoutHandler({ store }));
   a.post("/logout/others", createLogoutHandler({ store, target: "others" }));
   a.post("/logout/all", createLogoutHandler({ store, target: "all" }));
+  a.post("/logout/api-key", createLogoutHandler({ store, target: "api-key" }));
   return a;
 }
 
@@ -96,6 +97,24 @@ describe.skipIf(!redis)("Redis round trips per request", () => {
           for (const s of await i.minting.store.listSessions("rt-all")) await i.minting.store.revokeSession(s.id);
         },
       );
+
+      it("log out an API key's sessions: two, the caller's lookup and then the ending of that key's sessions alone", async () => {
+        const i = instances();
+        const userId = `rt-api-key-${which}`;
+        const mine = await issueSession(i.minting.store, { userId, apiKeyId: "key-1" });
+        const sibling = await issueSession(i.minting.store, { userId, apiKeyId: "key-1" });
+        const browser = await i.login(userId);
+        const counted = i[which];
+        counted.commands.length = 0;
+        const res = await request(app(counted.store)).post("/logout/api-key").set("Authorization", `Bearer ${mine.token}`);
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ ended: 2 });
+        expect(counted.commands.map((c) => c[0])).toEqual(["EVALSHA", "EVALSHA"]);
+        expect(await i.minting.store.getSession(mine.session.id)).toBeUndefined();
+        expect(await i.minting.store.getSession(sibling.session.id)).toBeUndefined();
+        expect((await i.minting.store.listSessions(userId)).map((s) => s.id)).toEqual([browser.session.id]);
+        await i.minting.store.revokeSession(browser.session.id);
+      });
 
       // The logout token is bound to the cookie's token hash, so it is checked before any call, and the session is
       // found and ended with its revoked-token record in one script.
