@@ -67,7 +67,10 @@ const scaling: StoreScaling = {
     { id: "baseline-map-get/active", title: "bare Map", points: [{ sessions: 10_000, nsPerOp: 200 }, { sessions: 1_000_000, nsPerOp: 300 }] },
   ],
   revokeUser: [{ sessions: 10_000, k: 10, microseconds: 3 }],
-  heap: [{ id: "login-4-per-user", title: "login sessions, 4 per user", sessions: 1_000_000, sessionsPerUser: 4, bytesPerSession: 600 }],
+  heap: [
+    { id: "login-4-per-user", title: "login sessions, 4 per user", sessions: 1_000_000, sessionsPerUser: 4, bytesPerSession: 600 },
+    { id: "totp-users", title: "TOTP attempt records", records: "totp-users", sessions: 1_000_000, sessionsPerUser: 1, bytesPerSession: 442 },
+  ],
   targetHeap: "login-4-per-user",
 };
 
@@ -303,6 +306,12 @@ describe("bench harness: the Markdown table", () => {
     expect(md).toContain("2026-01-01T00:00:00.000Z");
     expect(md).toContain("| Endor logout | memory | 8,500 | 0.71 | 3.20 | 0.85× (0.80–0.90) |  |  | 98 % |");
     expect(md).toMatch(/\| .*heap per session at 1 M.* \| ≤ 512 bytes \| 600 bytes \| FAIL \|/);
+    // The TOTP records are a table of their own, per user: never a row of the sessions' table or the target's.
+    const sessionsTable = md.slice(md.indexOf("| heap per session |"), md.indexOf("| heap per TOTP attempt record |"));
+    expect(sessionsTable).toContain("| login sessions, 4 per user | 1 M | 4 | 600 |");
+    expect(sessionsTable).not.toContain("TOTP");
+    expect(md).toContain("| heap per TOTP attempt record | users | bytes per user |");
+    expect(md).toContain("| TOTP attempt records | 1 M | 442 |");
   });
 
   it("marks an invalid run in the table instead of hiding it", () => {

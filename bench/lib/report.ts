@@ -93,6 +93,8 @@ export interface RevokeUserPoint {
 export interface HeapPoint {
   readonly id: string;
   readonly title: string;
+  /** Login sessions (the default), or TOTP attempt records, one per user: then `sessions` counts the users. */
+  readonly records?: "sessions" | "totp-users";
   readonly sessions: number;
   readonly sessionsPerUser: number;
   readonly bytesPerSession: number;
@@ -609,10 +611,18 @@ export function renderMarkdown(results: BenchResults, targets: readonly TargetRe
       }
       lines.push("");
     }
-    if (st.heap.length > 0) {
+    const sessionHeap = st.heap.filter((h) => h.records !== "totp-users");
+    if (sessionHeap.length > 0) {
       lines.push("| heap per session | sessions | sessions per user | bytes per session |");
       lines.push("| --- | ---: | ---: | ---: |");
-      for (const h of st.heap) lines.push(`| ${h.title} | ${fmtCount(h.sessions)} | ${h.sessionsPerUser} | ${h.bytesPerSession.toFixed(0)} |`);
+      for (const h of sessionHeap) lines.push(`| ${h.title} | ${fmtCount(h.sessions)} | ${h.sessionsPerUser} | ${h.bytesPerSession.toFixed(0)} |`);
+      lines.push("");
+    }
+    const totpHeap = st.heap.filter((h) => h.records === "totp-users");
+    if (totpHeap.length > 0) {
+      lines.push("| heap per TOTP attempt record | users | bytes per user |");
+      lines.push("| --- | ---: | ---: |");
+      for (const h of totpHeap) lines.push(`| ${h.title} | ${fmtCount(h.sessions)} | ${h.bytesPerSession.toFixed(0)} |`);
       lines.push("");
     }
   }

@@ -382,12 +382,14 @@ return 0
 export const END_SESSION_BY_ID = userSlotScript("endSessionById", "false", `${ENDS_LUA}
 ${ANNOUNCE_END_LUA}
 local rec = base .. 'session:' .. ARGV[2]
-local f = redis.call('HMGET', rec, ${fieldList})
+-- The record's token key is read with its fields (one call, not two) and left out of the answer.
+local f = redis.call('HMGET', rec, ${fieldList}, 'tokenKey')
+local tokenKey = f[${String(SESSION_FIELDS.length + 1)}]
+f[${String(SESSION_FIELDS.length + 1)}] = nil
 if f[1] ~= ARGV[3] then return false end
 if ARGV[6] ~= '' and ('=' .. (f[2] or '')) ~= ARGV[6] then return false end
 if not f[5] or ends(f[5], f[6], f[4], f[12]) <= tonumber(ARGV[4]) then return false end
 if ARGV[7] ~= '' then redis.call('SET', ARGV[7], '1', 'NX', 'PX', ARGV[8]) end
-local tokenKey = redis.call('HGET', rec, 'tokenKey')
 redis.call('ZREM', base .. 'sessions', ARGV[2])
 redis.call('DEL', rec)
 if tokenKey and redis.call('GET', tokenKey) == ARGV[2] then redis.call('DEL', tokenKey) end
