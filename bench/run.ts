@@ -64,7 +64,7 @@ async function storeScaling(withRedis: boolean): Promise<StoreScaling> {
     for (const id of Object.keys(heapVariants)) {
       heap.push(await runChildScript<HeapPoint>("store/memory-heap.ts", [id], { timeoutMs: 180_000, maxOldSpaceMb: 4096 }));
       const last = heap.at(-1);
-      if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per session at ${last.sessions}`);
+      if (last !== undefined) say(`  heap, ${last.title}: ${last.bytesPerSession.toFixed(0)} bytes per ${last.records === "totp-users" ? "user" : "session"} at ${last.sessions}`);
     }
   });
   const ops = await timed("store operations", () => runChildScript<{ operations: StoreOperation[]; revokeUser: RevokeUserPoint[] }>("store/memory-ops.ts", [], { timeoutMs: 300_000, maxOldSpaceMb: 4096 }));
