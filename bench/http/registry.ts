@@ -14,7 +14,7 @@ import { kratosLogoutPipeline } from "./pipelines/kratos.js";
 import { rocketChatLogoutPipeline } from "./pipelines/rocket-chat.js";
 import { trackedSessionLogoutPipeline, trackedSessionReadPipeline } from "./pipelines/express-session.js";
 import { successHeaders, type ReplayedHeader } from "./reply-headers.js";
-import { redisRoundTripsAllowed } from "../lib/report.js";
+import { redisFloorTrips, redisRoundTripsAllowed } from "../lib/report.js";
 import type { PeerEntry, Pipeline, PipelineFloor, RequestTemplate, RunningApp, Scenario, ServerContext, StoreEntry } from "./types.js";
 
 /*
@@ -160,10 +160,7 @@ function redisFloorScenario(pipeline: Pipeline, floor: PipelineFloor): Scenario 
   const trips = redisRoundTripsAllowed(pipeline.id);
   return {
     id: `floor/${pipeline.id}/redis`,
-    title:
-      trips === 1
-        ? `floor with one Redis round trip: by hand, no library (${floor.does}), after one Redis GET`
-        : `floor with ${String(trips)} Redis round trips, one per operation: by hand, no library (${floor.does}), after ${String(trips)} Redis GETs one after another`,
+    title: `floor with ${redisFloorTrips(pipeline.id)}: by hand, no library (${floor.does}), after ${trips === 1 ? "one Redis GET" : `${String(trips)} Redis GETs one after another`}`,
     group: "floor",
     kind: pipeline.kind,
     store: "redis",

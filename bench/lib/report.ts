@@ -213,10 +213,10 @@ export function redisRoundTripsAllowed(pipelineId: string): number {
   return TARGETS.redisRoundTripsOf[pipelineId]?.trips ?? TARGETS.redisRoundTrips;
 }
 
-/** How the report names the floor on Redis of a pipeline. */
-export function redisFloorName(pipelineId: string): string {
+/** The round trips of the pipeline's floor on Redis, in words: "one Redis round trip", "3 Redis round trips, one per operation". */
+export function redisFloorTrips(pipelineId: string): string {
   const trips = redisRoundTripsAllowed(pipelineId);
-  return trips === 1 ? "the hand-written floor with one Redis round trip" : `the hand-written floor with ${String(trips)} Redis round trips, one per operation`;
+  return trips === 1 ? "one Redis round trip" : `${String(trips)} Redis round trips, one per operation`;
 }
 
 /** The share of its ceiling a pipeline on the memory store must reach. */
@@ -371,7 +371,7 @@ function goalAgainstCeiling(rows: readonly HttpRow[], row: HttpRow, goalRate: nu
   // allows where there is one (the least any Redis implementation of the route may do), else in-process.
   const floor = floorFor(rows, row) ?? floorFor(rows, row, "none");
   if (floor === undefined) return said;
-  const which = floor.store === "redis" ? redisFloorName(row.pipelineId) : "the route's in-process floor";
+  const which = floor.store === "redis" ? `the hand-written floor with ${redisFloorTrips(row.pipelineId)}` : "the route's in-process floor";
   const best = roundRange(floor, ceiling)?.[1] ?? floor.requestsPerSecond / ceiling.requestsPerSecond;
   return share > best ? `${said}, above the ${pct(best)} ${which} reached in its best round: out of reach on this machine, whatever the library does` : `${said}; ${which} reached ${pct(best)} in its best round`;
 }

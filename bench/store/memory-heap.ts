@@ -7,7 +7,7 @@
  * would be when read from a database or a request. The `totp-users` variant measures the TOTP attempt records
  * instead: one right code per user (`attemptTotp`, as `requireTotp` calls it), its step and the one before spent.
  */
-import { issueSession, MemorySessionStore } from "#bench/library";
+import { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY, issueSession, MemorySessionStore } from "#bench/library";
 import type { HeapPoint } from "../lib/report.js";
 import { log, requireGc } from "../lib/timing.js";
 import { heapVariants, type HeapVariant } from "./heap-variants.js";
@@ -44,13 +44,15 @@ async function openSessions(store: MemorySessionStore, variant: HeapVariant): Pr
   if (store.size !== SESSIONS) throw new Error(`expected ${SESSIONS} live sessions, the store holds ${store.size}`);
 }
 
-/** One right code per user, as `requireTotp` attempts it: its step and the one before spent. */
+/** One right code per user, as `requireTotp` attempts it with its defaults: its step and the one before spent. */
 async function attemptOncePerUser(store: MemorySessionStore): Promise<void> {
+  const periodMs = 30_000;
   const now = Date.now();
-  const step = Math.floor(now / 30_000);
+  const step = Math.floor(now / periodMs);
+  const throttle = { periodMs, window: 1, maxFailures: DEFAULT_TOTP_MAX_FAILURES, failureWindowMs: DEFAULT_TOTP_FAILURE_WINDOW_MS, maxLockoutsPerDay: DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY };
   for (let i = 0; i < SESSIONS; i++) {
     const userId = `admin-${String(i).padStart(7, "0")}`;
-    const result = await store.attemptTotp({ userId, now, step, olderSteps: [step - 1], periodMs: 30_000, window: 1, maxFailures: 5, failureWindowMs: 300_000, maxLockoutsPerDay: 2 });
+    const result = await store.attemptTotp({ userId, now, step, olderSteps: [step - 1], ...throttle });
     if (result.outcome !== "passed") throw new Error(`a first right code of ${userId} was answered ${result.outcome}`);
     if (i % 250_000 === 249_999) log(`heap ${id}: ${i + 1} users`);
   }

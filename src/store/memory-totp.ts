@@ -152,6 +152,7 @@ function dropExpired(state: TotpUserState, clock: number): void {
   steps.length = kept;
 }
 
+/** The counts of window `win`, if the user has them. */
 function findWindow(state: TotpUserState, win: number): WindowCounts | undefined {
   for (const counts of state.windows) if (counts.win === win) return counts;
   return undefined;
