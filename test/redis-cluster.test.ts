@@ -160,6 +160,29 @@ describe.skipIf(!tools)("RedisSessionStore on a 3-node Redis Cluster", () => {
       expect(await open().isClaimed(`logout:revoked:${session.tokenHash}`)).toBe(true);
     });
 
+    // Claimed apart for a least ttl shorter than the ending's round trip, the marker may be gone when the ending
+    // answers: PEXPIRE then extends nothing, and the marker is set again for the rest of the session's life.
+    it("keeps the marker of an ending whose least ttl ran out before the ending answered", async () => {
+      const slow = new RedisSessionStore({
+        cluster: true,
+        prefix,
+        sendCommand: async (args, { key }) => {
+          commands.push(args);
+          const reply = await client.sendCommand(key, false, args);
+          if (args[0] === "EVALSHA") await new Promise((resolve) => setTimeout(resolve, 20));
+          return reply;
+        },
+      });
+      const session = { ...sampleSession("cluster-slow-ending"), expiresAt: Date.now() + 60_000 };
+      await slow.createSession(session);
+      const marker = { key: `slow-ending:${session.tokenHash}`, ttlMs: 1 };
+      commands.length = 0;
+      expect(await slow.endSessionByTokenHash(session.tokenHash, { marker })).toEqual(session);
+      expect(commands.map((c) => c[0])).toEqual(["SET", "EVALSHA", "PEXPIRE", "SET"]);
+      expect(await open().isClaimed(marker.key)).toBe(true);
+      expect(await open().claim(marker.key, 60_000)).toBe(false);
+    });
+
     // The TOTP keys and the admin's session record share the user's hash tag, so the step-up rides in the attempt's
     // script on a Cluster too. Without a route cache, the caller's and the target's routes are each read first.
     it.each([

@@ -323,9 +323,14 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
     );
     const record = parseSession(reply, 0);
     if (record?.tokenHash !== tokenHash) return undefined;
-    // Claimed apart for the least ttl: it must last as long as the session would have.
+    // Claimed apart for the least ttl: it must last as long as the session would have. A least ttl shorter than
+    // the ending's round trip may have run out by now (PEXPIRE answers 0): this request won the claim and the
+    // session has ended, so the marker is set again.
     const rest = Math.ceil(record.expiresAt - Date.now());
-    if (claimedApart && markerKey !== undefined && rest > markerTtl) await this.#command(["PEXPIRE", markerKey, String(rest)], markerKey);
+    if (claimedApart && markerKey !== undefined && rest > markerTtl) {
+      const extended = await this.#command(["PEXPIRE", markerKey, String(rest)], markerKey);
+      if (Number(extended) !== 1) await this.#command(["SET", markerKey, "1", "PX", String(rest)], markerKey);
+    }
     if (this.#indexAll) await this.#eval(INDEX_REMOVE, indexKeys(this.#prefix), [record.id]);
     return record;
   }
