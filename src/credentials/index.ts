@@ -131,17 +131,24 @@ export function cookieToken(name: string, options: Readonly<CookieTokenOptions> 
 
 export function readCookieHeader(header: string | undefined, name: string): string | undefined {
   if (header === undefined || header.length > 16_384) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return value;
+  // Walked by index, not split: every cookie-authenticated request reads its header, and most carry one cookie.
+  for (let start = 0; start < header.length; ) {
+    const semicolon = header.indexOf(";", start);
+    const end = semicolon === -1 ? header.length : semicolon;
+    const eq = header.indexOf("=", start);
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      let value = header.slice(eq + 1, end).trim();
+      // Quotes are stripped as cookie-parser strips them, a lone `"` included (to nothing).
+      if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      // Only a `%` can make decoding change anything; a session token has none, and decoding costs a call.
+      if (!value.includes("%")) return value;
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
     }
+    start = end + 1;
   }
   return undefined;
 }

@@ -147,7 +147,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
   }
 
   function clearSessionCookie(res: Response): void {
-    res.clearCookie(cookie.name, cookie.attributes);
+    res.append("Set-Cookie", cookie.clearing);
   }
 
   async function runCreate(req: Request, res: Response): Promise<void> {
