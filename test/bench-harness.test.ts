@@ -207,6 +207,16 @@ describe("bench harness: targets", () => {
     expect(targets.find((t) => t.target.startsWith("require-session/redis"))?.target).toContain("peer/express-session-read");
   });
 
+  it("holds a whole run to ten minutes, and says where its time went", () => {
+    const target = (r: BenchResults) => evaluateTargets(r).find((t) => t.target === "the whole run of `npm run bench`");
+    const quick = { ...results([]), totalSeconds: 580, phaseSeconds: { HTTP: 400, heap: 180 } };
+    expect(target(quick)).toMatchObject({ status: "pass", goal: "≤ 10 minutes (600 s)", measured: "580 s (HTTP 400 s, heap 180 s)" });
+    expect(target({ ...quick, totalSeconds: 864 })).toMatchObject({ status: "fail" });
+    // A run of some scenarios only is not held to it.
+    expect(target({ ...quick, totalSeconds: 900, store: undefined })).toMatchObject({ status: "not run", measured: "not a whole run" });
+    expect(target({ ...quick, totalSeconds: 900, primitives: [] })).toMatchObject({ status: "not run" });
+  });
+
   it("counts Redis round trips per request against one, allowing only for the requests cut off at a slice's end", () => {
     const one = row({ id: "endor-logout/redis", group: "library", store: "redis", requestsPerSecond: 5_000, redisCommandsPerRequest: 1.004 });
     const two = row({ id: "soajs-logout/redis", group: "library", store: "redis", requestsPerSecond: 5_000, redisCommandsPerRequest: 2, pipelineId: "soajs-logout" });

@@ -1,8 +1,11 @@
 /** Helpers shared by the in-process measurements (store scaling, primitives). */
 
+/** A garbage collection: the whole heap by default, or `{ type: "minor" }` for the young generation only. */
+export type Gc = (options?: { readonly type: "major" | "minor" }) => void;
+
 /** `global.gc`, which these scripts need: they run under `node --expose-gc`. */
-export function requireGc(): () => void {
-  const gc = (globalThis as { gc?: () => void }).gc;
+export function requireGc(): Gc {
+  const gc = (globalThis as { gc?: Gc }).gc;
   if (gc === undefined) throw new Error("run with node --expose-gc (bench/run.ts does)");
   return gc;
 }
