@@ -3,8 +3,12 @@ import { runLoad, type LoadResult } from "./load.js";
 import { combineSlices, type HttpRow, type RunSettings, type Slice } from "./report.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
-/** Requests a warm-up may need at most: sized for a fast machine, so a one-use feed rarely runs out. */
-const WARMUP_RATE_GUESS = 20_000;
+/**
+ * Sessions made for a warm-up of a one-use feed: a second of the fastest library route on a fast machine. A
+ * warm-up that runs out stops early, and its rate is still read over the time it ran; 20 000 cost a run half a
+ * minute of logins on Redis that no warm-up used.
+ */
+const WARMUP_RATE_GUESS = 8_000;
 /** Values made for a measured slice: the warm-up's rate times this, so the feed outlasts the slice. */
 const FEED_MARGIN = 1.6;
 
@@ -114,6 +118,6 @@ export async function measureGroup(scenarios: readonly Scenario[], ctx: GroupCon
       return row;
     });
   } finally {
-    for (const member of members) await member.server.stop();
+    await Promise.all(members.map((member) => member.server.stop()));
   }
 }
