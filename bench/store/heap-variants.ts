@@ -1,3 +1,5 @@
+import type { HeapPoint } from "../lib/report.js";
+
 /** The heap measurements of bench/store/memory-heap.ts, each run in its own fresh process. */
 export interface HeapVariant {
   readonly title: string;
@@ -5,7 +7,7 @@ export interface HeapVariant {
    * What is measured: login sessions (the default), or the TOTP attempt records of users who each sent one right
    * code (`attemptTotp`: the throttle's counts and the spent steps, one record per user, no session).
    */
-  readonly records?: "sessions" | "totp-users";
+  readonly records?: HeapPoint["records"];
   readonly perUser: number;
   /** Give every session its own ip and User-Agent strings, as a login from a browser does. */
   readonly clientDetails: boolean;

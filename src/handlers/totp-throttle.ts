@@ -1,6 +1,6 @@
 import { LogoutError } from "../errors.js";
 import type { CheckedStore } from "../store/checked-store.js";
-import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS } from "../totp/throttle-clock.js";
+import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS, totpDayEnd } from "../totp/throttle-clock.js";
 
 /** Default number of wrong codes per user within `failureWindowMs` that locks the user out. */
 export const DEFAULT_TOTP_MAX_FAILURES = 5;
@@ -62,7 +62,7 @@ export function totpThrottle(store: ThrottleStore, settings: TotpThrottleSetting
   async function begin(userId: string, now: number): Promise<CountedAttempt> {
     const window = Math.floor(now / windowMs);
     const day = Math.floor(now / TOTP_DAY_MS);
-    const dayEnd = (day + 1) * TOTP_DAY_MS;
+    const dayEnd = totpDayEnd(day);
     // A window's counters are read in that window and, as "previous", in the next one.
     const counterTtl = (window + 2) * windowMs - now + TOTP_COUNTER_SLACK_MS;
     const key = {

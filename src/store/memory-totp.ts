@@ -1,4 +1,4 @@
-import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS } from "../totp/throttle-clock.js";
+import { TOTP_COUNTER_SLACK_MS, TOTP_DAY_MS, totpDayEnd } from "../totp/throttle-clock.js";
 import { DeadlineMap } from "./deadline-map.js";
 import type { TotpAttempt, TotpAttemptResult } from "./types.js";
 
@@ -70,7 +70,7 @@ export class MemoryTotpAttempts {
     const state = this.#stateOf(attempt.userId, clock);
     const win = Math.floor(now / windowMs);
     const day = Math.floor(now / TOTP_DAY_MS);
-    const dayEnd = (day + 1) * TOTP_DAY_MS;
+    const dayEnd = totpDayEnd(day);
 
     if (state.lockoutDay === day && state.lockouts >= maxLockoutsPerDay) return { outcome: "throttled", retryAfterMs: dayEnd - now };
     if (state.lockedUntil > now) return { outcome: "throttled", retryAfterMs: state.lockedUntil - now };
@@ -180,7 +180,7 @@ function lockOut(state: TotpUserState, current: WindowCounts, windowMs: number, 
   if (state.lockoutDay !== day) {
     state.lockoutDay = day;
     state.lockouts = 0;
-    state.lockoutsExpireAt = clock + (day + 1) * TOTP_DAY_MS - now + TOTP_COUNTER_SLACK_MS;
+    state.lockoutsExpireAt = clock + totpDayEnd(day) - now + TOTP_COUNTER_SLACK_MS;
   }
   state.lockouts += 1;
   current.punished = true;

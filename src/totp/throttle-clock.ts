@@ -5,3 +5,8 @@
  */
 export const TOTP_DAY_MS = 24 * 60 * 60 * 1000;
 export const TOTP_COUNTER_SLACK_MS = 1_000;
+
+/** The moment the UTC day numbered `day` (`floor(now / TOTP_DAY_MS)`) ends: when its lock-out count stops counting. */
+export function totpDayEnd(day: number): number {
+  return (day + 1) * TOTP_DAY_MS;
+}
