@@ -86,6 +86,61 @@ export function endorAuthenticationResponse(input: {
   };
 }
 
+/** A JSON string literal, or `undefined` when the value is not a string (the object path then decides). */
+function stringLiteral(value: unknown): string | undefined {
+  return typeof value === "string" ? JSON.stringify(value) : undefined;
+}
+
+/** An RFC 3339 time as JSON, `null` when there is none, as `endorUser` writes it. */
+function timeLiteral(ms: EpochMs | undefined): string {
+  return ms === undefined ? "null" : JSON.stringify(rfc3339(ms));
+}
+
+/** A list of strings as JSON, or `undefined` when it is anything else. */
+function stringListLiteral(list: unknown): string | undefined {
+  if (list === undefined) return "[]";
+  if (!Array.isArray(list)) return undefined;
+  let out = "[";
+  for (let i = 0; i < list.length; i++) {
+    const item = stringLiteral(list[i]);
+    if (item === undefined) return undefined;
+    out += i === 0 ? item : `,${item}`;
+  }
+  return `${out}]`;
+}
+
+/**
+ * `JSON.stringify(endorAuthenticationResponse(input))`, byte for byte, from a template of the fixed fields:
+ * serializing the 35-field object cost about 7 µs of a logout under load, most of Endor's reply. Only the
+ * values are escaped here. A value of an unexpected type (a host's user record holding a number where a string
+ * belongs, a Set of groups) takes the object path, so the bytes are the same whatever the record holds.
+ */
+export function endorAuthenticationResponseText(input: Parameters<typeof endorAuthenticationResponse>[0]): string {
+  const { user, userId } = input;
+  const source = stringLiteral(input.authenticationSource);
+  const token = stringLiteral(input.token);
+  const name = stringLiteral(user?.username ?? userId);
+  const tenant = stringLiteral(user?.tenant?.code ?? "");
+  const email = stringLiteral(user?.email ?? "");
+  const firstName = stringLiteral(user?.firstName ?? "");
+  const lastName = stringLiteral(user?.lastName ?? "");
+  const userName = stringLiteral(user?.username ?? "");
+  const uuid = stringLiteral(user?.id ?? userId);
+  const groups = stringListLiteral(user?.groups);
+  if (source === undefined || token === undefined || name === undefined || tenant === undefined || email === undefined || firstName === undefined || lastName === undefined || userName === undefined || uuid === undefined || groups === undefined) {
+    return JSON.stringify(endorAuthenticationResponse(input));
+  }
+  const updated = timeLiteral(user?.updatedAt ?? user?.createdAt);
+  return (
+    `{"authentication_source":${source},"expiration_time":${JSON.stringify(rfc3339(input.expirationTime))},"token":${token},` +
+    `"user":{"meta":{"name":${name},"annotations":{},"create_time":${timeLiteral(user?.createdAt)},"created_by":"","description":"",` +
+    `"index_data":{"data":[],"search_score":0,"tenant":${tenant},"will_be_deleted_at":null},"kind":"User","parent_kind":"","parent_uuid":"",` +
+    `"references":{},"tags":[],"update_time":${updated},"updated_by":"","upsert_time":${updated},"version":"v1"},` +
+    `"spec":{"email":${email},"event_tracking":{},"first_name":${firstName},"groups":${groups},"last_login_time":${timeLiteral(user?.lastLoginAt)},` +
+    `"last_name":${lastName},"token_hash":"","user_name":${userName}},"uuid":${uuid}}}`
+  );
+}
+
 /** Endor's words for a bad argument the library found. */
 function invalidArgumentMessage(error: LogoutError): string {
   const { reason, problem, missing = [] } = error.details;
@@ -141,7 +196,7 @@ export const endorShape: Shape = {
     return {
       status: 200,
       headers: { "Content-Type": "application/json" },
-      body: endorAuthenticationResponse({
+      body: endorAuthenticationResponseText({
         authenticationSource: sourceOf(req) ?? outcome.caller?.session.authenticationSource ?? "",
         token: "",
         expirationTime: outcome.endedAt,
@@ -161,7 +216,7 @@ export const endorShape: Shape = {
     return {
       status: 200,
       headers: { "Content-Type": "application/json" },
-      body: endorAuthenticationResponse({
+      body: endorAuthenticationResponseText({
         authenticationSource: caller.session.authenticationSource ?? sourceOf(req) ?? "",
         token: "",
         expirationTime: caller.session.expiresAt,
