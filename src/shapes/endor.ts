@@ -3,6 +3,7 @@ import { LogoutError } from "../errors.js";
 import { apiKeyAndSecret, bearerToken } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders, rfc3339 } from "./common.js";
+import { stringListLiteral, stringLiteral } from "./json-literal.js";
 
 /** grpc-gateway's mapping from gRPC status codes to HTTP. */
 const grpc = {
@@ -86,27 +87,9 @@ export function endorAuthenticationResponse(input: {
   };
 }
 
-/** A JSON string literal, or `undefined` when the value is not a string (the object path then decides). */
-function stringLiteral(value: unknown): string | undefined {
-  return typeof value === "string" ? JSON.stringify(value) : undefined;
-}
-
 /** An RFC 3339 time as JSON, `null` when there is none, as `endorUser` writes it. */
 function timeLiteral(ms: EpochMs | undefined): string {
   return ms === undefined ? "null" : JSON.stringify(rfc3339(ms));
-}
-
-/** A list of strings as JSON, or `undefined` when it is anything else. */
-function stringListLiteral(list: unknown): string | undefined {
-  if (list === undefined) return "[]";
-  if (!Array.isArray(list)) return undefined;
-  let out = "[";
-  for (let i = 0; i < list.length; i++) {
-    const item = stringLiteral(list[i]);
-    if (item === undefined) return undefined;
-    out += i === 0 ? item : `,${item}`;
-  }
-  return `${out}]`;
 }
 
 /**

@@ -17,6 +17,14 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
   return { status, headers: { ...JSON_TYPE, ...headers }, body };
 }
 
+/**
+ * `{sessionId, success: true}`, the answer of every logout of one session, as JSON text: the id is the one
+ * thing in it that varies.
+ */
+function sessionEnded(sessionId: string | undefined): Reply {
+  return reply(200, sessionId === undefined ? '{"success":true}' : `{"sessionId":${JSON.stringify(sessionId)},"success":true}`);
+}
+
 /** `API.v1.failure(message, errorType, details)`: `{success:false, error:"<message> [<type>]", errorType, details}`. */
 function failure(status: number, message: string, errorType: string, details?: Record<string, unknown>, headers: Record<string, string> = {}): Reply {
   return reply(status, { success: false, error: `${message} [${errorType}]`, errorType, ...(details === undefined ? {} : { details }) }, headers);
@@ -335,7 +343,7 @@ const rocketChatAdmin: AdminShape = {
     return value;
   },
   ended(outcome) {
-    if (outcome.target === "session") return reply(200, { sessionId: outcome.sessionId, success: true });
+    if (outcome.target === "session") return sessionEnded(outcome.sessionId);
     // `Users.unsetLoginTokens` changed nothing: an unknown user, or one with no login left.
     if (outcome.count === 0) return failure(400, "Invalid user id", "error-invalid-user-id");
     return reply(200, { message: `User ${outcome.userId} has been logged out!`, success: true });
@@ -375,7 +383,7 @@ export const rocketChatShape: Shape = {
       case "current":
         return reply(200, { status: "success", data: { message: "You've been logged out!" } });
       case "session":
-        return reply(200, { sessionId: outcome.sessionId, success: true });
+        return sessionEnded(outcome.sessionId);
       case "all":
       case "others":
       case "api-key":
