@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Request } from "express";
 import { endorAuthenticationResponse, shapes } from "../src/index.js";
 import { endorAuthenticationResponseText } from "../src/shapes/endor.js";
+import { valueLiteral } from "../src/shapes/json-literal.js";
 import { soajsUser } from "../src/shapes/soajs.js";
 import type { EndedOutcome, UserRecord } from "../src/types.js";
 
@@ -120,6 +121,9 @@ describe("SOAJS' logout answer written from its template", () => {
       { id: "u", profile: { toJSON: (key: string) => `written under ${key}` } },
       { id: "u", config: Symbol("c") },
       { id: "u", createdAt: Number.NaN, locked: "no" },
+      { id: "u", username: null, firstName: null, email: null, createdAt: null, status: null, locked: null },
+      { id: "u", profile: null, groups: null, config: null, tenant: null, groupsConfig: null },
+      { id: "u", groups: ["a", 2], groupsConfig: [null, "x", { a: 1 }] },
     ];
     for (const record of odd) {
       expect(shapes.soajs.ended(outcomeFor(record as UserRecord), requestWith(undefined)).body).toBe(objectAnswer(record as UserRecord, undefined));
@@ -138,6 +142,18 @@ describe("Rocket.Chat's answer to the logout of one session, written from its te
       expect(shapes.rocketChat.ended(outcome, req).body, `case ${String(i)}`).toBe(expected);
       const admin = shapes.rocketChat.admin;
       expect(admin?.ended?.({ ...outcome, target: "session", userId: "target-user" }, req).body, `admin case ${String(i)}`).toBe(expected);
+    }
+  });
+});
+
+describe("the JSON text of one value", () => {
+  it("is what JSON.stringify writes for it under a key, or undefined where an object would leave it out", () => {
+    const values: unknown[] = [0, -0, 1.5, -2e-7, 1e21, 2 ** 53 + 2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, true, false, null, "", "plain", '"', "\\", "\u0000", "\u001f", "\u007f", "\u2028", "\ud800", "\udc00x", "😀", [], [1, "a", null], {}, { a: { b: [true] } }, new Date(0), undefined, () => 1, Symbol("s")];
+    for (const [i, value] of values.entries()) {
+      const member = JSON.stringify({ k: value });
+      const expected = member === "{}" ? undefined : member.slice('{"k":'.length, -1);
+      // A Date has its own toJSON: told no key here, it is left to the object path.
+      expect(valueLiteral(value), `value ${String(i)}`).toBe(value instanceof Date ? undefined : expected);
     }
   });
 });

@@ -3,11 +3,19 @@
  * whole object per request. Each answers exactly what `JSON.stringify` writes for that value as a member of an
  * object, or `undefined` when it cannot say so alone (the caller then serializes the object itself, so its bytes
  * never depend on which path wrote them).
+ *
+ * Strings, numbers and booleans are written here without a call of `JSON.stringify` each: under load its fixed
+ * cost per call (about 0.3 µs) made a template of a dozen values as slow as the one call on the whole object.
  */
+
+/** What JSON escapes in a string: the quote, the backslash, control characters and lone surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A string as JSON, or `undefined` when the value is not a string. */
 export function stringLiteral(value: unknown): string | undefined {
-  return typeof value === "string" ? JSON.stringify(value) : undefined;
+  if (typeof value !== "string") return undefined;
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 /** A list of strings as JSON (`undefined` is the empty list), or `undefined` for anything else. */
@@ -29,8 +37,23 @@ export function stringListLiteral(list: unknown): string | undefined {
  * under, and here there is none).
  */
 export function valueLiteral(value: unknown): string | undefined {
-  if (typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
-  // JSON.stringify answers undefined for what it leaves out, whatever its declared type says.
-  const text: string | undefined = JSON.stringify(value);
-  return text;
+  switch (typeof value) {
+    case "string":
+      return stringLiteral(value);
+    case "number":
+      // Number#toString is JSON's own rule for a finite number (-0 included); the rest is null.
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
+      // JSON.stringify answers undefined for what it leaves out, whatever its declared type says.
+      const text: string | undefined = JSON.stringify(value);
+      return text;
+    }
+    default:
+      // undefined, a function or a symbol is left out of an object; a bigint throws there as here.
+      return typeof value === "bigint" ? JSON.stringify(value) : undefined;
+  }
 }

@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { cookieToken, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
 import type { Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
-import { valueLiteral } from "./json-literal.js";
+import { stringListLiteral, valueLiteral } from "./json-literal.js";
 
 /** SOAJS error codes and their messages, as the SOAJS core defines them. */
 const soajsErrors = {
@@ -51,21 +51,25 @@ export function soajsUser(user: UserRecord, tenantFallback?: { id: string; code:
  * tenant, the groups) are serialized as they are; a value of an unexpected type takes the object path.
  */
 function soajsUserText(user: UserRecord): string {
+  // A part the record leaves out is its default's text; a list of plain strings (the groups) is written here.
+  // (`??` in soajsUser: null takes the default too.)
+  const orDefault = (value: unknown, fallback: string) => (value === undefined || value === null ? fallback : valueLiteral(value));
+  const list = (value: unknown) => (value === undefined || value === null ? "[]" : Array.isArray(value) ? (stringListLiteral(value) ?? valueLiteral(value)) : undefined);
   const id = valueLiteral(user.id);
-  const locked = valueLiteral(user.locked ?? false);
+  const locked = orDefault(user.locked, "false");
   // Typed as always there, but a record without one is written without the key, as the object path does.
   const rawUsername: unknown = user.username;
   const username = rawUsername === undefined ? "" : valueLiteral(rawUsername);
-  const firstName = valueLiteral(user.firstName ?? "");
-  const lastName = valueLiteral(user.lastName ?? "");
-  const email = valueLiteral(user.email ?? "");
-  const ts = valueLiteral(user.createdAt ?? 0);
-  const status = valueLiteral(user.status ?? "active");
-  const profile = valueLiteral(user.profile ?? {});
-  const groups = Array.isArray(user.groups) || user.groups === undefined ? valueLiteral(user.groups ?? []) : undefined;
-  const config = valueLiteral(user.config ?? {});
-  const tenant = valueLiteral(user.tenant ?? { id: "", code: "" });
-  const groupsConfig = Array.isArray(user.groupsConfig) || user.groupsConfig === undefined ? valueLiteral(user.groupsConfig ?? []) : undefined;
+  const firstName = orDefault(user.firstName, '""');
+  const lastName = orDefault(user.lastName, '""');
+  const email = orDefault(user.email, '""');
+  const ts = orDefault(user.createdAt, "0");
+  const status = orDefault(user.status, '"active"');
+  const profile = orDefault(user.profile, "{}");
+  const groups = list(user.groups);
+  const config = orDefault(user.config, "{}");
+  const tenant = orDefault(user.tenant, '{"id":"","code":""}');
+  const groupsConfig = list(user.groupsConfig);
   if (id === undefined || locked === undefined || username === undefined || firstName === undefined || lastName === undefined || email === undefined || ts === undefined || status === undefined || profile === undefined || groups === undefined || config === undefined || tenant === undefined || groupsConfig === undefined) {
     return JSON.stringify(soajsUser(user));
   }
