@@ -87,9 +87,9 @@ export function endorAuthenticationResponse(input: {
   };
 }
 
-/** An RFC 3339 time as JSON, `null` when there is none, as `endorUser` writes it. */
+/** An RFC 3339 time as JSON, `null` when there is none, as `endorUser` writes it (its characters need no escape). */
 function timeLiteral(ms: EpochMs | undefined): string {
-  return ms === undefined ? "null" : JSON.stringify(rfc3339(ms));
+  return ms === undefined ? "null" : `"${rfc3339(ms)}"`;
 }
 
 /**
@@ -115,7 +115,7 @@ export function endorAuthenticationResponseText(input: Parameters<typeof endorAu
   }
   const updated = timeLiteral(user?.updatedAt ?? user?.createdAt);
   return (
-    `{"authentication_source":${source},"expiration_time":${JSON.stringify(rfc3339(input.expirationTime))},"token":${token},` +
+    `{"authentication_source":${source},"expiration_time":${timeLiteral(input.expirationTime)},"token":${token},` +
     `"user":{"meta":{"name":${name},"annotations":{},"create_time":${timeLiteral(user?.createdAt)},"created_by":"","description":"",` +
     `"index_data":{"data":[],"search_score":0,"tenant":${tenant},"will_be_deleted_at":null},"kind":"User","parent_kind":"","parent_uuid":"",` +
     `"references":{},"tags":[],"update_time":${updated},"updated_by":"","upsert_time":${updated},"version":"v1"},` +

@@ -5,6 +5,7 @@ import { PERMISSION_IN_HANDLER, type AdminListQuery, type AdminSessionPage, type
 import { getAuthentication } from "../request-state.js";
 import type { Reply, SessionListQuery, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
+import { valueLiteral } from "./json-literal.js";
 
 /** Rocket.Chat answers `application/json` without a charset. */
 const JSON_TYPE = { "Content-Type": "application/json" } as const;
@@ -22,7 +23,8 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
  * thing in it that varies.
  */
 function sessionEnded(sessionId: string | undefined): Reply {
-  return reply(200, sessionId === undefined ? '{"success":true}' : `{"sessionId":${JSON.stringify(sessionId)},"success":true}`);
+  const id = valueLiteral(sessionId);
+  return reply(200, id === undefined ? '{"success":true}' : `{"sessionId":${id},"success":true}`);
 }
 
 /** `API.v1.failure(message, errorType, details)`: `{success:false, error:"<message> [<type>]", errorType, details}`. */
