@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Request } from "express";
 import { endorAuthenticationResponse, shapes } from "../src/index.js";
 import { endorAuthenticationResponseText } from "../src/shapes/endor.js";
-import { valueLiteral } from "../src/shapes/json-literal.js";
+import { valueLiteral } from "../src/json-literal.js";
 import { soajsUser } from "../src/shapes/soajs.js";
 import type { EndedOutcome, UserRecord } from "../src/types.js";
 

@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { apiKeyAndSecret, bearerToken } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders, rfc3339 } from "./common.js";
-import { stringListLiteral, stringLiteral } from "./json-literal.js";
+import { stringListLiteral, stringLiteral } from "../json-literal.js";
 
 /** grpc-gateway's mapping from gRPC status codes to HTTP. */
 const grpc = {

@@ -5,7 +5,7 @@ import { PERMISSION_IN_HANDLER, type AdminListQuery, type AdminSessionPage, type
 import { getAuthentication } from "../request-state.js";
 import type { Reply, SessionListQuery, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
-import { valueLiteral } from "./json-literal.js";
+import { valueLiteral } from "../json-literal.js";
 
 /** Rocket.Chat answers `application/json` without a charset. */
 const JSON_TYPE = { "Content-Type": "application/json" } as const;

@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { cookieToken, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
 import type { Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
-import { stringListLiteral, valueLiteral } from "./json-literal.js";
+import { stringListLiteral, valueLiteral } from "../json-literal.js";
 
 /** SOAJS error codes and their messages, as the SOAJS core defines them. */
 const soajsErrors = {

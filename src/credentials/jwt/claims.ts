@@ -51,30 +51,11 @@ export function isTime(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
-/** A compact JWS taken apart: the bytes of its header and payload, its signature, and what the signature covers. */
-export interface CompactParts {
-  readonly header: Buffer;
-  readonly payload: Buffer;
-  readonly signature: Buffer;
-  /** `header.payload` as sent (RFC 7515 §5.2). */
-  readonly signingInput: string;
-}
-
 /**
- * Decodes the three parts of a token that matched `COMPACT_JWS`, each once. Every part must be canonical
- * base64url (it encodes back to itself), so no second spelling of the same bytes reaches the verifier.
+ * The bytes of one base64url part of a token that matched `COMPACT_JWS`, only when it is canonical (it encodes
+ * back to itself), so no second spelling of the same bytes reaches the verifier.
  */
-export function decodeCompact(token: string): CompactParts | undefined {
-  const first = token.indexOf(".");
-  const last = token.lastIndexOf(".");
-  const header = canonicalPart(token.slice(0, first));
-  const payload = canonicalPart(token.slice(first + 1, last));
-  const signature = canonicalPart(token.slice(last + 1));
-  if (header === undefined || payload === undefined || signature === undefined) return undefined;
-  return { header, payload, signature, signingInput: token.slice(0, last) };
-}
-
-function canonicalPart(part: string): Buffer | undefined {
+export function canonicalPart(part: string): Buffer | undefined {
   const bytes = Buffer.from(part, "base64url");
   return bytes.toString("base64url") === part ? bytes : undefined;
 }

@@ -2,6 +2,7 @@ import type { Request } from "express";
 import { getAuthentication } from "../../request-state.js";
 import { isJwtRevocation } from "../../store/answers.js";
 import type { EpochMs, JwtRevocationStore, MarkerStore, ResolvedPrincipal, SessionRecord, SessionStore } from "../../types.js";
+import { stringLiteral } from "../../json-literal.js";
 import { issuedAtMs, type JwtClaims } from "./claims.js";
 
 /** The store a JWT source works with: JWT revocation for the deny-list and cut-off, markers for end and keep. */
@@ -24,7 +25,12 @@ export interface JwtPrincipal extends ResolvedPrincipal {
  * token's bytes, so a re-encoded or re-signed copy of a revoked token is refused too (OWASP JWT cheat sheet).
  */
 export function jwtDenyKey(claims: Pick<JwtClaims, "jti" | "iss">): string {
-  return JSON.stringify([claims.iss ?? null, claims.jti]);
+  // `JSON.stringify([iss ?? null, jti])`, the key every store already holds, written without the array and the
+  // call on every JWT request; a claim of another type than the verifier lets through takes the call itself.
+  const rawIss: unknown = claims.iss;
+  const iss = rawIss === undefined || rawIss === null ? "null" : stringLiteral(rawIss);
+  const jti = stringLiteral(claims.jti);
+  return iss === undefined || jti === undefined ? JSON.stringify([claims.iss ?? null, claims.jti]) : `[${iss},${jti}]`;
 }
 
 /** The one-time marker of the logout that ended a token. */
@@ -74,42 +80,56 @@ export async function cutOff(store: JwtRevocationStore, userId: string, policy: 
   return cutoff;
 }
 
-/** The principal of a verified token: its session view, and how logout ends it, all of its user's, or the others. */
+/**
+ * The principal of a verified token: its session view, and how logout ends it, all of its user's, or the others.
+ * A class, so the three endings are methods shared by every principal rather than closures made per request.
+ * The factories checked at setup that the store has both capabilities (the source's `needs`).
+ */
+class VerifiedJwt implements JwtPrincipal {
+  readonly [JWT_PRINCIPAL] = true;
+  readonly session: SessionRecord;
+  readonly claims: JwtClaims;
+  readonly #denyKey: string;
+  readonly #policy: JwtRevocationPolicy;
+  /** Until when a denial of this token must last. */
+  readonly #until: EpochMs;
+
+  constructor(claims: JwtClaims, denyKey: string, policy: JwtRevocationPolicy) {
+    this.claims = claims;
+    this.session = { id: claims.jti, userId: claims.sub, tokenHash: "", createdAt: issuedAtMs(claims.iat), expiresAt: Math.round(claims.exp * 1000) };
+    this.#denyKey = denyKey;
+    this.#policy = policy;
+    this.#until = deniedUntil(claims, policy.toleranceSeconds);
+  }
+
+  async end(store: SessionStore): Promise<boolean> {
+    // Deny first: whatever happens next, the token is ended. Then a one-time marker tells concurrent logouts
+    // of the same token apart, so exactly one reports that it ended it (as `revokeSession` does).
+    const { sub } = this.claims;
+    await (store as JwtStore).denyJwt(sub, this.#denyKey, this.#until);
+    return (store as JwtStore).claim(endedKey(sub, this.#denyKey), Math.max(1, this.#until - Date.now()));
+  }
+
+  async endAll(store: SessionStore): Promise<number> {
+    await cutOff(store as JwtStore, this.claims.sub, this.#policy);
+    return 1;
+  }
+
+  async endOthers(store: SessionStore): Promise<number> {
+    // Mark this token as kept for the new cut-off first, so it never sees a moment of refusal. The marker is
+    // bound to the cut-off's exact value: a later logout-everywhere moves the cut-off and voids it.
+    const { sub } = this.claims;
+    const { maxLifetimeMs, toleranceSeconds } = this.#policy;
+    const cutoff = cutoffNow();
+    await (store as JwtStore).claim(keptKey(sub, cutoff, this.#denyKey), Math.max(1, this.#until - Date.now()));
+    await (store as JwtStore).revokeJwtsIssuedBefore(sub, cutoff, cutoffKeptUntil(cutoff, maxLifetimeMs, toleranceSeconds));
+    return 0;
+  }
+}
+
+/** The principal of a verified token (see `VerifiedJwt`). */
 export function jwtPrincipal(claims: JwtClaims, denyKey: string, policy: JwtRevocationPolicy): JwtPrincipal {
-  const session: SessionRecord = {
-    id: claims.jti,
-    userId: claims.sub,
-    tokenHash: "",
-    createdAt: issuedAtMs(claims.iat),
-    expiresAt: Math.round(claims.exp * 1000),
-  };
-  const until = deniedUntil(claims, policy.toleranceSeconds);
-  // The factories checked at setup that the store has both capabilities (the source's `needs`).
-  const jwtStore = (store: SessionStore) => store as JwtStore;
-  const principal: JwtPrincipal & { readonly [JWT_PRINCIPAL]: true } = {
-    [JWT_PRINCIPAL]: true,
-    session,
-    claims,
-    async end(store) {
-      // Deny first: whatever happens next, the token is ended. Then a one-time marker tells concurrent logouts
-      // of the same token apart, so exactly one reports that it ended it (as `revokeSession` does).
-      await jwtStore(store).denyJwt(claims.sub, denyKey, until);
-      return jwtStore(store).claim(endedKey(claims.sub, denyKey), Math.max(1, until - Date.now()));
-    },
-    async endAll(store) {
-      await cutOff(jwtStore(store), claims.sub, policy);
-      return 1;
-    },
-    async endOthers(store) {
-      // Mark this token as kept for the new cut-off first, so it never sees a moment of refusal. The marker is
-      // bound to the cut-off's exact value: a later logout-everywhere moves the cut-off and voids it.
-      const cutoff = cutoffNow();
-      await jwtStore(store).claim(keptKey(claims.sub, cutoff, denyKey), Math.max(1, until - Date.now()));
-      await jwtStore(store).revokeJwtsIssuedBefore(claims.sub, cutoff, cutoffKeptUntil(cutoff, policy.maxLifetimeMs, policy.toleranceSeconds));
-      return 0;
-    },
-  };
-  return principal;
+  return new VerifiedJwt(claims, denyKey, policy);
 }
 
 /**

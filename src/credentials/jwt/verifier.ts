@@ -7,7 +7,7 @@ import {
   checkLifetime,
   checkStrings,
   checkTolerance,
-  decodeCompact,
+  canonicalPart,
   isClaimString,
   isTime,
   issuedAtMs,
@@ -137,21 +137,50 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
     return result.key;
   }
 
-  function verify(token: string): JwtClaims | undefined {
-    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
-    const parts = decodeCompact(token);
-    if (parts === undefined) return undefined;
-    const header = parseObject(parts.header);
+  /**
+   * What a token's header allows, decided from its base64url text alone: the algorithm and `kid` it names, or
+   * `undefined` (not canonical, not an object, an algorithm not listed, a header that picks its own key).
+   */
+  function readHeader(part: string): JwtKeyRequest | undefined {
+    const bytes = canonicalPart(part);
+    const header = bytes === undefined ? undefined : parseObject(bytes);
     if (header === undefined) return undefined;
     const alg = header.alg;
     if (typeof alg !== "string" || !(algorithms as readonly string[]).includes(alg)) return undefined;
     if (refusedHeaders.some((h) => Object.hasOwn(header, h))) return undefined;
     const kid = header.kid;
     if (kid !== undefined && (typeof kid !== "string" || kid.length > MAX_KID_LENGTH)) return undefined;
-    const key = keyFor({ alg: alg as JwtAlgorithm, kid });
+    return { alg: alg as JwtAlgorithm, kid };
+  }
+
+  // The tokens of one issuer share one header text, so its reading (a base64url decode, a check that it is
+  // canonical, a JSON parse) is kept: it is a function of that text alone. Bounded like the keys above, so a
+  // flood of made-up headers costs what it costs without the cache, and memory stays fixed.
+  const headers = new Map<string, JwtKeyRequest | null>();
+
+  function headerOf(part: string): JwtKeyRequest | undefined {
+    let request = headers.get(part);
+    if (request === undefined) {
+      request = readHeader(part) ?? null;
+      if (headers.size >= 64) headers.clear();
+      headers.set(part, request);
+    }
+    return request ?? undefined;
+  }
+
+  function verify(token: string): JwtClaims | undefined {
+    if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) return undefined;
+    const first = token.indexOf(".");
+    const last = token.lastIndexOf(".");
+    const request = headerOf(token.slice(0, first));
+    if (request === undefined) return undefined;
+    const payloadBytes = canonicalPart(token.slice(first + 1, last));
+    const signature = canonicalPart(token.slice(last + 1));
+    if (payloadBytes === undefined || signature === undefined) return undefined;
+    const key = keyFor(request);
     if (key === undefined) return undefined;
-    if (!verifySignature(alg as JwtAlgorithm, key, parts.signingInput, parts.signature)) return undefined;
-    const payload = parseObject(parts.payload);
+    if (!verifySignature(request.alg, key, token.slice(0, last), signature)) return undefined;
+    const payload = parseObject(payloadBytes);
     // One reading of the clock for every time claim of the token.
     const now = Date.now();
     if (payload === undefined || !registeredClaimsHold(payload, now)) return undefined;
@@ -184,7 +213,8 @@ export function jwtVerifier(factory: string, options: Readonly<JwtVerifierOption
     // come back to life when the cut-off expires.
     if (iatMs > now + tolerance * 1000) return undefined;
     if (exp <= iat || exp * 1000 - iatMs > maxLifetimeMs) return undefined;
-    return Object.freeze({ ...payload }) as JwtClaims;
+    // The payload is this call's own parse: frozen as it is, nothing else holds it.
+    return Object.freeze(payload) as JwtClaims;
   }
 
   return { verify, policy: { toleranceSeconds: tolerance, maxLifetimeMs } };

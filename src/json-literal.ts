@@ -1,6 +1,6 @@
 /**
- * JSON text of single values, for the shapes that write a fixed answer from a template instead of serializing a
- * whole object per request. Each answers exactly what `JSON.stringify` writes for that value as a member of an
+ * JSON text of single values, for what writes a fixed text from a template instead of serializing a whole
+ * object per request (the shapes' answers, the JWT deny-list's key). Each answers exactly what `JSON.stringify` writes for that value as a member of an
  * object, or `undefined` when it cannot say so alone (the caller then serializes the object itself, so its bytes
  * never depend on which path wrote them).
  *
