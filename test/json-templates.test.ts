@@ -112,6 +112,18 @@ describe("SOAJS' logout answer written from its template", () => {
     }
   });
 
+  it("answers who-am-I in the same bytes as the object's JSON, with and without the user's record", () => {
+    const next = prng(161);
+    for (let i = 0; i < 1_000; i++) {
+      const record = next() < 0.1 ? undefined : soajsRecord(next);
+      const handle = next() < 0.5 ? undefined : "Basic dGhlLWhhbmRsZQ==";
+      const caller = { session: { userId: text(next) || "u" }, user: record } as unknown as Parameters<NonNullable<typeof shapes.soajs.whoAmI>>[0];
+      const data = record === undefined ? { _id: caller.session.userId } : soajsUser(record);
+      const expected = JSON.stringify({ result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) });
+      expect(shapes.soajs.whoAmI?.(caller, requestWith(handle)).body, `case ${String(i)}`).toBe(expected);
+    }
+  });
+
   it("takes the object path for parts of another type, with the same bytes", () => {
     const odd: unknown[] = [
       { id: undefined },

@@ -160,7 +160,7 @@ export const soajsShape: Shape = {
   },
   whoAmI(caller, req) {
     const handle = presentedHandle(req);
-    const data = caller.user === undefined ? { _id: caller.session.userId } : soajsUser(caller.user);
-    return { status: 200, body: { result: true, data, ...(handle === undefined ? {} : { soajsauth: handle }) } };
+    const data = caller.user === undefined ? JSON.stringify({ _id: caller.session.userId }) : soajsUserText(caller.user);
+    return { status: 200, body: successText(data, handle) };
   },
 };
