@@ -45,16 +45,24 @@ export function soajsUser(user: UserRecord, tenantFallback?: { id: string; code:
   };
 }
 
+/** A part of the user the record leaves out (or holds as null: `??` in soajsUser) is its default's text. */
+function orDefault(value: unknown, fallback: string): string | undefined {
+  return value === undefined || value === null ? fallback : valueLiteral(value);
+}
+
+/** A list part of the user as JSON (a list of plain strings, the groups, written here), or `undefined`. */
+function listText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return "[]";
+  return Array.isArray(value) ? (stringListLiteral(value) ?? valueLiteral(value)) : undefined;
+}
+
 /**
- * `JSON.stringify(soajsUser(user))`, byte for byte, from a template of its fixed keys: the answer of every SOAJS
- * logout, whose serialization as an object was most of the reply's cost. The host's own parts (profile, config,
- * tenant, the groups) are serialized as they are; a value of an unexpected type takes the object path.
+ * `JSON.stringify(soajsUser(user))`, byte for byte, from a template of its fixed keys: the user of every SOAJS
+ * logout and who-am-I answer, whose serialization as an object was most of the reply's cost. The host's own parts
+ * (profile, config, tenant, the groups) are serialized as they are; a value of an unexpected type takes the
+ * object path.
  */
 function soajsUserText(user: UserRecord): string {
-  // A part the record leaves out is its default's text; a list of plain strings (the groups) is written here.
-  // (`??` in soajsUser: null takes the default too.)
-  const orDefault = (value: unknown, fallback: string) => (value === undefined || value === null ? fallback : valueLiteral(value));
-  const list = (value: unknown) => (value === undefined || value === null ? "[]" : Array.isArray(value) ? (stringListLiteral(value) ?? valueLiteral(value)) : undefined);
   const id = valueLiteral(user.id);
   const locked = orDefault(user.locked, "false");
   // Typed as always there, but a record without one is written without the key, as the object path does.
@@ -66,10 +74,10 @@ function soajsUserText(user: UserRecord): string {
   const ts = orDefault(user.createdAt, "0");
   const status = orDefault(user.status, '"active"');
   const profile = orDefault(user.profile, "{}");
-  const groups = list(user.groups);
+  const groups = listText(user.groups);
   const config = orDefault(user.config, "{}");
   const tenant = orDefault(user.tenant, '{"id":"","code":""}');
-  const groupsConfig = list(user.groupsConfig);
+  const groupsConfig = listText(user.groupsConfig);
   if (id === undefined || locked === undefined || username === undefined || firstName === undefined || lastName === undefined || email === undefined || ts === undefined || status === undefined || profile === undefined || groups === undefined || config === undefined || tenant === undefined || groupsConfig === undefined) {
     return JSON.stringify(soajsUser(user));
   }
