@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { apiKeyAndSecret, bearerToken } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders, rfc3339 } from "./common.js";
-import { stringListLiteral, stringLiteral } from "../json-literal.js";
+import { jsonText, stringListLiteral, stringLiteral } from "../json-literal.js";
 
 /** grpc-gateway's mapping from gRPC status codes to HTTP. */
 const grpc = {
@@ -100,28 +100,20 @@ function timeLiteral(ms: EpochMs | undefined): string {
  */
 export function endorAuthenticationResponseText(input: Parameters<typeof endorAuthenticationResponse>[0]): string {
   const { user, userId } = input;
-  const source = stringLiteral(input.authenticationSource);
-  const token = stringLiteral(input.token);
-  const name = stringLiteral(user?.username ?? userId);
-  const tenant = stringLiteral(user?.tenant?.code ?? "");
-  const email = stringLiteral(user?.email ?? "");
-  const firstName = stringLiteral(user?.firstName ?? "");
-  const lastName = stringLiteral(user?.lastName ?? "");
-  const userName = stringLiteral(user?.username ?? "");
-  const uuid = stringLiteral(user?.id ?? userId);
-  const groups = stringListLiteral(user?.groups);
-  if (source === undefined || token === undefined || name === undefined || tenant === undefined || email === undefined || firstName === undefined || lastName === undefined || userName === undefined || uuid === undefined || groups === undefined) {
-    return JSON.stringify(endorAuthenticationResponse(input));
-  }
   const updated = timeLiteral(user?.updatedAt ?? user?.createdAt);
-  return (
-    `{"authentication_source":${source},"expiration_time":${timeLiteral(input.expirationTime)},"token":${token},` +
-    `"user":{"meta":{"name":${name},"annotations":{},"create_time":${timeLiteral(user?.createdAt)},"created_by":"","description":"",` +
-    `"index_data":{"data":[],"search_score":0,"tenant":${tenant},"will_be_deleted_at":null},"kind":"User","parent_kind":"","parent_uuid":"",` +
-    `"references":{},"tags":[],"update_time":${updated},"updated_by":"","upsert_time":${updated},"version":"v1"},` +
-    `"spec":{"email":${email},"event_tracking":{},"first_name":${firstName},"groups":${groups},"last_login_time":${timeLiteral(user?.lastLoginAt)},` +
-    `"last_name":${lastName},"token_hash":"","user_name":${userName}},"uuid":${uuid}}}`
-  );
+  // One template, its lines joined by line continuations (they add nothing to the text).
+  const text = jsonText`{"authentication_source":${stringLiteral(input.authenticationSource)},\
+"expiration_time":${timeLiteral(input.expirationTime)},"token":${stringLiteral(input.token)},\
+"user":{"meta":{"name":${stringLiteral(user?.username ?? userId)},"annotations":{},"create_time":${timeLiteral(user?.createdAt)},\
+"created_by":"","description":"",\
+"index_data":{"data":[],"search_score":0,"tenant":${stringLiteral(user?.tenant?.code ?? "")},"will_be_deleted_at":null},\
+"kind":"User","parent_kind":"","parent_uuid":"","references":{},"tags":[],\
+"update_time":${updated},"updated_by":"","upsert_time":${updated},"version":"v1"},\
+"spec":{"email":${stringLiteral(user?.email ?? "")},"event_tracking":{},"first_name":${stringLiteral(user?.firstName ?? "")},\
+"groups":${stringListLiteral(user?.groups)},"last_login_time":${timeLiteral(user?.lastLoginAt)},\
+"last_name":${stringLiteral(user?.lastName ?? "")},"token_hash":"","user_name":${stringLiteral(user?.username ?? "")}},\
+"uuid":${stringLiteral(user?.id ?? userId)}}}`;
+  return text ?? JSON.stringify(endorAuthenticationResponse(input));
 }
 
 /** Endor's words for a bad argument the library found. */

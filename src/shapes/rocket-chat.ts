@@ -5,7 +5,7 @@ import { PERMISSION_IN_HANDLER, type AdminListQuery, type AdminSessionPage, type
 import { getAuthentication } from "../request-state.js";
 import type { Reply, SessionListQuery, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
-import { valueLiteral } from "../json-literal.js";
+import { jsonText, valueLiteral } from "../json-literal.js";
 
 /** Rocket.Chat answers `application/json` without a charset. */
 const JSON_TYPE = { "Content-Type": "application/json" } as const;
@@ -20,11 +20,10 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
 
 /**
  * `{sessionId, success: true}`, the answer of every logout of one session, as JSON text: the id is the one
- * thing in it that varies.
+ * thing in it that varies (without one, the key is left out, as JSON.stringify leaves it).
  */
 function sessionEnded(sessionId: string | undefined): Reply {
-  const id = valueLiteral(sessionId);
-  return reply(200, id === undefined ? '{"success":true}' : `{"sessionId":${id},"success":true}`);
+  return reply(200, jsonText`{"sessionId":${valueLiteral(sessionId)},"success":true}` ?? '{"success":true}');
 }
 
 /** `API.v1.failure(message, errorType, details)`: `{success:false, error:"<message> [<type>]", errorType, details}`. */

@@ -3,7 +3,7 @@ import { LogoutError } from "../errors.js";
 import { cookieToken, singleHeader, singleQuery, soajsAuth } from "../credentials/index.js";
 import type { Reply, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
-import { stringListLiteral, valueLiteral } from "../json-literal.js";
+import { jsonText, stringListLiteral, valueLiteral } from "../json-literal.js";
 
 /** SOAJS error codes and their messages, as the SOAJS core defines them. */
 const soajsErrors = {
@@ -63,28 +63,16 @@ function listText(value: unknown): string | undefined {
  * object path.
  */
 function soajsUserText(user: UserRecord): string {
-  const id = valueLiteral(user.id);
-  const locked = orDefault(user.locked, "false");
   // Typed as always there, but a record without one is written without the key, as the object path does.
-  const rawUsername: unknown = user.username;
-  const username = rawUsername === undefined ? "" : valueLiteral(rawUsername);
-  const firstName = orDefault(user.firstName, '""');
-  const lastName = orDefault(user.lastName, '""');
-  const email = orDefault(user.email, '""');
-  const ts = orDefault(user.createdAt, "0");
-  const status = orDefault(user.status, '"active"');
-  const profile = orDefault(user.profile, "{}");
-  const groups = listText(user.groups);
-  const config = orDefault(user.config, "{}");
-  const tenant = orDefault(user.tenant, '{"id":"","code":""}');
-  const groupsConfig = listText(user.groupsConfig);
-  if (id === undefined || locked === undefined || username === undefined || firstName === undefined || lastName === undefined || email === undefined || ts === undefined || status === undefined || profile === undefined || groups === undefined || config === undefined || tenant === undefined || groupsConfig === undefined) {
-    return JSON.stringify(soajsUser(user));
-  }
-  return (
-    `{"_id":${id},"locked":${locked},${rawUsername === undefined ? "" : `"username":${username},`}"firstName":${firstName},"lastName":${lastName},` +
-    `"email":${email},"ts":${ts},"status":${status},"profile":${profile},"groups":${groups},"config":${config},"tenant":${tenant},"groupsConfig":${groupsConfig}}`
-  );
+  const username: unknown = user.username;
+  const usernameMember = username === undefined ? "" : jsonText`"username":${valueLiteral(username)},`;
+  // One template, its lines joined by line continuations (they add nothing to the text).
+  const text = jsonText`{"_id":${valueLiteral(user.id)},"locked":${orDefault(user.locked, "false")},${usernameMember}\
+"firstName":${orDefault(user.firstName, '""')},"lastName":${orDefault(user.lastName, '""')},"email":${orDefault(user.email, '""')},\
+"ts":${orDefault(user.createdAt, "0")},"status":${orDefault(user.status, '"active"')},"profile":${orDefault(user.profile, "{}")},\
+"groups":${listText(user.groups)},"config":${orDefault(user.config, "{}")},\
+"tenant":${orDefault(user.tenant, '{"id":"","code":""}')},"groupsConfig":${listText(user.groupsConfig)}}`;
+  return text ?? JSON.stringify(soajsUser(user));
 }
 
 /**

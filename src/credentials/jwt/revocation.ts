@@ -2,7 +2,7 @@ import type { Request } from "express";
 import { getAuthentication } from "../../request-state.js";
 import { isJwtRevocation } from "../../store/answers.js";
 import type { EpochMs, JwtRevocationStore, MarkerStore, ResolvedPrincipal, SessionRecord, SessionStore } from "../../types.js";
-import { stringLiteral } from "../../json-literal.js";
+import { jsonText, stringLiteral } from "../../json-literal.js";
 import { issuedAtMs, type JwtClaims } from "./claims.js";
 
 /** The store a JWT source works with: JWT revocation for the deny-list and cut-off, markers for end and keep. */
@@ -30,7 +30,7 @@ export function jwtDenyKey(claims: Pick<JwtClaims, "jti" | "iss">): string {
   const rawIss: unknown = claims.iss;
   const iss = rawIss === undefined || rawIss === null ? "null" : stringLiteral(rawIss);
   const jti = stringLiteral(claims.jti);
-  return iss === undefined || jti === undefined ? JSON.stringify([claims.iss ?? null, claims.jti]) : `[${iss},${jti}]`;
+  return jsonText`[${iss},${jti}]` ?? JSON.stringify([claims.iss ?? null, claims.jti]);
 }
 
 /** The one-time marker of the logout that ended a token. */
