@@ -753,7 +753,22 @@ export class RedisSessionStore implements CompleteSessionStore, Partial<Revocati
 
 /** What `keyPart` escapes. */
 const KEY_PART_ESCAPED = /[%{}:\uD800-\uDFFF]/;
-const KEY_PART_ESCAPED_ALL = /[%{}:\uD800-\uDFFF]/g;
+
+/** `keyPart`'s escape of one UTF-16 code unit: `%xx` for a separator, `%uxxxx` for a surrogate half. */
+function escapedUnit(code: number): string {
+  switch (code) {
+    case 0x25:
+      return "%25";
+    case 0x3a:
+      return "%3a";
+    case 0x7b:
+      return "%7b";
+    case 0x7d:
+      return "%7d";
+    default:
+      return `%u${code.toString(16).padStart(4, "0")}`;
+  }
+}
 
 /**
  * Escapes a caller-supplied id for use inside a key: `%`, `{`, `}` and `:` (and UTF-16 surrogates, so two ill-formed
@@ -762,12 +777,20 @@ const KEY_PART_ESCAPED_ALL = /[%{}:\uD800-\uDFFF]/g;
  */
 export function keyPart(value: string): string {
   if (value === "") return "%";
-  // Token hashes, ids and most user ids have nothing to escape: one test instead of a replace with a callback.
+  // Token hashes, ids and most user ids have nothing to escape: one native test answers them as they are.
   if (!KEY_PART_ESCAPED.test(value)) return value;
-  return value.replace(KEY_PART_ESCAPED_ALL, (c) => {
-    const code = c.charCodeAt(0);
-    return code > 0xff ? `%u${code.toString(16).padStart(4, "0")}` : `%${code.toString(16).padStart(2, "0")}`;
-  });
+  // Marker and counter keys hold `:`s. One pass, the text between escapes sliced whole: a regular expression's
+  // replace with a callback per escape cost about 0.7 µs a key, on every Kratos logout.
+  let escaped: string | undefined;
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0x25 || code === 0x3a || code === 0x7b || code === 0x7d || (code >= 0xd800 && code <= 0xdfff)) {
+      escaped = (escaped ?? "") + value.slice(from, i) + escapedUnit(code);
+      from = i + 1;
+    }
+  }
+  return escaped === undefined ? value : escaped + value.slice(from);
 }
 
 function wholeMs(value: number, name: string): number {
