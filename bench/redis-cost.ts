@@ -13,7 +13,6 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +20,8 @@ import { promisify } from "node:util";
 import { RedisStore } from "connect-redis";
 import type session from "express-session";
 import { generateToken, issueSession, RedisSessionStore } from "#bench/library";
-import { connectRedis, type BenchRedisClient } from "./http/redis.js";
+import { createClient } from "redis";
+import type { BenchRedisClient } from "./http/redis.js";
 import { machineInfo } from "./lib/machine.js";
 import { logoutScriptParts, type ScriptPart } from "./redis-cost-parts.js";
 
@@ -38,17 +38,6 @@ async function has(command: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => { resolve(typeof address === "object" && address !== null ? address.port : 0); });
-    });
-  });
-}
-
 /** A `redis-server` under callgrind with counting off until a row turns it on. */
 interface CountedRedis {
   readonly client: BenchRedisClient;
@@ -59,10 +48,11 @@ interface CountedRedis {
 
 async function startCountedRedis(): Promise<CountedRedis> {
   const dir = await mkdtemp(join(tmpdir(), "express-logout-redis-cost-"));
-  const port = await freePort();
+  // A Unix socket of its own, no TCP port: nothing else on the machine can reach or collide with this server.
+  const socket = join(dir, "redis.sock");
   const child: ChildProcess = spawn(
     "valgrind",
-    ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${join(dir, "cg.out")}`, "redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+    ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${join(dir, "cg.out")}`, "redis-server", "--port", "0", "--unixsocket", socket, "--save", "", "--appendonly", "no", "--dir", dir],
     { stdio: "ignore" },
   );
   const pid = String(child.pid);
@@ -70,9 +60,11 @@ async function startCountedRedis(): Promise<CountedRedis> {
   // Under valgrind the server takes a few seconds to listen.
   for (let attempt = 0; client === undefined; attempt++) {
     try {
-      client = await connectRedis(`redis://127.0.0.1:${String(port)}`);
+      const candidate = createClient({ disableOfflineQueue: true, socket: { path: socket, reconnectStrategy: false } });
+      candidate.on("error", () => undefined);
+      client = await candidate.connect();
     } catch (error) {
-      if (attempt > 100) throw new Error(`redis-server under valgrind did not answer on port ${String(port)}`, { cause: error });
+      if (attempt > 100) throw new Error(`redis-server under valgrind did not answer on ${socket}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
