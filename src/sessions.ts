@@ -7,6 +7,7 @@ import { SetupError, checkKnownOptions, optionNames } from "./options/index.js";
 import { assertSessionStore, assertStoreCapabilities } from "./store/capabilities.js";
 import { generateToken, hashSecret } from "./secrets.js";
 import type { ProviderSession, SessionLimit, SessionLimitPolicy, SessionLimitStore, SessionRecord, SessionStore } from "./types.js";
+import { withProperties } from "./with-properties.js";
 
 /**
  * A session id: a random UUID as one flat string. `randomUUID()` assembles its answer from about twenty
@@ -200,7 +201,7 @@ export async function issueSession(store: SessionStore, options: Readonly<IssueS
   }
   if (providerSession !== undefined) {
     try {
-      await withLinks(store).linkProviderSession({ ...providerSession, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
+      await withLinks(store).linkProviderSession(withProperties(providerSession, { sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt }));
     } catch (error) {
       // A session the provider could not end would outlive the provider's logout: end it, and let the login fail.
       await store.revokeSession(session.id).catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { EpochMs } from "../types.js";
+import { withProperties } from "../with-properties.js";
 
 /** What an express-session store holds for one session: the app's own fields plus `cookie`. */
 export type SessionData = Record<string, unknown> & { cookie?: unknown };
@@ -36,9 +37,9 @@ export function withoutTracking(data: SessionData): SessionData {
  */
 export function withTracking(data: SessionData, recordId: string | undefined): SessionData {
   // One copy: this runs on every request's touch, and a rest pattern then a spread copied the session twice.
+  if (recordId !== undefined) return withProperties(data, { [TRACKING_FIELD]: { sessionId: recordId } satisfies TrackingMark });
   const copy: SessionData = { ...data };
-  if (recordId !== undefined) copy[TRACKING_FIELD] = { sessionId: recordId } satisfies TrackingMark;
-  else if (Object.hasOwn(copy, TRACKING_FIELD)) Reflect.deleteProperty(copy, TRACKING_FIELD);
+  if (Object.hasOwn(copy, TRACKING_FIELD)) Reflect.deleteProperty(copy, TRACKING_FIELD);
   return copy;
 }
 

@@ -8,6 +8,7 @@ import { endOwnSessionByToken, endOwnUserSessionsByToken, endSession, endSession
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "./options.js";
 import { identify, loadUser, permissionGrantedTo, precheck, rememberAuthentication, renderEnded, sendReply, settle, type ApiKeyCaller } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
+import { withProperties } from "../with-properties.js";
 
 /** Reads the id of the session to end from a request; throws a `bad-request` LogoutError for bad input. */
 export type SessionIdFromRequest = (req: Request) => string;
@@ -122,7 +123,10 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
 
   async function endForSession(req: Request, auth: Authentication, user: EndedOutcome["user"]): Promise<EndedOutcome> {
     const { session, principal } = auth;
-    const base = { caller: auth, user, endedAt: Date.now() };
+    const endedAt = Date.now();
+    // Written out rather than spread from a shared base: see `withProperties` for what a spread that adds
+    // properties costs.
+    const outcome = (target: EndedOutcome["target"], sessionId: string | undefined, count: number): EndedOutcome => ({ caller: auth, user, endedAt, target, sessionId, count });
     if (typeof targetKind === "function") {
       const id: unknown = targetKind(req);
       if (typeof id !== "string" || id === "") {
@@ -134,21 +138,21 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
       const userId = mayEndOthers(req, session.userId) ? undefined : session.userId;
       const ended = await endSessionNamedById(rt, { id, userId, by: session.userId, principal });
       if (ended === null) throw new LogoutError("not-found", "Session not found");
-      if (ended !== undefined) return { ...base, target: "session", sessionId: ended.id, count: 1 };
+      if (ended !== undefined) return outcome("session", ended.id, 1);
       const victim = await rt.calls.getSession(id);
       if (victim === undefined || (userId !== undefined && victim.userId !== userId)) {
         throw new LogoutError("not-found", "Session not found");
       }
       const live = await endSession(rt, { session: victim, by: session.userId, target: "session", principal });
       if (!live) throw new LogoutError("not-found", "Session not found");
-      return { ...base, target: "session", sessionId: victim.id, count: 1 };
+      return outcome("session", victim.id, 1);
     }
     switch (targetKind) {
       case "current": {
         const live = await endSession(rt, { session, by: session.userId, target: "current", principal });
         // Lost a race with a concurrent logout of the same session: answer as the later request would.
         if (!live) return endedAlready();
-        return { ...base, target: "current", sessionId: session.id, count: 1 };
+        return outcome("current", session.id, 1);
       }
       case "all":
       case "others": {
@@ -160,12 +164,11 @@ export function createLogoutHandler<U extends UserRecord = UserRecord>(options: 
           else if (principal.endOthers !== undefined) count += await rt.calls.run("end other tokens", () => principal.endOthers?.(rt.store) ?? Promise.resolve(0));
         }
         rt.events?.emit("sessions.ended", { userId: session.userId, by: session.userId, target: targetKind, count, at: Date.now() });
-        return { ...base, target: targetKind, sessionId: undefined, count };
+        return outcome(targetKind, undefined, count);
       }
       case "api-key": {
         if (session.apiKeyId === undefined) throw new LogoutError("unauthenticated", "this session was not opened with an API key");
-        const outcome = await endApiKeySessions(rt, { userId: session.userId, apiKeyId: session.apiKeyId });
-        return { ...outcome, caller: auth, user };
+        return withProperties(await endApiKeySessions(rt, { userId: session.userId, apiKeyId: session.apiKeyId }), { caller: auth, user });
       }
     }
   }

@@ -8,6 +8,7 @@ import { authenticatingRuntime, getAuthentication, rememberAuthentication } from
 import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
 import { CheckedStore } from "../store/checked-store.js";
 import type { Authentication, SessionRecord, SessionStore } from "../types.js";
+import { withProperties } from "../with-properties.js";
 
 /** Options of `markAuthenticated`: how the user proved who they are. */
 export interface MarkAuthenticatedOptions {
@@ -93,8 +94,8 @@ export function applyStepUp(
 ): SessionRecord {
   const { at, method, live } = recorded;
   if (!live) throw new LogoutError("unauthenticated", "the session ended during the step-up");
-  const session: SessionRecord = { ...auth.session, authenticatedAt: Math.max(at, lastAuthenticatedAt(auth.session)), amr: withMethod(auth.session.amr, method) };
-  rememberAuthentication(req, { ...auth, session });
+  const session: SessionRecord = withProperties(auth.session, { authenticatedAt: Math.max(at, lastAuthenticatedAt(auth.session)), amr: withMethod(auth.session.amr, method) });
+  rememberAuthentication(req, withProperties(auth, { session }));
   rt.events?.emit("session.authenticated", { sessionId: session.id, userId: session.userId, method, at });
   return session;
 }

@@ -6,6 +6,7 @@ import type { UserDirectory, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
 import { answeredUncalledMount } from "../options/mounted-uncalled.js";
+import { withProperties } from "../with-properties.js";
 
 export interface RequirePermissionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
@@ -77,7 +78,7 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
     const auth = await authenticate(req, rt);
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-    const withUser = { ...auth, user };
+    const withUser = withProperties(auth, { user });
     rememberAuthentication(req, withUser);
     validate?.(req);
     // Asked one after another: `all` stops at the first refusal, `any` at the first grant.

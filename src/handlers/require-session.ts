@@ -8,6 +8,7 @@ import { SetupError } from "../options/setup-error.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
+import { withProperties } from "../with-properties.js";
 
 export interface RequireSessionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
@@ -48,7 +49,7 @@ export function requireSession<U extends UserRecord = UserRecord>(options: Reado
     if (wantsUser) {
       const user = await loadUser(rt, auth.session.userId);
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      auth = { ...auth, user };
+      auth = withProperties(auth, { user });
     }
     // A JWT has no record to extend; a session's use is written at most every `touchEveryMs` (and, with an idle
     // timeout, often enough that steady use keeps it alive).
@@ -57,7 +58,7 @@ export function requireSession<U extends UserRecord = UserRecord>(options: Reado
       const now = Date.now();
       if (activityDue(session, now, touchEveryMs)) {
         await rt.calls.touchSession(session.id, now);
-        auth = { ...auth, session: { ...session, lastSeenAt: now } };
+        auth = withProperties(auth, { session: withProperties(session, { lastSeenAt: now }) });
       }
     }
     rememberAuthentication(req, auth);

@@ -19,6 +19,7 @@ import {
 } from "./totp-throttle.js";
 import { malformedAnswer } from "../deadline.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
+import { withProperties } from "../with-properties.js";
 
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
@@ -206,9 +207,10 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
     let steppedUp: boolean | undefined;
     if (rt.calls.attemptsTotpInOneCall) steppedUp = await attemptInOneCall(userId, now, step, olderSteps, message, stepUp);
     else await attemptThroughMarkers(userId, now, step, olderSteps, message);
-    if (!stepsUp) rememberAuthentication(req, { ...auth, user });
-    else if (steppedUp === undefined) await recordStepUp(req, { ...auth, user }, rt, "totp");
-    else applyStepUp(req, { ...auth, user }, rt, { at: now, method: "totp", live: steppedUp });
+    const withUser = auth.user === user ? auth : withProperties(auth, { user });
+    if (!stepsUp) rememberAuthentication(req, withUser);
+    else if (steppedUp === undefined) await recordStepUp(req, withUser, rt, "totp");
+    else applyStepUp(req, withUser, rt, { at: now, method: "totp", live: steppedUp });
     next();
   }
 

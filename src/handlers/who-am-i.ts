@@ -7,6 +7,7 @@ import { optionNames } from "../options/index.js";
 import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
 import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
+import { withProperties } from "../with-properties.js";
 
 const WHO_AM_I_OPTIONS = optionNames<CommonOptions>(commonOptionNames);
 
@@ -29,11 +30,11 @@ export function whoAmI<U extends UserRecord = UserRecord>(options: Readonly<Comm
     if (auth.principal === undefined && activityDue(auth.session, Date.now(), undefined)) {
       const now = Date.now();
       await rt.calls.touchSession(auth.session.id, now);
-      auth = { ...auth, session: { ...auth.session, lastSeenAt: now } };
+      auth = withProperties(auth, { session: withProperties(auth.session, { lastSeenAt: now }) });
     }
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (rt.users !== undefined && user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-    const withUser = user === undefined ? auth : { ...auth, user };
+    const withUser = user === undefined ? auth : withProperties(auth, { user });
     rememberAuthentication(req, withUser);
     sendReply(res, render(withUser, req));
   }

@@ -1,4 +1,5 @@
 import type { EpochMs, SessionRecord, SessionStore } from "../types.js";
+import { withProperties } from "../with-properties.js";
 
 /**
  * Default spacing of activity writes for a session with an idle timeout: at most one `touchSession` per session
@@ -42,5 +43,5 @@ export async function recordActivity(store: SessionStore, session: SessionRecord
   // A store without `touchSession` cannot extend anything (issueSession refuses an idle timeout on such a store).
   if (store.touchSession === undefined || !activityDue(session, now, options.touchEveryMs)) return session;
   await store.touchSession(session.id, now);
-  return { ...session, lastSeenAt: now };
+  return withProperties(session, { lastSeenAt: now });
 }

@@ -12,6 +12,7 @@ import { hasRevocationFeed, type RevocationFeed, type SessionEndNotice } from ".
 import type { Authentication, Reply, UserRecord } from "../types.js";
 import { ConnectionRegistry, type LiveEndReason, type TrackedConnection, type TrackedSession, type TrackedUser } from "./connections.js";
 import { compileOriginPolicy, type OriginPolicy } from "./origin.js";
+import { withProperties } from "../with-properties.js";
 
 export interface WatchSessionsOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
@@ -109,7 +110,7 @@ export class SessionWatcher {
     if (this.#rt.users !== undefined) {
       const user = await loadUser(this.#rt, auth.session.userId);
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      auth = { ...auth, user };
+      auth = withProperties(auth, { user });
     }
     const connection: TrackedConnection = { auth, close: undefined, endedWith: undefined, released: false };
     const { session, user, newSession } = this.#registry.add(connection, () => this.#subscribe(auth.session.userId));

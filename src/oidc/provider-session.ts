@@ -1,6 +1,7 @@
 import { SetupError } from "../options/index.js";
 import { assertStoreCapabilities } from "../store/capabilities.js";
 import type { ProviderSession, ProviderSessionLinks, SessionRecord, SessionStore } from "../store/types.js";
+import { withProperties } from "../with-properties.js";
 
 /** The longest `iss`, `sub` or `sid` accepted, in characters: far above any provider's, far below abuse. */
 export const MAX_PROVIDER_CLAIM_LENGTH = 1024;
@@ -45,7 +46,7 @@ export async function linkSessionToProvider(
 ): Promise<void> {
   assertStoreCapabilities(store, ["provider-links"], "linkSessionToProvider");
   const provider = checkProviderSession(providerSession, "linkSessionToProvider");
-  await withLinks(store).linkProviderSession({ ...provider, sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt });
+  await withLinks(store).linkProviderSession(withProperties(provider, { sessionId: session.id, userId: session.userId, expiresAt: session.expiresAt }));
 }
 
 /** The store as a `ProviderSessionLinks`, once `assertStoreCapabilities(store, ["provider-links"])` passed. */

@@ -4,6 +4,7 @@ import { LogoutError, errorKinds } from "../errors.js";
 import { bearerToken, cookieToken, headerToken, singleHeader } from "../credentials/index.js";
 import type { Authentication, EpochMs, Reply, SessionRecord, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
+import { withProperties } from "../with-properties.js";
 
 /** The Kratos session cookie's default name. */
 export const KRATOS_SESSION_COOKIE = "ory_kratos_session";
@@ -358,7 +359,7 @@ function refreshRequired(error: LogoutError, req: Request): Reply {
   const target = error.details.reauthenticateUrl ?? `/self-service/login/browser?refresh=true&return_to=${encodeURIComponent(req.originalUrl)}`;
   if (!isJsonRequest(req)) return seeOther(target);
   const herodot = kratosError(403, { id: "session_refresh_required", reason: "The login session is too old and thus not allowed to update these fields. Please re-authenticate." }, req);
-  return { ...herodot, body: { ...(herodot.body as Record<string, unknown>), redirect_browser_to: target } };
+  return withProperties(herodot, { body: withProperties(herodot.body as Record<string, unknown>, { redirect_browser_to: target }) });
 }
 
 /** Go's `http.Redirect` body for a GET: a link to the new location. */

@@ -5,6 +5,7 @@ import type { AdminListQuery, AdminSessionPage, AdminSessionView, AdminShape } f
 import { isStoreCursor } from "../store/session-directory.js";
 import type { Shape } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
+import { withProperties } from "../with-properties.js";
 
 const titles: Readonly<Record<LogoutError["code"], string>> = {
   unauthenticated: "Unauthenticated",
@@ -107,7 +108,7 @@ const problemAdmin: AdminShape = {
   readAllSessionsQuery: listQuery,
   allSessions: pageBody,
   readUserSessionsQuery(req) {
-    return { ...listQuery(req), userId: readId(req, "userId") };
+    return withProperties(listQuery(req), { userId: readId(req, "userId") });
   },
   userSessions: pageBody,
   readSessionId: (req) => readId(req, "sessionId"),

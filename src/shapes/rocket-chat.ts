@@ -6,6 +6,7 @@ import { getAuthentication } from "../request-state.js";
 import type { Reply, SessionListQuery, SessionView, Shape, UserRecord } from "../types.js";
 import { retryAfterHeaders } from "./common.js";
 import { jsonText, valueLiteral } from "../json-literal.js";
+import { withProperties } from "../with-properties.js";
 
 /** Rocket.Chat answers `application/json` without a charset. */
 const JSON_TYPE = { "Content-Type": "application/json" } as const;
@@ -330,7 +331,7 @@ const rocketChatAdmin: AdminShape = {
     return querySessionId("sessionId")(req);
   },
   session(s, req) {
-    return reply(200, { ...rocketChatAdminSession(s, req), success: true });
+    return reply(200, withProperties(rocketChatAdminSession(s, req), { success: true }));
   },
   readUserId(req) {
     // `isUserLogoutParamsPOST`: an optional, nullable `userId` string (Ajv coerces numbers and booleans); absent
@@ -356,7 +357,7 @@ function ownSessionsQuery(req: Request): SessionListQuery {
   const { offset, count, filter, sort } = paginateParams(req);
   const arrange = sortOf(sort);
   const match = filterOf(filter);
-  const asAdmin = (v: SessionView): AdminSessionView => ({ ...v, user: undefined });
+  const asAdmin = (v: SessionView): AdminSessionView => withProperties(v, { user: undefined });
   return {
     offset,
     limit: count,
@@ -394,7 +395,7 @@ export const rocketChatShape: Shape = {
   error: errorReply,
   whoAmI(caller) {
     const user = caller.user ?? { id: caller.session.userId, username: caller.session.userId };
-    return reply(200, { ...rocketChatUser(user), success: true });
+    return reply(200, withProperties(rocketChatUser(user), { success: true }));
   },
   sessionListQuery: ownSessionsQuery,
   sessionList(outcome) {
@@ -403,6 +404,6 @@ export const rocketChatShape: Shape = {
     return reply(200, { sessions, total: outcome.total, count: outcome.limit ?? sessions.length, offset: outcome.offset, success: true });
   },
   sessionInfo(session) {
-    return reply(200, { ...rocketChatSession(session), success: true });
+    return reply(200, withProperties(rocketChatSession(session), { success: true }));
   },
 };

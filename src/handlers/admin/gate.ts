@@ -7,6 +7,7 @@ import type { Authentication, UserRecord } from "../../types.js";
 import { commonOptionNames, type CommonOptions, type Runtime } from "../options.js";
 import { requireTotp, type RequireTotpOptions } from "../require-totp.js";
 import { authenticate, loadUser, precheck, rememberAuthentication } from "../runtime/index.js";
+import { withProperties } from "../../with-properties.js";
 
 /** `requireTotp`'s own options, for a gate's `totp`. */
 export type AdminTotpOptions = Omit<RequireTotpOptions, keyof CommonOptions | "users">;
@@ -120,9 +121,10 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
       const auth = await authenticate(req, rt);
       const user = auth.user ?? (await loadUser(rt, auth.session.userId));
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      rememberAuthentication(req, { ...auth, user });
+      const withUser = auth.user === user ? auth : withProperties(auth, { user });
+      rememberAuthentication(req, withUser);
       validate();
-      if (isSelf?.(req, auth) === true) return { kind: "session", auth: { ...auth, user }, user };
+      if (isSelf?.(req, auth) === true) return { kind: "session", auth: withUser, user };
       for (const name of permissions as string[]) {
         const answer: unknown = await guarded("users.hasPermission", () => Promise.resolve(hasPermission(user, name)), rt.guard);
         if (answer !== true) {
@@ -130,7 +132,7 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
         }
       }
       if (step !== undefined && !(await runMiddleware(step, req, res))) return undefined;
-      return { kind: "session", auth: { ...auth, user }, user };
+      return { kind: "session", auth: withUser, user };
     },
   };
 }

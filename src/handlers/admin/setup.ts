@@ -9,6 +9,7 @@ import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } f
 import { loadUser, settle } from "../runtime/index.js";
 import { compileGate, type AdminCaller, type AdminGate, type CompiledGate } from "./gate.js";
 import type { AdminSessionView, AdminShape } from "./types.js";
+import { withProperties } from "../../with-properties.js";
 
 /** Options every admin factory takes. */
 export interface AdminOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
@@ -78,7 +79,7 @@ export async function adminViews(rt: Runtime, sessions: readonly SessionRecord[]
   const users = new Map<string, Promise<UserRecord | undefined>>();
   for (const s of sessions) if (!users.has(s.userId)) users.set(s.userId, loadUser(rt, s.userId));
   const views: AdminSessionView[] = [];
-  for (const s of sessions) views.push({ ...viewOf(s, currentId), user: await users.get(s.userId) });
+  for (const s of sessions) views.push(withProperties(viewOf(s, currentId), { user: await users.get(s.userId) }));
   return views;
 }
 

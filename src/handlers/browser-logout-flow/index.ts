@@ -15,6 +15,7 @@ import { logoutTokens, type LogoutTokenSubject } from "./logout-token.js";
 import { nativeBody, queryOf } from "./native-body.js";
 import { BROWSER_LOGOUT_FLOW_OPTIONS, FACTORY, fail, resolveFlowSettings, type BrowserLogoutFlow, type BrowserLogoutFlowOptions } from "./options.js";
 import { answeredUncalledMount, type NotMountable } from "../../options/mounted-uncalled.js";
+import { withProperties } from "../../with-properties.js";
 
 export type { BrowserLogoutFlow, BrowserLogoutFlowOptions, ReturnToOptions, SessionCookieOptions } from "./options.js";
 
@@ -143,7 +144,7 @@ export function browserLogoutFlow<U extends UserRecord = UserRecord>(options: Re
   }
 
   function setSessionCookie(res: Response, token: string, expiresAt?: EpochMs): void {
-    res.cookie(cookie.name, token, { ...cookie.attributes, signed: cookie.signed, ...(expiresAt === undefined ? {} : { expires: new Date(expiresAt) }) });
+    res.cookie(cookie.name, token, withProperties(cookie.attributes, expiresAt === undefined ? { signed: cookie.signed } : { signed: cookie.signed, expires: new Date(expiresAt) }));
   }
 
   function clearSessionCookie(res: Response): void {
