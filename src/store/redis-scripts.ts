@@ -219,11 +219,6 @@ export const CREATE_SESSION = script("createSession", createLua(6, undefined));
 export const CREATE_SESSION_WITHIN_LIMIT = script("createSessionWithinLimit", createLua(9, 6));
 
 /**
- * The session a token index names, only if its record still carries that token hash (so a leftover index
- * entry can never lend another session's record).
- * ARGV[2] token index key part, ARGV[3] token hash.
- */
-/**
  * Lua that finds the session a token hash names in the user's slot `base`: its fields (as HMGET of
  * SESSION_FIELDS), its index member and its token key; nil when there is none, or when its record no longer
  * carries that token hash. `part` is the token hash's key part.
@@ -239,6 +234,11 @@ local function tokenSession(base, part, hash)
 end
 `;
 
+/**
+ * The session a token index names, only if its record still carries that token hash (so a leftover index
+ * entry can never lend another session's record).
+ * ARGV[2] token index key part, ARGV[3] token hash.
+ */
 export const FIND_BY_TOKEN = userSlotScript("findSessionByTokenHash", "false", `${TOKEN_SESSION_LUA}
 return tokenSession(base, ARGV[2], ARGV[3]) or false
 `);
