@@ -2,7 +2,7 @@ import type { Request } from "express";
 import { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_STORE_TIMEOUT_MS } from "../deadline.js";
 import { LogoutError } from "../errors.js";
 import { LogoutEvents } from "../events.js";
-import { AUTHENTICATION_METHOD, lastAuthenticatedAt, withMethod } from "../lifetime/deadlines.js";
+import { AUTHENTICATION_METHOD, steppedUp } from "../lifetime/deadlines.js";
 import { SetupError, checkKnownOptions, optionNames } from "../options/index.js";
 import { authenticatingRuntime, getAuthentication, rememberAuthentication } from "../request-state.js";
 import { assertSessionStore, assertStoreCapabilities } from "../store/capabilities.js";
@@ -94,7 +94,7 @@ export function applyStepUp(
 ): SessionRecord {
   const { at, method, live } = recorded;
   if (!live) throw new LogoutError("unauthenticated", "the session ended during the step-up");
-  const session: SessionRecord = withProperties(auth.session, { authenticatedAt: Math.max(at, lastAuthenticatedAt(auth.session)), amr: withMethod(auth.session.amr, method) });
+  const session = steppedUp(auth.session, at, method);
   rememberAuthentication(req, withProperties(auth, { session }));
   rt.events?.emit("session.authenticated", { sessionId: session.id, userId: session.userId, method, at });
   return session;

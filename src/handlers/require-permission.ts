@@ -4,9 +4,8 @@ import { problemShape } from "../shapes/problem.js";
 import { SetupError, optionNames, oneOfOption } from "../options/index.js";
 import type { UserDirectory, UserRecord } from "../types.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle } from "./runtime/index.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, rememberPermissionGranted, settle, withUser } from "./runtime/index.js";
 import { answeredUncalledMount } from "../options/mounted-uncalled.js";
-import { withProperties } from "../with-properties.js";
 
 export interface RequirePermissionOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /** The host's directory; must have `findUser` and `hasPermission`. Required. */
@@ -78,8 +77,7 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
     const auth = await authenticate(req, rt);
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-    const withUser = withProperties(auth, { user });
-    rememberAuthentication(req, withUser);
+    rememberAuthentication(req, withUser(auth, user));
     validate?.(req);
     // Asked one after another: `all` stops at the first refusal, `any` at the first grant.
     let granted = match === "all";

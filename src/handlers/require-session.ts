@@ -2,11 +2,11 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import type { UserRecord } from "../types.js";
 import { problemShape } from "../shapes/problem.js";
-import { activityDue } from "../lifetime/activity.js";
+import { activityDue, seenAt } from "../lifetime/activity.js";
 import { booleanOption, optionNames, positiveOption } from "../options/index.js";
 import { SetupError } from "../options/setup-error.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import { authenticate, loadUser, rememberAuthentication, settle, withUser } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 import { withProperties } from "../with-properties.js";
 
@@ -49,7 +49,7 @@ export function requireSession<U extends UserRecord = UserRecord>(options: Reado
     if (wantsUser) {
       const user = await loadUser(rt, auth.session.userId);
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      auth = withProperties(auth, { user });
+      auth = withUser(auth, user);
     }
     // A JWT has no record to extend; a session's use is written at most every `touchEveryMs` (and, with an idle
     // timeout, often enough that steady use keeps it alive).
@@ -58,7 +58,7 @@ export function requireSession<U extends UserRecord = UserRecord>(options: Reado
       const now = Date.now();
       if (activityDue(session, now, touchEveryMs)) {
         await rt.calls.touchSession(session.id, now);
-        auth = withProperties(auth, { session: withProperties(session, { lastSeenAt: now }) });
+        auth = withProperties(auth, { session: seenAt(session, now) });
       }
     }
     rememberAuthentication(req, auth);

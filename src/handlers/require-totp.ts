@@ -8,7 +8,7 @@ import { SetupError, headerNameOption, integerOption, oneOfOption, optionNames, 
 import type { Authentication, MarkerStore, SessionStore, TotpAttempt, UserDirectory, UserRecord } from "../types.js";
 import { applyStepUp, recordStepUp } from "./mark-authenticated.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions } from "./options.js";
-import { getAuthentication, loadUser, rememberAuthentication, settle } from "./runtime/index.js";
+import { getAuthentication, loadUser, rememberAuthentication, settle, withUser } from "./runtime/index.js";
 import {
   DEFAULT_TOTP_FAILURE_WINDOW_MS,
   DEFAULT_TOTP_MAX_FAILURES,
@@ -19,7 +19,6 @@ import {
 } from "./totp-throttle.js";
 import { malformedAnswer } from "../deadline.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
-import { withProperties } from "../with-properties.js";
 
 export { DEFAULT_TOTP_FAILURE_WINDOW_MS, DEFAULT_TOTP_MAX_FAILURES, DEFAULT_TOTP_MAX_LOCKOUTS_PER_DAY } from "./totp-throttle.js";
 
@@ -207,10 +206,10 @@ export function requireTotp<U extends UserRecord = UserRecord>(options: Readonly
     let steppedUp: boolean | undefined;
     if (rt.calls.attemptsTotpInOneCall) steppedUp = await attemptInOneCall(userId, now, step, olderSteps, message, stepUp);
     else await attemptThroughMarkers(userId, now, step, olderSteps, message);
-    const withUser = auth.user === user ? auth : withProperties(auth, { user });
-    if (!stepsUp) rememberAuthentication(req, withUser);
-    else if (steppedUp === undefined) await recordStepUp(req, withUser, rt, "totp");
-    else applyStepUp(req, withUser, rt, { at: now, method: "totp", live: steppedUp });
+    const caller = withUser(auth, user);
+    if (!stepsUp) rememberAuthentication(req, caller);
+    else if (steppedUp === undefined) await recordStepUp(req, caller, rt, "totp");
+    else applyStepUp(req, caller, rt, { at: now, method: "totp", live: steppedUp });
     next();
   }
 

@@ -1,11 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LogoutError } from "../errors.js";
 import type { UserRecord } from "../types.js";
-import { activityDue } from "../lifetime/activity.js";
+import { activityDue, seenAt } from "../lifetime/activity.js";
 import { problemShape } from "../shapes/problem.js";
 import { optionNames } from "../options/index.js";
 import { commonOptionNames, resolveRuntime, shapeMethod, type CommonOptions } from "./options.js";
-import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle } from "./runtime/index.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, sendReply, settle, withUser } from "./runtime/index.js";
 import { answeredUncalledMount, type NotMountable } from "../options/mounted-uncalled.js";
 import { withProperties } from "../with-properties.js";
 
@@ -30,13 +30,13 @@ export function whoAmI<U extends UserRecord = UserRecord>(options: Readonly<Comm
     if (auth.principal === undefined && activityDue(auth.session, Date.now(), undefined)) {
       const now = Date.now();
       await rt.calls.touchSession(auth.session.id, now);
-      auth = withProperties(auth, { session: withProperties(auth.session, { lastSeenAt: now }) });
+      auth = withProperties(auth, { session: seenAt(auth.session, now) });
     }
     const user = auth.user ?? (await loadUser(rt, auth.session.userId));
     if (rt.users !== undefined && user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-    const withUser = user === undefined ? auth : withProperties(auth, { user });
-    rememberAuthentication(req, withUser);
-    sendReply(res, render(withUser, req));
+    const caller = user === undefined ? auth : withUser(auth, user);
+    rememberAuthentication(req, caller);
+    sendReply(res, render(caller, req));
   }
 
   return function whoAmIHandler(req: Request, res: Response, next: NextFunction): void {

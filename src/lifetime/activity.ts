@@ -43,5 +43,10 @@ export async function recordActivity(store: SessionStore, session: SessionRecord
   // A store without `touchSession` cannot extend anything (issueSession refuses an idle timeout on such a store).
   if (store.touchSession === undefined || !activityDue(session, now, options.touchEveryMs)) return session;
   await store.touchSession(session.id, now);
+  return seenAt(session, now);
+}
+
+/** The session as it stands once its use at `now` is written: `lastSeenAt` moved, nothing else. */
+export function seenAt(session: SessionRecord, now: EpochMs): SessionRecord {
   return withProperties(session, { lastSeenAt: now });
 }

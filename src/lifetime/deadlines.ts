@@ -1,4 +1,5 @@
 import type { EpochMs, SessionRecord } from "../types.js";
+import { withProperties } from "../with-properties.js";
 
 /** The fields a session's deadlines are computed from. */
 export type SessionTimes = Pick<SessionRecord, "createdAt" | "expiresAt" | "lastSeenAt" | "idleTimeoutMs">;
@@ -42,7 +43,15 @@ export const AUTHENTICATION_METHOD = /^[a-z0-9][a-z0-9_.:-]{0,31}$/;
  * `amr` after the user proved who they are with `method`: the method moves to the end (most recent last), each
  * method once, at most `MAX_AMR_ENTRIES`.
  */
-export function withMethod(amr: readonly string[] | undefined, method: string): string[] {
+function withMethod(amr: readonly string[] | undefined, method: string): string[] {
   const rest = (amr ?? []).filter((m) => m !== method);
   return [...rest, method].slice(-MAX_AMR_ENTRIES);
+}
+
+/**
+ * The session as it stands once a step-up with `method` at `at` is recorded: `authenticatedAt` the later of its
+ * value and `at`, the method last in `amr`. What every store records and what the request then carries.
+ */
+export function steppedUp(session: SessionRecord, at: EpochMs, method: string): SessionRecord {
+  return withProperties(session, { authenticatedAt: Math.max(at, lastAuthenticatedAt(session)), amr: withMethod(session.amr, method) });
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 import { LogoutError } from "../errors.js";
 import { commonOptionNames, resolveRuntime, type CommonOptions, type Runtime } from "../handlers/options.js";
-import { authenticate, loadUser } from "../handlers/runtime/index.js";
+import { authenticate, loadUser, withUser } from "../handlers/runtime/index.js";
 import { optionNames, positiveOption } from "../options/index.js";
 import { constantTimeEqual } from "../secrets.js";
 import { problemShape } from "../shapes/problem.js";
@@ -12,7 +12,6 @@ import { hasRevocationFeed, type RevocationFeed, type SessionEndNotice } from ".
 import type { Authentication, Reply, UserRecord } from "../types.js";
 import { ConnectionRegistry, type LiveEndReason, type TrackedConnection, type TrackedSession, type TrackedUser } from "./connections.js";
 import { compileOriginPolicy, type OriginPolicy } from "./origin.js";
-import { withProperties } from "../with-properties.js";
 
 export interface WatchSessionsOptions<U extends UserRecord = UserRecord> extends CommonOptions<U> {
   /**
@@ -110,7 +109,7 @@ export class SessionWatcher {
     if (this.#rt.users !== undefined) {
       const user = await loadUser(this.#rt, auth.session.userId);
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      auth = withProperties(auth, { user });
+      auth = withUser(auth, user);
     }
     const connection: TrackedConnection = { auth, close: undefined, endedWith: undefined, released: false };
     const { session, user, newSession } = this.#registry.add(connection, () => this.#subscribe(auth.session.userId));

@@ -1,4 +1,5 @@
-import { isSessionLive, sessionEndsAt, withMethod } from "../lifetime/deadlines.js";
+import { seenAt } from "../lifetime/activity.js";
+import { isSessionLive, sessionEndsAt, steppedUp } from "../lifetime/deadlines.js";
 import { checkKnownOptions, optionNames, positiveOption } from "../options/index.js";
 import type { CompleteSessionStore, EndedUserSessions, EndSessionByIdOptions, EndSessionByTokenOptions, EndUserSessionsByTokenOptions, EpochMs, JwtRevocation, ProviderSessionLink, RevokeUserSessionsOptions, SessionLimit, SessionLimitResult, SessionRecord, TotpAttempt, TotpAttemptResult, TotpAttemptStore } from "./types.js";
 import { DeadlineMap } from "./deadline-map.js";
@@ -10,7 +11,6 @@ import { checkPageRequest, encodeCursor, type AllSessionsPage, type AllSessionsP
 import { SessionOrder } from "./session-order.js";
 import { answersInProcess } from "./in-process.js";
 import { SessionEndListeners, type RevocationFeed, type SessionEndListener, type SessionEndReason } from "./revocation-feed.js";
-import { withProperties } from "../with-properties.js";
 
 /** Options of `new MemorySessionStore(options)`. */
 export interface MemorySessionStoreOptions {
@@ -145,7 +145,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
   touchSession(id: string, at: EpochMs): Promise<void> {
     const session = this.#sessions.get(id);
     if (session === undefined) return Promise.resolve();
-    const touched = withProperties(session, { lastSeenAt: at });
+    const touched = seenAt(session, at);
     // A later idle deadline re-files the entry in its new time bucket: O(1), and the idle deadline is enforced by
     // the same lazy check as the absolute one.
     this.#sessions.set(id, touched);
@@ -170,7 +170,7 @@ export class MemorySessionStore implements CompleteSessionStore, TotpAttemptStor
 
   /** A session's fresh proof of the user: `authenticatedAt` moves forward to `at`, `method` to the end of `amr`. */
   #stepUp(session: SessionRecord, at: EpochMs, method: string): void {
-    this.#sessions.set(session.id, withProperties(session, { authenticatedAt: Math.max(session.authenticatedAt ?? session.createdAt, at), amr: withMethod(session.amr, method) }));
+    this.#sessions.set(session.id, steppedUp(session, at, method));
   }
 
   recordAuthentication(id: string, at: EpochMs, method: string): Promise<boolean> {

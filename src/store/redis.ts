@@ -781,16 +781,16 @@ export function keyPart(value: string): string {
   if (!KEY_PART_ESCAPED.test(value)) return value;
   // Marker and counter keys hold `:`s. One pass, the text between escapes sliced whole: a regular expression's
   // replace with a callback per escape cost about 0.7 µs a key, on every Kratos logout.
-  let escaped: string | undefined;
+  let escaped = "";
   let from = 0;
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code === 0x25 || code === 0x3a || code === 0x7b || code === 0x7d || (code >= 0xd800 && code <= 0xdfff)) {
-      escaped = (escaped ?? "") + value.slice(from, i) + escapedUnit(code);
+      escaped += value.slice(from, i) + escapedUnit(code);
       from = i + 1;
     }
   }
-  return escaped === undefined ? value : escaped + value.slice(from);
+  return escaped + value.slice(from);
 }
 
 function wholeMs(value: number, name: string): number {

@@ -6,8 +6,7 @@ import { guarded } from "../../deadline.js";
 import type { Authentication, UserRecord } from "../../types.js";
 import { commonOptionNames, type CommonOptions, type Runtime } from "../options.js";
 import { requireTotp, type RequireTotpOptions } from "../require-totp.js";
-import { authenticate, loadUser, precheck, rememberAuthentication } from "../runtime/index.js";
-import { withProperties } from "../../with-properties.js";
+import { authenticate, loadUser, precheck, rememberAuthentication, withUser } from "../runtime/index.js";
 
 /** `requireTotp`'s own options, for a gate's `totp`. */
 export type AdminTotpOptions = Omit<RequireTotpOptions, keyof CommonOptions | "users">;
@@ -121,10 +120,10 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
       const auth = await authenticate(req, rt);
       const user = auth.user ?? (await loadUser(rt, auth.session.userId));
       if (user === undefined) throw new LogoutError("unauthenticated", "the session's user no longer exists");
-      const withUser = auth.user === user ? auth : withProperties(auth, { user });
-      rememberAuthentication(req, withUser);
+      const caller = withUser(auth, user);
+      rememberAuthentication(req, caller);
       validate();
-      if (isSelf?.(req, auth) === true) return { kind: "session", auth: withUser, user };
+      if (isSelf?.(req, auth) === true) return { kind: "session", auth: caller, user };
       for (const name of permissions as string[]) {
         const answer: unknown = await guarded("users.hasPermission", () => Promise.resolve(hasPermission(user, name)), rt.guard);
         if (answer !== true) {
@@ -132,7 +131,7 @@ export function compileGate(factory: string, raw: unknown, rt: Runtime, options:
         }
       }
       if (step !== undefined && !(await runMiddleware(step, req, res))) return undefined;
-      return { kind: "session", auth: withUser, user };
+      return { kind: "session", auth: caller, user };
     },
   };
 }

@@ -4,6 +4,7 @@ import { constantTimeEqual, hashSecret, verifySecret } from "../../secrets.js";
 import type { Authentication, UserRecord } from "../../types.js";
 import type { Runtime } from "../options.js";
 import { getAuthentication, rememberAuthenticatingRuntime } from "../../request-state.js";
+import { withProperties } from "../../with-properties.js";
 
 /** A caller that presented an API key instead of a session. */
 export interface ApiKeyCaller {
@@ -93,4 +94,9 @@ export function precheck(req: Request, rt: Runtime): Promise<void> | undefined {
 async function gatePassed(req: Request, rt: Runtime, gate: NonNullable<Runtime["shape"]["precheck"]>): Promise<void> {
   const refusal = await rt.calls.run(`${rt.shape.name} precheck`, () => gate(req, rt.users));
   if (refusal !== undefined) throw refusal;
+}
+
+/** The caller with its user loaded: the same object when it already carries that user, else a copy that does. */
+export function withUser(auth: Authentication, user: UserRecord): Authentication {
+  return auth.user === user ? auth : withProperties(auth, { user });
 }

@@ -1,3 +1,3 @@
-export { authenticate, identify, loadUser, precheck, type ApiKeyCaller, type Caller } from "./authenticate.js";
+export { authenticate, identify, loadUser, precheck, withUser, type ApiKeyCaller, type Caller } from "./authenticate.js";
 export { refuse, renderEnded, sendReply, settle } from "./reply.js";
 export { getAuthentication, permissionGrantedTo, rememberAuthentication, rememberPermissionGranted } from "../../request-state.js";
