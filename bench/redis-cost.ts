@@ -5,7 +5,9 @@
  * `npm run bench` do, so it says how much of a Redis logout's time is the library's script and which part of it.
  *
  * The logout script is also run with parts of it taken out (the announcement on the revocation feed, the user
- * index entry's removal, the record's removal), through the store itself: each part's cost is the difference.
+ * index entry's removal, the record's removal), then with its lookup cut short at one statement after another
+ * (the record's read, the key part's escaping, the route's read), through the store itself: each part's cost is
+ * the difference.
  * Those variants are measurements only; a store never runs them.
  *
  * Needs `valgrind` and `redis-server` on the PATH (it says so and stops otherwise). Writes bench/redis-cost.md
@@ -214,7 +216,7 @@ const lines = [
   "| --- | ---: | ---: | ---: |",
   ...rows.map((r) => `| ${r.what} | ${r.instructions.toFixed(0)} | ${(r.instructions / logout).toFixed(2)} | ${r.commands.toFixed(2)} |`),
   "",
-  "A part's cost is the full logout's count less the row without it. A variant's commands are the store's own (it is run through the store); a variant is never run outside this measurement.",
+  "A part's cost is the full logout's count less the row without it; the rows cut short split the lookup, each the row above it less that row. A variant's commands are the store's own (it is run through the store); a variant is never run outside this measurement.",
   "",
 ];
 await writeFile(join(outDir, "redis-cost.md"), lines.join("\n"));

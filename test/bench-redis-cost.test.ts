@@ -14,7 +14,7 @@ describe("bench:redis-cost's variants of the logout script", () => {
   const parts = logoutScriptParts(END_SESSION_BY_TOKEN.routed.source);
 
   it("takes out one more part at each step, each from the script the store runs", () => {
-    expect(parts).toHaveLength(4);
+    expect(parts).toHaveLength(7);
     let previous = END_SESSION_BY_TOKEN.routed.source;
     for (const part of parts.slice(0, 3)) {
       expect(part.source.length).toBeLessThan(previous.length);
@@ -22,6 +22,18 @@ describe("bench:redis-cost's variants of the logout script", () => {
       previous = part.source;
     }
     expect(parts.map((p) => p.source)).not.toContain(END_SESSION_BY_TOKEN.routed.source);
+  });
+
+  it("cuts the lookup shorter at each step: the script as it is up to a statement, then no answer", () => {
+    const source = END_SESSION_BY_TOKEN.routed.source;
+    const cuts = parts.slice(3, 6);
+    const statements = ["local f, member, tokenKey = tokenSession(base, ARGV[2], ARGV[3])", "local base = ARGV[1] .. 'user:{' .. keypart(owner) .. '}:'", "local owner = redis.call('GET', KEYS[1])"];
+    expect(cuts.map((cut) => cut.without)).toEqual([expect.stringMatching(/HMGET/), expect.stringMatching(/key part/), expect.stringMatching(/route's read/)]);
+    for (const [i, cut] of cuts.entries()) {
+      const statement = statements[i] ?? "";
+      expect(cut.source).toBe(`${source.slice(0, source.indexOf(statement) + statement.length)}\nreturn false`);
+      expect(cut.source.length).toBeLessThan(i === 0 ? source.length : (cuts[i - 1]?.source.length ?? 0));
+    }
   });
 
   it("refuses a script that no longer holds a part exactly once", () => {
@@ -53,8 +65,9 @@ describe("bench:redis-cost's variants of the logout script", () => {
     }
 
     it("each variant still finds the session and keeps what its row says it no longer removes", async () => {
-      const [noNotice, noIndex, lookupOnly, callOnly] = parts;
-      if (noNotice === undefined || noIndex === undefined || lookupOnly === undefined || callOnly === undefined) throw new Error("four variants expected");
+      const [noNotice, noIndex, lookupOnly, ...cutShort] = parts;
+      const callOnly = cutShort.pop();
+      if (noNotice === undefined || noIndex === undefined || lookupOnly === undefined || callOnly === undefined) throw new Error("seven variants expected");
       const a = await runVariant(noNotice.source);
       expect(Array.isArray(a.reply)).toBe(true);
       expect(a).toMatchObject({ recordKept: false, indexKept: false });
@@ -64,9 +77,11 @@ describe("bench:redis-cost's variants of the logout script", () => {
       const c = await runVariant(lookupOnly.source);
       expect(Array.isArray(c.reply)).toBe(true);
       expect(c).toMatchObject({ recordKept: true, indexKept: true });
-      const d = await runVariant(callOnly.source);
-      expect(d.reply).toBeNull();
-      expect(d).toMatchObject({ recordKept: true, indexKept: true });
+      for (const variant of [...cutShort, callOnly]) {
+        const d = await runVariant(variant.source);
+        expect(d.reply).toBeNull();
+        expect(d).toMatchObject({ recordKept: true, indexKept: true });
+      }
     });
   });
 });
