@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
+import type { HeapProfiler } from "node:inspector";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,13 +91,15 @@ function requestOf(pipeline: Pipeline, feed: Feed, k: number): Request {
   return { method: pipeline.template.method, url: path, originalUrl: path, path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body, cookies: undefined, params: paramsOf(pipeline.route, url.pathname), ip: "127.0.0.1", get: (n: string) => headers[n.toLowerCase()], header: (n: string) => headers[n.toLowerCase()], protocol: "http", secure: false, hostname: "127.0.0.1" } as unknown as Request;
 }
 
-/** One contender: its handlers, the requests it is fed (built before timing) and the CPU it used. */
+/** One contender: its handlers, the requests it is fed (built before timing), the CPU it used and what it allocated. */
 interface Contender {
   readonly name: string;
   readonly handlers: readonly RequestHandler[];
   readonly requests: Request[];
   cpu: number;
   readonly profiles: CpuProfileData[];
+  /** Bytes allocated per request, garbage included (V8's sampling heap profiler). */
+  bytes: number;
 }
 
 async function contender(name: string, pipeline: Pipeline, handlers: readonly RequestHandler[], feed: Feed): Promise<Contender> {
@@ -108,7 +111,7 @@ async function contender(name: string, pipeline: Pipeline, handlers: readonly Re
     await run(handlers, requests[k]!, res);
     if (res.statusCode !== pipeline.success.status) throw new Error(`${pipeline.id} ${name}: answered ${res.statusCode}, expected ${pipeline.success.status}`);
   }
-  return { name, handlers, requests, cpu: 0, profiles: [] };
+  return { name, handlers, requests, cpu: 0, profiles: [], bytes: 0 };
 }
 
 async function measure(c: Contender, from: number, to: number): Promise<void> {
@@ -126,10 +129,32 @@ async function profiled(c: Contender, from: number, to: number): Promise<void> {
   c.profiles.push(profile as unknown as CpuProfileData);
 }
 
+/** The bytes sampled in a node of V8's sampling heap profile and every node under it. */
+function sampledBytes(node: HeapProfiler.SamplingHeapProfileNode): number {
+  let bytes = node.selfSize;
+  for (const child of node.children) bytes += sampledBytes(child);
+  return bytes;
+}
+
+/**
+ * The same requests again, under V8's sampling heap profiler with the objects minor and major collections freed
+ * counted too: every byte a request allocates, not only what it keeps. The harness's own (the request's response
+ * object, the loop) is in every contender's figure alike, the ceiling's included.
+ */
+async function allocated(c: Contender, from: number, to: number): Promise<void> {
+  await inspector.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  for (let k = from; k < to; k++) await run(c.handlers, c.requests[k]!, new FakeResponse());
+  const { profile } = await inspector.post("HeapProfiler.stopSampling");
+  c.bytes = sampledBytes(profile.head) / (to - from);
+}
+
 const N = Number(process.env.N ?? 20_000);
 const ROUNDS = 4;
-/** Each contender's requests: a quarter of N to warm up, N timed, N profiled (a logout's fresh sessions are used once). */
-const REQUESTS = N / 4 + 2 * N;
+/**
+ * Each contender's requests: a quarter of N to warm up, N timed, N profiled, a quarter of N for what they
+ * allocate (a logout's fresh sessions are used once).
+ */
+const REQUESTS = N / 4 + 2 * N + N / 4;
 const keepDir = process.env.OVERHEAD_PROFILE;
 const outDir = process.env.BENCH_OUT ?? fileURLToPath(new URL("..", import.meta.url));
 const inspector = new Session();
@@ -141,6 +166,8 @@ if (keepDir !== undefined) await mkdir(keepDir, { recursive: true });
 interface Measured {
   readonly pipeline: Pipeline;
   readonly perRequest: Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
+  /** Bytes allocated per request. */
+  readonly bytes: Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
   readonly split: Readonly<Record<"floor" | "library", Readonly<Record<Part, number>> | undefined>>;
   /** The library's store time by source file, µs per request. */
   readonly storeFiles: readonly { readonly file: string; readonly us: number }[];
@@ -187,6 +214,7 @@ for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined ||
     const from = N / 4 + N + (round * N) / ROUNDS;
     for (const c of [library, ...(floor === undefined ? [] : [floor])]) await profiled(c, from, from + N / ROUNDS);
   }
+  for (const c of contenders) await allocated(c, N / 4 + 2 * N, REQUESTS);
   if (keepDir !== undefined) {
     for (const [i, profile] of library.profiles.entries()) await writeFile(join(keepDir, `${pipeline.id}.${String(i)}.cpuprofile`), JSON.stringify(profile));
   }
@@ -195,12 +223,14 @@ for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined ||
   const result: Measured = {
     pipeline,
     perRequest: { ceiling: per(ceiling), floor: per(floor), library: per(library) },
+    bytes: { ceiling: ceiling.bytes, floor: floor?.bytes, library: library.bytes },
     split: { library: libraryPart.parts, floor: floor === undefined ? undefined : split(floor.profiles, N).parts },
     storeFiles: [...libraryPart.storeFiles.entries()].map(([file, us]) => ({ file, us })).sort((a, b) => b.us - a.us),
   };
   measured.push(result);
   const { ceiling: c, floor: f, library: l } = result.perRequest;
-  console.log(`${pipeline.id.padEnd(22)} ${cell(c, 8)} ${cell(f, 8)} ${cell(l, 8)} ${cell(l! - c!, 10)} ${cell(f === undefined ? undefined : l! - f, 8)}`);
+  const { floor: fb, library: lb } = result.bytes;
+  console.log(`${pipeline.id.padEnd(22)} ${cell(c, 8)} ${cell(f, 8)} ${cell(l, 8)} ${cell(l! - c!, 10)} ${cell(f === undefined ? undefined : l! - f, 8)}   allocated KB: floor ${cell(fb === undefined ? undefined : fb / 1024, 5)}, library ${cell(lb! / 1024, 5)}`);
 }
 inspector.disconnect();
 
@@ -219,6 +249,18 @@ function report(): string {
   for (const m of measured) {
     const { ceiling, floor, library } = m.perRequest;
     lines.push(`| ${m.pipeline.title} | ${ceiling?.toFixed(2) ?? ""} | ${floor?.toFixed(2) ?? ""} | ${library?.toFixed(2) ?? ""} | ${floor === undefined || library === undefined ? "" : `+${(library - floor).toFixed(2)}`} |`);
+  }
+  const kb = (bytes: number | undefined) => (bytes === undefined ? "" : (bytes / 1024).toFixed(1));
+  lines.push(
+    "",
+    "Bytes each request allocates, garbage included (V8's sampling heap profiler, counting what minor and major collections freed), in KB; the harness's own share is in every column alike, the ceiling's included:",
+    "",
+    "| pipeline | ceiling KB | floor KB | library KB | library above the floor |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  );
+  for (const m of measured) {
+    const { ceiling, floor, library } = m.bytes;
+    lines.push(`| ${m.pipeline.title} | ${kb(ceiling)} | ${kb(floor)} | ${kb(library)} | ${floor === undefined || library === undefined ? "" : `+${kb(library - floor)}`} |`);
   }
   for (const reason of skipped) lines.push("", `Not measured here: ${reason}.`);
   lines.push("", "## Where the library's time above the floor goes", "", "Profiled rounds of the same requests, apart from the timed ones (the sampler slows what it watches: read the split, not the sum). The floor does only what no implementation can skip, in two plain Maps (its \"store\" is bench/http/floor/sessions.ts); the library's store keeps more, each a guarantee the floor does not give: a user's sessions for \"all\"/\"others\", expiry buckets so nothing is ever scanned, creation order for the administrator's listing, the TOTP throttle and the step-up record. \"The route's own work\" is the rest of the route: the floor's one function against the library's handlers, shapes, deadline guards and request state.", "");
