@@ -13,12 +13,16 @@ export interface GuardOptions {
   readonly events: LogoutEvents | undefined;
 }
 
-/** One call waiting for its answer, in its watchdog's queue (a doubly linked list in deadline order). */
+/**
+ * One call waiting for its answer, in its watchdog's queue (a doubly linked list in deadline order). It holds
+ * what its timeout needs rather than a closure over it: one object a call, not two.
+ */
 interface PendingCall {
   readonly deadline: number;
   previous: PendingCall | undefined;
   next: PendingCall | undefined;
-  readonly expire: () => void;
+  readonly operation: string;
+  readonly reject: (error: unknown) => void;
 }
 
 /**
@@ -34,17 +38,18 @@ class Watchdog {
   /** The deadline the timer was armed for: every call due by then has expired when it fires. */
   #armedFor = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly options: GuardOptions) {}
 
-  watch(expire: () => void): PendingCall {
-    const call: PendingCall = { deadline: Date.now() + this.timeoutMs, previous: this.#tail, next: undefined, expire };
+  /** Queues `operation`, whose promise `reject` fails with a timeout if it has not answered by its deadline. */
+  watch(operation: string, reject: (error: unknown) => void): PendingCall {
+    const call: PendingCall = { deadline: Date.now() + this.options.timeoutMs, previous: this.#tail, next: undefined, operation, reject };
     if (this.#tail === undefined) this.#head = call;
     else this.#tail.next = call;
     this.#tail = call;
     // A timer still armed for an earlier call (answered since) fires no later than this call's deadline, and
     // re-arms for whatever heads the queue then. So a fast store, whose queue empties between requests, arms
     // one timer per `timeoutMs` instead of clearing and setting one per call.
-    if (this.#timer === undefined) this.#arm(call.deadline, this.timeoutMs);
+    if (this.#timer === undefined) this.#arm(call.deadline, this.options.timeoutMs);
     return call;
   }
 
@@ -74,10 +79,17 @@ class Watchdog {
     while (this.#head !== undefined && this.#head.deadline <= now) {
       const due = this.#head;
       this.settle(due);
-      due.expire();
+      this.#expire(due);
     }
     if (this.#head !== undefined) this.#arm(this.#head.deadline, Math.max(1, this.#head.deadline - now));
   };
+
+  #expire(call: PendingCall): void {
+    const { timeoutMs, retryAfterSeconds, events } = this.options;
+    const failure = new LogoutError("store-unavailable", `${call.operation} did not answer within ${timeoutMs} ms`, { retryAfterSeconds });
+    events?.emit("store.error", { operation: call.operation, message: failure.message, at: Date.now() });
+    call.reject(failure);
+  }
 }
 
 /** One watchdog per guard options object, so each factory's calls share one queue and one timer. */
@@ -86,7 +98,7 @@ const watchdogs = new WeakMap<GuardOptions, Watchdog>();
 function watchdogFor(options: GuardOptions): Watchdog {
   let watchdog = watchdogs.get(options);
   if (watchdog === undefined) {
-    watchdog = new Watchdog(options.timeoutMs);
+    watchdog = new Watchdog(options);
     watchdogs.set(options, watchdog);
   }
   return watchdog;
@@ -127,11 +139,7 @@ export function guarded<T>(operation: string, call: () => T | PromiseLike<T>, op
   const pendingAnswer = answer as PromiseLike<T>;
   const watchdog = watchdogFor(options);
   return new Promise<T>((resolve, reject) => {
-    const pending = watchdog.watch(() => {
-      const failure = new LogoutError("store-unavailable", `${operation} did not answer within ${options.timeoutMs} ms`, { retryAfterSeconds: options.retryAfterSeconds });
-      options.events?.emit("store.error", { operation, message: failure.message, at: Date.now() });
-      reject(failure);
-    });
+    const pending = watchdog.watch(operation, reject);
     // Adopted as a promise would adopt it: a thenable that throws, or answers twice, settles once and fails closed.
     Promise.resolve(pendingAnswer).then(
       (value) => {

@@ -65,12 +65,6 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
     throw new SetupError("option-invalid", `${factory} \`validate\` must be a function \`(req) => void\` that throws a bad-request LogoutError.`);
   }
 
-  /** Only a literal `true` grants: a missing `await` (a Promise) or a truthy string is a refusal. */
-  async function holds(user: UserRecord, name: string): Promise<boolean> {
-    const answer: unknown = await rt.calls.run("users.hasPermission", () => hasPermission(user, name));
-    return answer === true;
-  }
-
   async function run(req: Request, next: NextFunction): Promise<void> {
     const shapeGate = precheck(req, rt);
     if (shapeGate !== undefined) await shapeGate;
@@ -82,7 +76,9 @@ export function requirePermission<U extends UserRecord = UserRecord>(permission:
     // Asked one after another: `all` stops at the first refusal, `any` at the first grant.
     let granted = match === "all";
     for (const name of permissions) {
-      const ok = await holds(user, name);
+      // Only a literal `true` grants: a missing `await` (a Promise) or a truthy string is a refusal.
+      const answer: unknown = await rt.calls.run("users.hasPermission", () => hasPermission(user, name));
+      const ok = answer === true;
       if (match === "all" && !ok) {
         granted = false;
         break;

@@ -49,6 +49,11 @@ export function refuse(req: Request, res: Response, rt: Runtime, error: LogoutEr
   sendReply(res, reply);
 }
 
+/** A step that ended without a throw has answered or called `next()` itself: nothing is left to do. */
+function stepDone(): undefined {
+  return undefined;
+}
+
 /**
  * Runs an async step as Express middleware on Express 4 and 5 alike: a `LogoutError` is answered in the
  * shape; anything else, and anything the shape or a header throws while answering, goes to the host's error
@@ -56,7 +61,7 @@ export function refuse(req: Request, res: Response, rt: Runtime, error: LogoutEr
  */
 export function settle(req: Request, res: Response, next: NextFunction, rt: Runtime, step: Promise<void>): void {
   step.then(
-    () => undefined,
+    stepDone,
     (error: unknown) => {
       if (!isLogoutError(error)) {
         next(error);
