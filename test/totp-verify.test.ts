@@ -55,4 +55,25 @@ describe("matchingTotpStep (RFC 6238 Appendix B)", () => {
     const code = hotp(SHA1_KEY, 0, "sha1", 6);
     expect(matchingTotpStep({ key: SHA1_KEY, code, algorithm: "sha1", digits: 6, periodMs: 30_000, window: 3, now: 10_000 })).toBe(0);
   });
+
+  it("matches only the code written as its digits: the same number written otherwise is no code", () => {
+    // A step whose code starts with 0, so that the number it stands for can be written in fewer digits.
+    let step = 0;
+    while (!hotp(SHA1_KEY, step, "sha1", 6).startsWith("0")) step++;
+    const code = hotp(SHA1_KEY, step, "sha1", 6);
+    const check = { key: SHA1_KEY, algorithm: "sha1", digits: 6, periodMs: 30_000, window: 0, now: step * 30_000 } as const;
+    expect(matchingTotpStep({ ...check, code })).toBe(step);
+    for (const written of [`+${code.slice(1)}`, ` ${code.slice(1)}`, code.slice(1), `${code}0`, `0x${Number(code).toString(16)}`.padStart(6, "0"), "      ", "abcdef", ""]) {
+      expect(matchingTotpStep({ ...check, code: written })).toBeUndefined();
+    }
+  });
+
+  it("matches no step with a code that is not a number at all, even where a step's code is 000000", () => {
+    // "abcdef" read as a number is NaN, which an XOR takes as 0: it must never reach the comparison.
+    let step = 0;
+    while (hotp(SHA1_KEY, step, "sha1", 6) !== "000000") step++;
+    const check = { key: SHA1_KEY, algorithm: "sha1", digits: 6, periodMs: 30_000, window: 0, now: step * 30_000 } as const;
+    expect(matchingTotpStep({ ...check, code: "000000" })).toBe(step);
+    for (const code of ["abcdef", "------", "0.0000", "00000 "]) expect(matchingTotpStep({ ...check, code })).toBeUndefined();
+  });
 });
