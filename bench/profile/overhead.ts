@@ -235,6 +235,13 @@ for (const pipeline of pipelines.filter((p) => process.env.ONLY === undefined ||
 inspector.disconnect();
 
 
+/** A table row of one pipeline: its ceiling's, floor's and library's figures, then the library's above the floor. */
+function contenderRow(title: string, figures: Measured["bytes"], format: (value: number) => string): string {
+  const { ceiling, floor, library } = figures;
+  const cell = (value: number | undefined) => (value === undefined ? "" : format(value));
+  return `| ${title} | ${cell(ceiling)} | ${cell(floor)} | ${cell(library)} | ${floor === undefined || library === undefined ? "" : `+${format(library - floor)}`} |`;
+}
+
 function report(): string {
   const lines = [
     "# The library's own cost per request, without HTTP",
@@ -246,11 +253,7 @@ function report(): string {
     "| pipeline | ceiling µs | floor µs | library µs | library above the floor |",
     "| --- | ---: | ---: | ---: | ---: |",
   ];
-  for (const m of measured) {
-    const { ceiling, floor, library } = m.perRequest;
-    lines.push(`| ${m.pipeline.title} | ${ceiling?.toFixed(2) ?? ""} | ${floor?.toFixed(2) ?? ""} | ${library?.toFixed(2) ?? ""} | ${floor === undefined || library === undefined ? "" : `+${(library - floor).toFixed(2)}`} |`);
-  }
-  const kb = (bytes: number | undefined) => (bytes === undefined ? "" : (bytes / 1024).toFixed(1));
+  for (const m of measured) lines.push(contenderRow(m.pipeline.title, m.perRequest, (us) => us.toFixed(2)));
   lines.push(
     "",
     "Bytes each request allocates, garbage included (V8's sampling heap profiler, counting what minor and major collections freed), in KB; the harness's own share is in every column alike, the ceiling's included:",
@@ -258,10 +261,7 @@ function report(): string {
     "| pipeline | ceiling KB | floor KB | library KB | library above the floor |",
     "| --- | ---: | ---: | ---: | ---: |",
   );
-  for (const m of measured) {
-    const { ceiling, floor, library } = m.bytes;
-    lines.push(`| ${m.pipeline.title} | ${kb(ceiling)} | ${kb(floor)} | ${kb(library)} | ${floor === undefined || library === undefined ? "" : `+${kb(library - floor)}`} |`);
-  }
+  for (const m of measured) lines.push(contenderRow(m.pipeline.title, m.bytes, (bytes) => (bytes / 1024).toFixed(1)));
   for (const reason of skipped) lines.push("", `Not measured here: ${reason}.`);
   lines.push("", "## Where the library's time above the floor goes", "", "Profiled rounds of the same requests, apart from the timed ones (the sampler slows what it watches: read the split, not the sum). The floor does only what no implementation can skip, in two plain Maps (its \"store\" is bench/http/floor/sessions.ts); the library's store keeps more, each a guarantee the floor does not give: a user's sessions for \"all\"/\"others\", expiry buckets so nothing is ever scanned, creation order for the administrator's listing, the TOTP throttle and the step-up record. \"The route's own work\" is the rest of the route: the floor's one function against the library's handlers, shapes, deadline guards and request state.", "");
   for (const m of measured) {
