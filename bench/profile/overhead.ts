@@ -163,11 +163,15 @@ await inspector.post("Profiler.enable");
 await inspector.post("Profiler.setSamplingInterval", { interval: 50 });
 if (keepDir !== undefined) await mkdir(keepDir, { recursive: true });
 
+/** One figure for each contender; the floor's is absent for a pipeline without one. */
+type PerContender = Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
+
 interface Measured {
   readonly pipeline: Pipeline;
-  readonly perRequest: Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
+  /** CPU µs per request. */
+  readonly perRequest: PerContender;
   /** Bytes allocated per request. */
-  readonly bytes: Readonly<Record<"ceiling" | "floor" | "library", number | undefined>>;
+  readonly bytes: PerContender;
   readonly split: Readonly<Record<"floor" | "library", Readonly<Record<Part, number>> | undefined>>;
   /** The library's store time by source file, µs per request. */
   readonly storeFiles: readonly { readonly file: string; readonly us: number }[];
@@ -236,7 +240,7 @@ inspector.disconnect();
 
 
 /** A table row of one pipeline: its ceiling's, floor's and library's figures, then the library's above the floor. */
-function contenderRow(title: string, figures: Measured["bytes"], format: (value: number) => string): string {
+function contenderRow(title: string, figures: PerContender, format: (value: number) => string): string {
   const { ceiling, floor, library } = figures;
   const cell = (value: number | undefined) => (value === undefined ? "" : format(value));
   return `| ${title} | ${cell(ceiling)} | ${cell(floor)} | ${cell(library)} | ${floor === undefined || library === undefined ? "" : `+${format(library - floor)}`} |`;
